@@ -1,0 +1,37 @@
+# The two commands a new machine needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+## run: set up the database (SQLite under ./data), load demo data, serve on $(HOST):$(PORT)
+run: $(STAMP)
+	$(BIN)/fengling db upgrade
+	$(BIN)/fengling seed-demo
+	$(BIN)/fengling serve --host $(HOST) --port $(PORT)
+
+## test: the whole suite, on SQLite and PostgreSQL (needs PostgreSQL on 127.0.0.1:5432)
+test: $(STAMP)
+	bash scripts/ensure-services
+	$(BIN)/ruff check server tests migrations
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check server tests migrations
+	$(BIN)/ruff format --check server tests migrations
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) data

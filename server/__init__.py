@@ -1,0 +1,39 @@
+"""Fengling server: the app factory."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from werkzeug.routing import BaseConverter
+
+from server.config import Config, finalise
+
+
+class Sha256Converter(BaseConverter):
+    regex = "[0-9a-f]{64}"
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Defaults, then FENGLING_* environment variables, then `config` (tests)."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_object(Config)
+    app.config.from_prefixed_env("FENGLING")
+    if config:
+        app.config.update(config)
+    finalise(app.config)
+    app.config["MAX_CONTENT_LENGTH"] = app.config["BLOB_MAX_BYTES"] + 1024
+    app.json.ensure_ascii = False
+    app.url_map.converters["sha256"] = Sha256Converter
+
+    from server import api, cli, errors
+    from server.database import configure_engine
+    from server.extensions import db
+
+    db.init_app(app)
+    with app.app_context():
+        configure_engine(app, db.engine)
+    errors.init_app(app)
+    api.init_app(app)
+    cli.init_app(app)
+    return app

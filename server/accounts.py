@@ -1,0 +1,105 @@
+"""Creating accounts and reference records: each one published in the feed for devices."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from server.database import begin_write
+from server.domain.visibility import ALL_TOWNS
+from server.extensions import db
+from server.models import Town, User
+from server.passwords import hash_password
+from server.schemas.towns import UserDataSchema
+from server.sync.feed import Author, FeedWriter
+
+ROLES_WITH_TOWN = ("worker", "supervisor")
+
+
+class AccountError(ValueError):
+    """A refused account: the message says why."""
+
+
+def publish_reference(
+    writer: FeedWriter,
+    entity: str,
+    record_id: str,
+    data: dict[str, Any],
+    *,
+    is_new: bool,
+    version: int = 1,
+    author: Author | None = None,
+) -> None:
+    """Reference data and people's names are visible to every town."""
+    writer.publish(
+        entity,
+        record_id,
+        version,
+        ALL_TOWNS,
+        data,
+        author=author or Author(None),
+        action=f"{entity}.{'create' if is_new else 'update'}",
+        changed=data,
+        is_new=is_new,
+    )
+
+
+def create_user(
+    username: str,
+    password: str,
+    role: str,
+    town: str | None,
+    display_name: str,
+    scope_towns: list[str] | None = None,
+) -> User:
+    """Create and publish a user in its own unit of work.
+
+    :raises AccountError: unknown town, missing town for a worker or supervisor, a taken
+        username, or a password shorter than 8 characters.
+    """
+    writer = FeedWriter(db.session, begin_write(db.session))
+    try:
+        user = add_user(writer, username, password, role, town, display_name, scope_towns)
+        writer.finish()
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return user
+
+
+def add_user(
+    writer: FeedWriter,
+    username: str,
+    password: str,
+    role: str,
+    town: str | None,
+    display_name: str,
+    scope_towns: list[str] | None = None,
+) -> User:
+    """Add a user inside the caller's unit of work."""
+    towns = set(db.session.scalars(select(Town.code)).all())
+    if role in ROLES_WITH_TOWN and town is None:
+        raise AccountError(f"a {role} needs --town")
+    if town is not None and town not in towns:
+        raise AccountError(f"unknown town {town!r}; known: {', '.join(sorted(towns))}")
+    if any(code not in towns for code in scope_towns or []):
+        raise AccountError("unknown town in --scope-town")
+    if len(password) < 8:
+        raise AccountError("the password must have at least 8 characters")
+    if db.session.scalar(select(User.id).where(User.username == username)):
+        raise AccountError(f"username {username!r} is taken")
+    user = User(
+        username=username,
+        display_name=display_name,
+        role=role,
+        town_code=town,
+        scope_towns=scope_towns if role == "integration" else None,
+        password_hash=hash_password(password),
+        is_active=True,
+    )
+    db.session.add(user)
+    db.session.flush()
+    publish_reference(writer, "user", user.id, UserDataSchema().dump(user), is_new=True)
+    return user

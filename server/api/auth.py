@@ -1,0 +1,107 @@
+"""Login (device-bound tokens), logout."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Blueprint, current_app, g, jsonify, request
+from sqlalchemy import func, select
+
+from server.api.http import json_body
+from server.api.security import device_auth
+from server.database import begin_write
+from server.errors import TooManyAttempts, Unauthorized
+from server.extensions import db
+from server.models import Device, LoginAttempt, User
+from server.models.base import utcnow
+from server.passwords import new_token, token_hash, verify_password
+from server.schemas.auth import LoginSchema
+
+bp = Blueprint("auth", __name__)
+
+
+@bp.post("/auth/login")
+def login():  # noqa: ANN201
+    """Exchange a username and password for a token bound to this device.
+
+    :raise 401: invalid_credentials; device_revoked for a revoked device.
+    :raise 429: too_many_attempts.
+    """
+    body = json_body(LoginSchema())
+    begin_write(db.session, lock_feed=False)
+    check_rate_limit(body["username"])
+    user = db.session.scalar(select(User).where(User.username == body["username"]))
+    is_valid = verify_password(user.password_hash if user else None, body["password"])
+    db.session.add(
+        LoginAttempt(
+            username=body["username"],
+            remote_addr=remote_addr(),
+            succeeded=bool(is_valid and user and user.is_active),
+        )
+    )
+    if not is_valid or user is None or not user.is_active:
+        db.session.commit()
+        raise Unauthorized("invalid_credentials")
+    token = new_token()
+    device = bind_device(user, body["device"], token)
+    db.session.commit()
+    return jsonify(
+        token=token,
+        user={
+            "id": user.id,
+            "username": user.username,
+            "display_name": user.display_name,
+            "role": user.role,
+            "town": user.town_code,
+        },
+        device_id=device.id,
+    )
+
+
+@bp.post("/auth/logout")
+@device_auth(write=True)
+def logout():  # noqa: ANN201
+    """Revoke this device's token; its outbox stays on the phone."""
+    g.device.token_hash = None
+    db.session.commit()
+    return jsonify(ok=True)
+
+
+def check_rate_limit(username: str) -> None:
+    """Failures per username in the window, counted in the database across processes."""
+    window = timedelta(seconds=current_app.config["LOGIN_WINDOW_SECONDS"])
+    failures = db.session.scalar(
+        select(func.count())
+        .select_from(LoginAttempt)
+        .where(
+            LoginAttempt.username == username,
+            LoginAttempt.succeeded.is_(False),
+            LoginAttempt.at > utcnow() - window,
+        )
+    )
+    if failures >= current_app.config["LOGIN_MAX_FAILURES"]:
+        raise TooManyAttempts()
+
+
+def bind_device(user: User, info: dict, token: str) -> Device:
+    """Register the device or re-bind it to this user with a fresh token.
+
+    :raises Unauthorized: device_revoked, a revoked phone stays revoked.
+    """
+    device = db.session.get(Device, info["id"])
+    if device is not None and device.is_revoked:
+        raise Unauthorized("device_revoked")
+    if device is None:
+        device = Device(id=info["id"])
+        db.session.add(device)
+    device.user_id = user.id
+    device.name = info["name"]
+    device.platform = info["platform"]
+    device.app_version = info["app_version"]
+    device.token_hash = token_hash(token)
+    device.last_seen_at = utcnow()
+    return device
+
+
+def remote_addr() -> str:
+    return (request.remote_addr or "")[:64]

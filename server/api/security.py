@@ -1,0 +1,85 @@
+"""Bearer-token authentication of devices and the X-Schema-Version check."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import current_app, g, request
+
+from server.database import begin_snapshot_read, begin_write
+from server.errors import AppError, Unauthorized
+from server.extensions import db
+from server.models import Device, User
+from server.passwords import token_hash
+from server.sync.context import Caller, RefData, caller_for
+
+
+def check_schema_version() -> None:
+    """:raises AppError: 400 when missing or unknown, 426 client_outdated when too old."""
+    raw = request.headers.get("X-Schema-Version")
+    if raw is None:
+        raise AppError("schema_version_missing", status=400)
+    try:
+        version = int(raw)
+    except ValueError as error:
+        raise AppError("unsupported_schema_version", status=400) from error
+    if version < current_app.config["SCHEMA_VERSION_MIN"]:
+        raise AppError(
+            "client_outdated", {"min": current_app.config["SCHEMA_VERSION_MIN"]}, status=426
+        )
+    if version > current_app.config["SCHEMA_VERSION_MAX"]:
+        raise AppError(
+            "unsupported_schema_version", {"max": current_app.config["SCHEMA_VERSION_MAX"]}
+        )
+
+
+def authenticate() -> tuple[User, Device]:
+    """:raises Unauthorized: invalid_token, device_revoked or account_disabled (401)."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthorized("unauthorized")
+    row = db.session.execute(
+        db.select(Device, User)
+        .join(User, User.id == Device.user_id)
+        .where(Device.token_hash == token_hash(token.strip()))
+    ).first()
+    if row is None:
+        raise Unauthorized("invalid_token")
+    device, user = row
+    if device.is_revoked:
+        raise Unauthorized("device_revoked")
+    if not user.is_active:
+        raise Unauthorized("account_disabled")
+    return user, device
+
+
+def device_auth(*, write: bool) -> Callable:
+    """Open the unit of work (writer or snapshot reader), then authenticate the device.
+
+    Sets `g.caller`, `g.user` and `g.device`.
+    """
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            check_schema_version()
+            if write:
+                # Refuse strangers before queueing for the write lock, then check again under it
+                # so that a device revoked meanwhile gets nothing in.
+                authenticate()
+                db.session.rollback()
+                g.last_seq = begin_write(db.session)
+            else:
+                begin_snapshot_read(db.session)
+            user, device = authenticate()
+            g.user, g.device = user, device
+            g.ref = RefData.load(db.session)
+            g.caller: Caller = caller_for(user, device.id, g.ref)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator

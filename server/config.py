@@ -1,0 +1,57 @@
+"""Configuration: defaults here, FENGLING_* environment variables over them, tests pass a dict."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+DEFAULT_DATA_DIR = Path.cwd() / "data"
+
+
+class Config:
+    """Defaults; every key can be overridden by FENGLING_<KEY> in the environment."""
+
+    DATA_DIR: str = str(DEFAULT_DATA_DIR)
+    DATABASE_URL: str | None = None  # default: SQLite file fengling.db in DATA_DIR
+    SECRET_KEY: str | None = None  # default: generated once and kept in DATA_DIR
+    SCHEMA_VERSION_MIN: int = 1
+    SCHEMA_VERSION_MAX: int = 1
+    PUSH_MAX_MUTATIONS: int = 500
+    PUSH_MAX_BYTES: int = 5 * 1024 * 1024
+    PULL_DEFAULT_LIMIT: int = 500
+    PULL_MAX_LIMIT: int = 1000
+    BLOB_MAX_BYTES: int = 10 * 1024 * 1024
+    LOGIN_MAX_FAILURES: int = 5
+    LOGIN_WINDOW_SECONDS: int = 15 * 60
+    SQLITE_BUSY_TIMEOUT_MS: int = 10_000
+    DEVICE_SEEN_THROTTLE_SECONDS: int = 60
+    JSON_AS_ASCII: bool = False
+
+
+def normalise_database_url(url: str) -> str:
+    """Use the psycopg 3 driver for plain postgresql:// URLs."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def finalise(config: dict) -> None:
+    """Derive what depends on other keys: data directory, database URL, secret key."""
+    data_dir = Path(config["DATA_DIR"]).resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    (data_dir / "blobs").mkdir(exist_ok=True)
+    config["DATA_DIR"] = str(data_dir)
+    url = config.get("DATABASE_URL") or f"sqlite:///{data_dir / 'fengling.db'}"
+    config["DATABASE_URL"] = normalise_database_url(url)
+    config["SQLALCHEMY_DATABASE_URI"] = config["DATABASE_URL"]
+    if not config.get("SECRET_KEY"):
+        config["SECRET_KEY"] = _kept_secret(data_dir / "secret_key")
+
+
+def _kept_secret(path: Path) -> str:
+    """Generate the secret key once and keep it, so sessions survive restarts."""
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()

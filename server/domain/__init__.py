@@ -1,0 +1,1 @@
+"""Pure rules of the product: no Flask, no SQLAlchemy, no I/O."""

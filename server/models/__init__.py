@@ -1,0 +1,40 @@
+"""All models, imported here so that Base.metadata knows every table."""
+
+from server.models.base import Base
+from server.models.blobs import Blob, BlobRef
+from server.models.cases import Case, CaseEvent, MergeConflict
+from server.models.changes import (
+    Change,
+    FeedEntry,
+    FeedRevocation,
+    MutationReceipt,
+    RejectedIntent,
+    ServerState,
+)
+from server.models.checkins import Checkin, Route, Site
+from server.models.people import Device, LoginAttempt, User
+from server.models.towns import Category, Grid, Town
+
+__all__ = [
+    "Base",
+    "Blob",
+    "BlobRef",
+    "Case",
+    "CaseEvent",
+    "Category",
+    "Change",
+    "Checkin",
+    "Device",
+    "FeedEntry",
+    "FeedRevocation",
+    "Grid",
+    "LoginAttempt",
+    "MergeConflict",
+    "MutationReceipt",
+    "RejectedIntent",
+    "Route",
+    "ServerState",
+    "Site",
+    "Town",
+    "User",
+]

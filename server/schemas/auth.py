@@ -1,0 +1,36 @@
+"""Login and logout bodies."""
+
+from marshmallow import Schema, fields, validate
+
+from server.schemas.base import StrictSchema, UUIDString, required_text, text_field
+
+
+class DeviceInfoSchema(StrictSchema):
+    id = UUIDString(required=True)
+    name = text_field(100, load_default="")
+    platform = text_field(50, load_default="")
+    app_version = text_field(30, load_default="")
+
+
+class LoginSchema(StrictSchema):
+    username = required_text(64)
+    password = fields.String(required=True, validate=validate.Length(min=1, max=256))
+    device = fields.Nested(DeviceInfoSchema, required=True)
+
+
+class UserInfoSchema(Schema):
+    id = fields.String()
+    username = fields.String()
+    display_name = fields.String()
+    role = fields.String()
+    town = fields.String(allow_none=True)
+
+
+class LoginResponseSchema(Schema):
+    token = fields.String()
+    user = fields.Nested(UserInfoSchema)
+    device_id = fields.String()
+
+
+class LogoutResponseSchema(Schema):
+    ok = fields.Boolean()

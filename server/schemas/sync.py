@@ -1,0 +1,96 @@
+"""Envelopes of push and pull."""
+
+from marshmallow import Schema, fields, validate
+
+from server.schemas.base import StrictSchema, UUIDString, text_field
+
+OPS = (
+    "case.create",
+    "case.update",
+    "case.transition",
+    "case.assign",
+    "case_event.create",
+    "checkin.create",
+)
+ENTITIES = (
+    "town",
+    "category",
+    "site",
+    "route",
+    "case",
+    "case_event",
+    "checkin",
+    "conflict",
+    "user",
+)
+
+
+class DeviceStatusSchema(StrictSchema):
+    pending = fields.Integer(strict=True, validate=validate.Range(0, 1_000_000))
+    app_version = text_field(30)
+    sw_version = text_field(30)
+    storage_used = fields.Integer(strict=True, validate=validate.Range(0))
+
+
+class PushRequestSchema(StrictSchema):
+    """Mutations are checked one by one (a bad one rejects only itself), so here they are raw."""
+
+    device = fields.Nested(DeviceStatusSchema, load_default=None)
+    mutations = fields.List(fields.Raw(), required=True)
+
+
+class MutationSchema(StrictSchema):
+    mutation_id = UUIDString(required=True)
+    op = fields.String(required=True, validate=validate.OneOf(OPS))
+    record_id = UUIDString(required=True)
+    client_time = fields.AwareDateTime(load_default=None)
+    base_version = fields.Integer(strict=True, load_default=None, validate=validate.Range(min=1))
+    data = fields.Dict(required=True)
+
+
+class ConflictSummarySchema(Schema):
+    field = fields.String()
+    kept = fields.Raw(allow_none=True)
+    incoming = fields.Raw(allow_none=True)
+    conflict_id = fields.String()
+
+
+class ResultErrorSchema(Schema):
+    code = fields.String()
+    message = fields.String()
+    details = fields.Dict()
+
+
+class MutationResultSchema(Schema):
+    mutation_id = fields.Raw()
+    status = fields.String(validate=validate.OneOf(("applied", "merged", "rejected")))
+    record_id = fields.String()
+    version = fields.Integer()
+    conflicts = fields.List(fields.Nested(ConflictSummarySchema))
+    error = fields.Nested(ResultErrorSchema)
+    replayed = fields.Boolean()
+
+
+class PushResponseSchema(Schema):
+    results = fields.List(fields.Nested(MutationResultSchema))
+    server_time = fields.DateTime()
+
+
+class PullQuerySchema(StrictSchema):
+    cursor = fields.String(validate=validate.Length(max=512))
+    limit = fields.Integer(validate=validate.Range(1, 1000))
+
+
+class ChangeSchema(Schema):
+    entity = fields.String(validate=validate.OneOf(ENTITIES))
+    record_id = fields.String()
+    op = fields.String(validate=validate.OneOf(("upsert", "remove")))
+    version = fields.Integer()
+    data = fields.Dict()
+
+
+class PullResponseSchema(Schema):
+    changes = fields.List(fields.Nested(ChangeSchema))
+    cursor = fields.String()
+    has_more = fields.Boolean()
+    server_time = fields.DateTime()

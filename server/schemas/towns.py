@@ -1,0 +1,26 @@
+"""Reference data pulled by devices: towns, categories, people's display names."""
+
+from marshmallow import Schema, fields
+
+
+class TownDataSchema(Schema):
+    code = fields.String()
+    name = fields.String()
+    name_en = fields.String()
+    county = fields.String()
+    city = fields.String()
+    lat = fields.Float()
+    lon = fields.Float()
+
+
+class CategoryDataSchema(Schema):
+    code = fields.String()
+    name = fields.String()
+    name_en = fields.String()
+
+
+class UserDataSchema(Schema):
+    username = fields.String()
+    display_name = fields.String()
+    role = fields.String()
+    town = fields.String(attribute="town_code", allow_none=True)

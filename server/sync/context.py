@@ -1,0 +1,50 @@
+"""Who is acting and the reference data an intent is checked against."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.domain.visibility import Scope, scope_for
+from server.models import Category, Town, User
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The authenticated user and device behind a request."""
+
+    user_id: str
+    role: str
+    town: str | None
+    scope: Scope
+    device_id: str | None
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in ("supervisor", "admin")
+
+
+@dataclass(frozen=True)
+class RefData:
+    """Towns and categories, loaded once per unit of work."""
+
+    town_bits: dict[str, int]
+    town_abbr: dict[str, str]
+    categories: frozenset[str]
+
+    @classmethod
+    def load(cls, session: Session) -> RefData:
+        towns = session.execute(select(Town.code, Town.bit, Town.abbr)).all()
+        categories = session.scalars(select(Category.code)).all()
+        return cls(
+            town_bits={code: bit for code, bit, _ in towns},
+            town_abbr={code: abbr for code, _, abbr in towns},
+            categories=frozenset(categories),
+        )
+
+
+def caller_for(user: User, device_id: str | None, ref: RefData) -> Caller:
+    scope = scope_for(user.role, user.id, user.town_code, user.scope_towns, ref.town_bits)
+    return Caller(user.id, user.role, user.town_code, scope, device_id)

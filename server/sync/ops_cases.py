@@ -1,0 +1,329 @@
+"""Case intents, re-executed on the server's current state: create, update, transition,
+assign, and timeline events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
+
+from server.domain.errors import RuleViolation
+from server.domain.merge import fields_changed_by_others, merge_fields
+from server.domain.visibility import NO_TOWNS, town_mask
+from server.domain.workflow import INITIAL_STATUS, decide_transition, due_at
+from server.models import Case, CaseEvent, Change, MergeConflict, User
+from server.models.base import new_id, utcnow
+from server.schemas.cases import (
+    CaseAssignSchema,
+    CaseCreateSchema,
+    CaseDataSchema,
+    CaseEventCreateSchema,
+    CaseEventDataSchema,
+    CaseTransitionSchema,
+    CaseUpdateSchema,
+    ConflictDataSchema,
+)
+from server.sync.ops import OpContext, OpResult, handles
+
+CASE = Case.__table__
+EVENT = CaseEvent.__table__
+CASE_DATA = CaseDataSchema()
+EVENT_DATA = CaseEventDataSchema()
+CONFLICT_DATA = ConflictDataSchema()
+
+
+def load_case(session: Session, case_id: str) -> dict[str, Any] | None:
+    row = session.execute(select(CASE).where(CASE.c.id == case_id)).mappings().first()
+    return dict(row) if row else None
+
+
+def visible_case(ctx: OpContext, case_id: str) -> dict[str, Any]:
+    """:raises RuleViolation: not_found (or depends_on_rejected) unless the caller sees it."""
+    ctx.check_not_rejected(case_id)
+    row = load_case(ctx.session, case_id)
+    if row is None or not ctx.caller.scope.sees(row["town_mask"]):
+        raise ctx.missing(case_id)
+    return row
+
+
+def check_codes(ctx: OpContext, data: dict[str, Any], primary: str) -> None:
+    """Category and towns must exist; involved towns must not repeat or name the primary."""
+    errors: dict[str, list[str]] = {}
+    if "category" in data and data["category"] not in ctx.ref.categories:
+        errors["category"] = [f"Unknown code: {data['category']}."]
+    if primary not in ctx.ref.town_bits:
+        errors["primary_town"] = [f"Unknown code: {primary}."]
+    involved = data.get("involved_towns") or []
+    unknown = [code for code in involved if code not in ctx.ref.town_bits]
+    if unknown:
+        errors["involved_towns"] = [f"Unknown code: {', '.join(unknown)}."]
+    elif primary in involved:
+        errors["involved_towns"] = ["Must not repeat the primary town."]
+    elif len(set(involved)) != len(involved):
+        errors["involved_towns"] = ["Codes must not repeat."]
+    if errors:
+        raise RuleViolation("validation_failed", errors)
+
+
+def next_case_number(session: Session, abbr: str, year: int) -> str:
+    """Town abbreviation, year and a running number: DY2026-00042."""
+    prefix = f"{abbr}{year}-"
+    last = session.scalar(select(func.max(CASE.c.number)).where(CASE.c.number.like(prefix + "%")))
+    count = int(last[len(prefix) :]) if last else 0
+    return f"{prefix}{count + 1:05d}"
+
+
+def publish_case(
+    ctx: OpContext, row: dict[str, Any], action: str, changed: set[str], is_new: bool
+) -> None:
+    data = CASE_DATA.dump(row)
+    ctx.writer.publish(
+        "case",
+        row["id"],
+        row["version"],
+        row["town_mask"],
+        data,
+        author=ctx.author,
+        action=action,
+        changed={k: data[k] for k in changed},
+        is_new=is_new,
+    )
+
+
+def add_event(ctx: OpContext, case: dict[str, Any], event: dict[str, Any], action: str) -> None:
+    """Append a timeline entry, visible wherever its case is."""
+    ctx.session.execute(insert(EVENT), [event])
+    data = EVENT_DATA.dump(event)
+    ctx.writer.publish(
+        "case_event",
+        event["id"],
+        1,
+        case["town_mask"],
+        data,
+        author=ctx.author,
+        action=action,
+        changed=data,
+        is_new=True,
+    )
+    ctx.writer.set_photos("case_event", event["id"], event.get("photos") or [], is_new=True)
+
+
+def server_event(
+    ctx: OpContext, case: dict[str, Any], kind: str, old: Any, new: Any, body: str
+) -> None:
+    event = {
+        "id": new_id(),
+        "case_id": case["id"],
+        "kind": kind,
+        "body": body,
+        "at": utcnow(),
+        "photos": [],
+        "by": ctx.caller.user_id,
+        "from_value": old,
+        "to_value": new,
+        "created_at": utcnow(),
+    }
+    add_event(ctx, case, event, action=kind)
+
+
+def save_case(
+    ctx: OpContext, row: dict[str, Any], changes: dict[str, Any], action: str
+) -> dict[str, Any]:
+    """Write changed columns, bump the version and publish; returns the new row."""
+    new = {**row, **changes, "version": row["version"] + 1, "updated_at": utcnow()}
+    columns = set(changes) | {"version", "updated_at"}
+    ctx.session.execute(
+        update(CASE).where(CASE.c.id == row["id"]).values({k: new[k] for k in columns})
+    )
+    publish_case(ctx, new, action, set(changes) & set(CASE_DATA.fields), is_new=False)
+    return new
+
+
+@handles("case.create")
+def apply_case_create(ctx: OpContext) -> OpResult:
+    m, caller = ctx.mutation, ctx.caller
+    data = CaseCreateSchema().load(m.data)
+    check_codes(ctx, data, data["primary_town"])
+    if caller.role != "admin" and data["primary_town"] != caller.town:
+        raise RuleViolation("forbidden", {"primary_town": [data["primary_town"]]})
+    if load_case(ctx.session, m.record_id) is not None:
+        raise RuleViolation("record_exists", {"record_id": m.record_id})
+    now = utcnow()
+    towns = [data["primary_town"], *data["involved_towns"]]
+    row = {
+        **data,
+        "id": m.record_id,
+        "number": next_case_number(ctx.session, ctx.ref.town_abbr[data["primary_town"]], now.year),
+        "reported_at": data["reported_at"] or m.client_time or now,
+        "status": INITIAL_STATUS,
+        "assignee": None,
+        "due_at": due_at(now, data["severity"]),
+        "reported_by": caller.user_id,
+        "created_at": now,
+        "updated_at": now,
+        "is_cross_town": len(towns) > 1,
+        "town_mask": town_mask(towns, ctx.ref.town_bits),
+        "version": 1,
+    }
+    ctx.session.execute(insert(CASE), [row])
+    publish_case(ctx, row, "case.create", set(CASE_DATA.fields), is_new=True)
+    ctx.writer.set_photos("case", row["id"], row["photos"], is_new=True)
+    return OpResult("applied", 1)
+
+
+@handles("case.update")
+def apply_case_update(ctx: OpContext) -> OpResult:
+    m = ctx.mutation
+    if m.base_version is None:
+        raise RuleViolation(
+            "validation_failed", {"base_version": ["Missing data for required field."]}
+        )
+    incoming = CaseUpdateSchema().load(m.data)
+    if not incoming:
+        raise RuleViolation("validation_failed", {"data": ["At least one field must change."]})
+    row = visible_case(ctx, m.record_id)
+    check_codes(ctx, incoming, row["primary_town"])
+    if m.base_version > row["version"]:
+        raise RuleViolation(
+            "validation_failed",
+            {"base_version": [f"Ahead of the server's version {row['version']}."]},
+        )
+    # Rule 4: fields written after base_version by another device (or the console) are contested.
+    history = ctx.session.execute(
+        select(Change.device_id, Change.fields).where(
+            Change.entity == "case", Change.record_id == row["id"], Change.version > m.base_version
+        )
+    ).all()
+    contested = fields_changed_by_others([(d, set(f)) for d, f in history], ctx.caller.device_id)
+    merge = merge_fields({k: row[k] for k in incoming}, incoming, contested)
+    version = row["version"]
+    if merge.apply:
+        version = apply_case_changes(ctx, row, merge.apply)["version"]
+    conflicts = [
+        record_conflict(ctx, row["id"], c.field, c.kept, c.incoming) for c in merge.conflicts
+    ]
+    status = "applied" if m.base_version == row["version"] else "merged"
+    return OpResult(status, version, conflicts)
+
+
+def apply_case_changes(
+    ctx: OpContext, row: dict[str, Any], changes: dict[str, Any]
+) -> dict[str, Any]:
+    """Derived fields follow the edited ones: visibility, cross-town flag, due date."""
+    changes = dict(changes)
+    if "involved_towns" in changes:
+        towns = [row["primary_town"], *changes["involved_towns"]]
+        changes["town_mask"] = town_mask(towns, ctx.ref.town_bits)
+        changes["is_cross_town"] = len(towns) > 1
+    if "severity" in changes:
+        changes["due_at"] = due_at(row["created_at"], changes["severity"])
+    new = save_case(ctx, row, changes, "case.update")
+    if "photos" in changes:
+        ctx.writer.set_photos("case", row["id"], changes["photos"], is_new=False)
+    if new["town_mask"] != row["town_mask"]:
+        rescope_case(ctx, row["id"], row["town_mask"], new["town_mask"])
+    return new
+
+
+def rescope_case(ctx: OpContext, case_id: str, old_mask: int, new_mask: int) -> None:
+    """The case's timeline follows its visibility; towns that lost it are told to drop both."""
+    lost = old_mask & ~new_mask
+    ctx.writer.revoke("case", case_id, lost)
+    event_ids = ctx.session.scalars(select(EVENT.c.id).where(EVENT.c.case_id == case_id)).all()
+    for event_id in event_ids:
+        ctx.writer.rescope("case_event", event_id, new_mask, lost)
+
+
+def record_conflict(
+    ctx: OpContext, record_id: str, field: str, kept: Any, incoming: Any
+) -> dict[str, Any]:
+    """Rule 4: the value that lost is kept as a conflict, visible to its author."""
+    conflict = {
+        "id": new_id(),
+        "entity": "case",
+        "record_id": record_id,
+        "field": field,
+        "kept": kept,
+        "incoming": incoming,
+        "by": ctx.caller.user_id,
+        "device_id": ctx.caller.device_id,
+        "mutation_id": ctx.mutation.mutation_id,
+        "at": utcnow(),
+        "status": "open",
+    }
+    ctx.session.execute(insert(MergeConflict), [conflict])
+    data = CONFLICT_DATA.dump(conflict)
+    ctx.writer.publish(
+        "conflict",
+        conflict["id"],
+        1,
+        NO_TOWNS,
+        data,
+        author=ctx.author,
+        action="conflict.create",
+        changed=data,
+        is_new=True,
+        owner_id=ctx.caller.user_id,
+    )
+    return {"field": field, "kept": kept, "incoming": incoming, "conflict_id": conflict["id"]}
+
+
+@handles("case.transition")
+def apply_case_transition(ctx: OpContext) -> OpResult:
+    data = CaseTransitionSchema().load(ctx.mutation.data)
+    row = visible_case(ctx, ctx.mutation.record_id)
+    decision = decide_transition(
+        row["status"], data["from_status"], data["to_status"], ctx.caller.role
+    )
+    if not decision.changes:
+        return OpResult("applied", row["version"])
+    new = save_case(ctx, row, {"status": data["to_status"]}, "case.transition")
+    server_event(ctx, new, decision.event_kind, row["status"], data["to_status"], data["note"])
+    return OpResult("applied", new["version"])
+
+
+@handles("case.assign")
+def apply_case_assign(ctx: OpContext) -> OpResult:
+    if not ctx.caller.is_staff:
+        raise RuleViolation("forbidden", {"role": ctx.caller.role})
+    assignee = CaseAssignSchema().load(ctx.mutation.data)["assignee"]
+    row = visible_case(ctx, ctx.mutation.record_id)
+    if assignee == row["assignee"]:
+        return OpResult("applied", row["version"])
+    if assignee is not None:
+        check_assignee(ctx, row, assignee)
+    new = save_case(ctx, row, {"assignee": assignee}, "case.assign")
+    server_event(ctx, new, "assignment", row["assignee"], assignee, "")
+    return OpResult("applied", new["version"])
+
+
+def check_assignee(ctx: OpContext, case: dict[str, Any], user_id: str) -> None:
+    user = ctx.session.get(User, user_id)
+    towns = {case["primary_town"], *case["involved_towns"]}
+    if (
+        user is None
+        or not user.is_active
+        or user.role not in ("worker", "supervisor")
+        or user.town_code not in towns
+    ):
+        raise RuleViolation("invalid_assignee", {"assignee": [user_id]})
+
+
+@handles("case_event.create")
+def apply_case_event_create(ctx: OpContext) -> OpResult:
+    m = ctx.mutation
+    data = CaseEventCreateSchema().load(m.data)
+    case = visible_case(ctx, data["case_id"])
+    if ctx.session.get(CaseEvent, m.record_id) is not None:
+        raise RuleViolation("record_exists", {"record_id": m.record_id})
+    event = {
+        **data,
+        "id": m.record_id,
+        "by": ctx.caller.user_id,
+        "from_value": None,
+        "to_value": None,
+        "created_at": utcnow(),
+    }
+    add_event(ctx, case, event, action="case_event.create")
+    return OpResult("applied", 1)

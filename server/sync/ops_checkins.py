@@ -1,0 +1,56 @@
+"""Check-in intents: verified by distance to the site, kept and flagged when not."""
+
+from __future__ import annotations
+
+from sqlalchemy import insert
+
+from server.domain.errors import RuleViolation
+from server.domain.geofence import verify_checkin
+from server.domain.visibility import town_mask
+from server.models import Checkin, Site
+from server.models.base import utcnow
+from server.schemas.checkins import CheckinCreateSchema, CheckinDataSchema
+from server.sync.ops import OpContext, OpResult, handles
+
+CHECKIN_DATA = CheckinDataSchema()
+
+
+@handles("checkin.create")
+def apply_checkin_create(ctx: OpContext) -> OpResult:
+    m, caller = ctx.mutation, ctx.caller
+    data = CheckinCreateSchema().load(m.data)
+    site = ctx.session.get(Site, data["site_id"])
+    if site is None:
+        raise RuleViolation("validation_failed", {"site_id": [f"Unknown code: {data['site_id']}."]})
+    if caller.role != "admin" and site.town_code != caller.town:
+        raise RuleViolation("forbidden", {"site_id": [site.code]})
+    if ctx.session.get(Checkin, m.record_id) is not None:
+        raise RuleViolation("record_exists", {"record_id": m.record_id})
+    # Rule 6: an unverified check-in is kept and flagged, never dropped.
+    verdict = verify_checkin(
+        data["lat"], data["lon"], data["accuracy_m"], site.lat, site.lon, site.radius_m
+    )
+    row = {
+        **data,
+        "id": m.record_id,
+        "by": caller.user_id,
+        "town": site.town_code,
+        "distance_m": verdict.distance_m,
+        "verified": verdict.verified,
+        "created_at": utcnow(),
+    }
+    ctx.session.execute(insert(Checkin), [row])
+    payload = CHECKIN_DATA.dump(row)
+    ctx.writer.publish(
+        "checkin",
+        row["id"],
+        1,
+        town_mask([site.town_code], ctx.ref.town_bits),
+        payload,
+        author=ctx.author,
+        action="checkin.create",
+        changed=payload,
+        is_new=True,
+    )
+    ctx.writer.set_photos("checkin", row["id"], row["photos"], is_new=True)
+    return OpResult("applied", 1)

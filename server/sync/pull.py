@@ -1,0 +1,97 @@
+"""Pull: every change visible to the caller above the cursor, gap-free, one snapshot a page."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from sqlalchemy import literal, null, or_, select, union_all
+from sqlalchemy.orm import Session
+
+from server.domain.visibility import Scope
+from server.errors import ResyncRequired
+from server.models import FeedEntry, FeedRevocation, ServerState
+from server.sync.cursor import Cursor
+
+
+@dataclass(frozen=True)
+class PullPage:
+    """`changes_json` holds the changes already serialised, to join into the response."""
+
+    changes_json: list[str]
+    cursor: str
+    has_more: bool
+
+
+def pull(session: Session, scope: Scope, cursor_text: str | None, limit: int) -> PullPage:
+    """Read one page. The caller opened a snapshot (server.database.begin_snapshot_read).
+
+    :raises ResyncRequired: the cursor is from another epoch, compacted history, or
+        a visibility the caller no longer has.
+    """
+    state = session.execute(
+        select(ServerState.epoch, ServerState.last_seq, ServerState.compacted_seq)
+    ).one()
+    after = 0
+    if cursor_text:
+        cursor = Cursor.decode(cursor_text)
+        reason = resync_reason(cursor, state.epoch, state.last_seq, state.compacted_seq, scope)
+        if reason:
+            raise ResyncRequired(details={"reason": reason})
+        after = cursor.seq
+    rows = session.execute(visible_changes(scope, after, limit + 1)).all()
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    # Everything up to last_seq is committed in this snapshot: the next pull starts there.
+    next_seq = rows[-1].seq if has_more else max(state.last_seq, after)
+    return PullPage(
+        changes_json=[change_json(row) for row in rows],
+        cursor=Cursor(state.epoch, next_seq, scope.fingerprint).encode(),
+        has_more=has_more,
+    )
+
+
+def resync_reason(
+    cursor: Cursor, epoch: str, last_seq: int, compacted_seq: int, scope: Scope
+) -> str | None:
+    if cursor.epoch != epoch:
+        return "epoch"
+    if cursor.seq < compacted_seq:
+        return "compacted"
+    if cursor.seq > last_seq:
+        return "ahead"
+    if cursor.scope != scope.fingerprint:
+        return "visibility"
+    return None
+
+
+def visible_changes(scope: Scope, after: int, limit: int):  # noqa: ANN201
+    """Upserts and removals the scope may see, above `after`, in sequence order."""
+    feed = select(
+        FeedEntry.seq,
+        FeedEntry.entity,
+        FeedEntry.record_id,
+        FeedEntry.op,
+        FeedEntry.version,
+        FeedEntry.data,
+    ).where(
+        FeedEntry.seq > after,
+        or_(FeedEntry.town_mask.op("&")(scope.mask) != 0, FeedEntry.owner_id == scope.user_id),
+    )
+    revocations = select(
+        FeedRevocation.seq,
+        FeedRevocation.entity,
+        FeedRevocation.record_id,
+        literal("remove"),
+        null(),
+        null(),
+    ).where(FeedRevocation.seq > after, FeedRevocation.town_mask.op("&")(scope.mask) != 0)
+    both = union_all(feed, revocations).subquery()
+    return select(both).order_by(both.c.seq).limit(limit)
+
+
+def change_json(row) -> str:  # noqa: ANN001
+    head = f'{{"entity":"{row.entity}","record_id":{json.dumps(row.record_id)}'
+    if row.op == "remove":
+        return head + ',"op":"remove"}'
+    return f'{head},"op":"upsert","version":{int(row.version)},"data":{row.data}}}'

@@ -1,0 +1,235 @@
+"""Push: re-execute a batch of intents in order, each exactly once (protocol rules 1-8)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from marshmallow import ValidationError
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from server.domain.errors import RuleViolation
+from server.errors import flatten_errors
+from server.models import Device, MutationReceipt, RejectedIntent
+from server.models.base import utcnow
+from server.schemas.base import UUIDString
+from server.schemas.sync import MutationSchema
+from server.sync.context import Caller, RefData
+from server.sync.feed import FeedWriter, to_json
+from server.sync.ops import Mutation, OpContext, handler_for
+
+log = logging.getLogger(__name__)
+CREATE_OPS = ("case.create", "checkin.create", "case_event.create")
+MUTATION_SCHEMA = MutationSchema()
+
+
+def push(
+    session: Session,
+    caller: Caller,
+    writer: FeedWriter,
+    mutations: list[Any],
+    device_status: dict[str, Any] | None,
+) -> list[dict[str, Any]]:
+    """Apply `mutations` for `caller`; returns one stored result per mutation, in order.
+
+    The caller holds the global write lock (server.database.begin_write) and commits.
+    """
+    assert caller.device_id is not None
+    ref = RefData.load(session)
+    ids = [raw.get("mutation_id") for raw in mutations if isinstance(raw, dict)]
+    # Rule 2: results already stored for this device are replayed, never re-applied.
+    stored = load_receipts(session, caller.device_id, [i for i in ids if isinstance(i, str)])
+    rejected_creates = load_rejected_creates(session, caller.device_id, mutations)
+    receipts: list[dict[str, Any]] = []
+    rejections: list[dict[str, Any]] = []
+    results: list[dict[str, Any]] = []
+    for raw in mutations:
+        key = raw.get("mutation_id") if isinstance(raw, dict) else None
+        if isinstance(key, str) and key.lower() in stored:
+            results.append({**stored[key.lower()], "replayed": True})
+            continue
+        # Rule 1: in order, each in its own savepoint; a rejection never blocks the rest.
+        result, mutation = apply_one(session, caller, writer, ref, raw, rejected_creates)
+        if result["status"] == "rejected":
+            if mutation is not None and mutation.op in CREATE_OPS:
+                rejected_creates.add(mutation.record_id)
+            rejections.append(rejection_row(caller, raw, result))
+        if mutation is not None:
+            stored[mutation.mutation_id] = result
+            receipts.append(
+                {
+                    "device_id": caller.device_id,
+                    "mutation_id": mutation.mutation_id,
+                    "result": to_json(result),
+                    "created_at": utcnow(),
+                }
+            )
+        results.append(result)
+    if receipts:
+        session.execute(insert(MutationReceipt), receipts)
+    if rejections:
+        session.execute(insert(RejectedIntent), rejections)
+    writer.finish()
+    record_device_status(session, caller.device_id, device_status)
+    return results
+
+
+def apply_one(
+    session: Session,
+    caller: Caller,
+    writer: FeedWriter,
+    ref: RefData,
+    raw: Any,
+    rejected_creates: set[str],
+) -> tuple[dict[str, Any], Mutation | None]:
+    """Validate the envelope and run the op in a savepoint; returns the result to store."""
+    try:
+        if not isinstance(raw, dict):
+            raise ValidationError(["Not a valid mapping type."])
+        envelope = MUTATION_SCHEMA.load(raw)
+    except ValidationError as error:
+        mutation_id = valid_uuid(raw.get("mutation_id")) if isinstance(raw, dict) else None
+        record_id = raw.get("record_id") if isinstance(raw, dict) else None
+        mutation = None
+        if mutation_id is not None:
+            mutation = Mutation(mutation_id, str(raw.get("op")), str(record_id), {})
+        result = rejected(
+            mutation_id or _echo(raw),
+            record_id,
+            "validation_failed",
+            flatten_errors(error.messages),
+        )
+        return result, mutation
+    mutation = Mutation(**envelope)
+    ctx = OpContext(session, writer, ref, caller, mutation, rejected_creates)
+    try:
+        with session.begin_nested():
+            outcome = handler_for(mutation.op)(ctx)
+    except ValidationError as error:
+        return rejected(
+            mutation.mutation_id,
+            mutation.record_id,
+            "validation_failed",
+            flatten_errors(error.messages),
+        ), mutation
+    except RuleViolation as violation:
+        return rejected(
+            mutation.mutation_id, mutation.record_id, violation.code, violation.details
+        ), mutation
+    except IntegrityError:
+        log.exception("constraint violated by mutation %s", mutation.mutation_id)
+        return rejected(
+            mutation.mutation_id,
+            mutation.record_id,
+            "validation_failed",
+            {"_schema": ["Invalid input."]},
+        ), mutation
+    result: dict[str, Any] = {
+        "mutation_id": mutation.mutation_id,
+        "status": outcome.status,
+        "record_id": mutation.record_id,
+        "version": outcome.version,
+    }
+    if outcome.status == "merged":
+        result["conflicts"] = outcome.conflicts
+    return result, mutation
+
+
+def rejected(mutation_id: Any, record_id: Any, code: str, details: dict) -> dict[str, Any]:
+    # Rule 3: nothing of it was written; the reason is stored and shown in the user's language.
+    return {
+        "mutation_id": mutation_id,
+        "status": "rejected",
+        "record_id": record_id if isinstance(record_id, str) else None,
+        "error": {"code": code, "details": details},
+    }
+
+
+def rejection_row(caller: Caller, raw: Any, result: dict[str, Any]) -> dict[str, Any]:
+    data = raw.get("data") if isinstance(raw, dict) else raw
+    record_id = result.get("record_id")
+    return {
+        "device_id": caller.device_id,
+        "user_id": caller.user_id,
+        "mutation_id": str(result.get("mutation_id"))[:64],
+        "op": str(raw.get("op") if isinstance(raw, dict) else "")[:32],
+        "record_id": record_id[:64] if isinstance(record_id, str) else None,
+        "data": json.loads(to_json(data)) if _jsonable(data) else None,
+        "error_code": result["error"]["code"],
+        "error_details": result["error"]["details"],
+        "status": "open",
+        "created_at": utcnow(),
+    }
+
+
+def load_receipts(session: Session, device_id: str, mutation_ids: list[str]) -> dict[str, dict]:
+    if not mutation_ids:
+        return {}
+    rows = session.execute(
+        select(MutationReceipt.mutation_id, MutationReceipt.result).where(
+            MutationReceipt.device_id == device_id,
+            MutationReceipt.mutation_id.in_({i.lower() for i in mutation_ids}),
+        )
+    ).all()
+    return {mutation_id: json.loads(result) for mutation_id, result in rows}
+
+
+def load_rejected_creates(session: Session, device_id: str, mutations: list[Any]) -> set[str]:
+    """Records of this device whose create the server refused earlier (rule 1)."""
+    ids: set[str] = set()
+    for raw in mutations:
+        if isinstance(raw, dict):
+            ids.add(str(raw.get("record_id")).lower())
+            data = raw.get("data")
+            if isinstance(data, dict) and isinstance(data.get("case_id"), str):
+                ids.add(data["case_id"].lower())
+    if not ids:
+        return set()
+    return set(
+        session.scalars(
+            select(RejectedIntent.record_id).where(
+                RejectedIntent.device_id == device_id,
+                RejectedIntent.op.in_(CREATE_OPS),
+                RejectedIntent.record_id.in_(ids),
+            )
+        ).all()
+    )
+
+
+def record_device_status(session: Session, device_id: str, status: dict[str, Any] | None) -> None:
+    """Rule 8: the device object updates the server's view of the device."""
+    now = utcnow()
+    values: dict[str, Any] = {"last_seen_at": now, "last_push_at": now}
+    if status:
+        for key, column in (
+            ("pending", "pending_count"),
+            ("app_version", "app_version"),
+            ("sw_version", "sw_version"),
+            ("storage_used", "storage_used"),
+        ):
+            if key in status:
+                values[column] = status[key]
+    session.execute(update(Device).where(Device.id == device_id).values(**values))
+
+
+def valid_uuid(value: Any) -> str | None:
+    try:
+        return UUIDString()._deserialize(value, None, None)
+    except (ValidationError, TypeError, AttributeError):
+        return None
+
+
+def _echo(raw: Any) -> Any:
+    value = raw.get("mutation_id") if isinstance(raw, dict) else None
+    return value if isinstance(value, (str, int)) and len(str(value)) <= 64 else None
+
+
+def _jsonable(value: Any) -> bool:
+    try:
+        to_json(value)
+        return True
+    except (TypeError, ValueError):
+        return False
