@@ -24,6 +24,7 @@ run: $(STAMP)
 test: $(STAMP)
 	bash scripts/ensure-services
 	$(BIN)/ruff check server tests migrations
+	node --test tests/webapp/unit/
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)

@@ -26,7 +26,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False
     app.url_map.converters["sha256"] = Sha256Converter
 
-    from server import api, cli, errors
+    from server import api, cli, errors, pwa
     from server.database import configure_engine
     from server.extensions import db
 
@@ -35,5 +35,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         configure_engine(app, db.engine)
     errors.init_app(app)
     api.init_app(app)
+    pwa.init_app(app)
     cli.init_app(app)
     return app
