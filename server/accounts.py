@@ -103,3 +103,19 @@ def add_user(
     db.session.flush()
     publish_reference(writer, "user", user.id, UserDataSchema().dump(user), is_new=True)
     return user
+
+
+def revoke_device(device_id: str) -> bool:
+    """Revoke a lost phone: its next request gets 401 device_revoked. False if unknown."""
+    from server.models import Device
+    from server.models.base import utcnow
+
+    begin_write(db.session, lock_feed=False)
+    device = db.session.get(Device, device_id)
+    if device is None:
+        db.session.rollback()
+        return False
+    device.is_revoked = True
+    device.revoked_at = utcnow()
+    db.session.commit()
+    return True

@@ -23,7 +23,7 @@ class Config:
     BLOB_MAX_BYTES: int = 10 * 1024 * 1024
     LOGIN_MAX_FAILURES: int = 5
     LOGIN_WINDOW_SECONDS: int = 15 * 60
-    SQLITE_BUSY_TIMEOUT_MS: int = 10_000
+    LOCK_TIMEOUT_MS: int = 10_000  # waiting for the write lock longer than this answers 503
     DEVICE_SEEN_THROTTLE_SECONDS: int = 60
     JSON_AS_ASCII: bool = False
 
@@ -45,6 +45,11 @@ def finalise(config: dict) -> None:
     url = config.get("DATABASE_URL") or f"sqlite:///{data_dir / 'fengling.db'}"
     config["DATABASE_URL"] = normalise_database_url(url)
     config["SQLALCHEMY_DATABASE_URI"] = config["DATABASE_URL"]
+    if config["DATABASE_URL"].startswith("postgresql"):
+        timeout = int(config["LOCK_TIMEOUT_MS"])
+        config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {}).setdefault(
+            "connect_args", {"options": f"-c lock_timeout={timeout}"}
+        )
     if not config.get("SECRET_KEY"):
         config["SECRET_KEY"] = _kept_secret(data_dir / "secret_key")
 

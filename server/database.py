@@ -13,7 +13,7 @@ def configure_engine(app: Flask, engine: Engine) -> None:
     """SQLite: WAL, busy timeout, synchronous=FULL, foreign keys, and BEGIN IMMEDIATE for writes."""
     if engine.dialect.name != "sqlite":
         return
-    busy_ms = int(app.config["SQLITE_BUSY_TIMEOUT_MS"])
+    busy_ms = int(app.config["LOCK_TIMEOUT_MS"])
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record) -> None:  # noqa: ANN001

@@ -1,0 +1,136 @@
+"""Fixtures: an app on a fresh database (SQLite and PostgreSQL), devices that sync with it.
+
+Each test database is a copy of a template built once per run by `alembic upgrade head`
+plus the demo reference data, so the migrations are what every test runs on.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from server import create_app
+from server.extensions import db
+from tests.factories import DEMO_PASSWORD, DeviceClient
+
+PG_ADMIN_URL = os.environ.get("FENGLING_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def pg_url(database: str) -> str:
+    base, _, _ = PG_ADMIN_URL.rpartition("/")
+    return f"{base}/{database}"
+
+
+def pg_admin(statement: str) -> None:
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(statement)
+
+
+def build_template(url: str, data_dir: Path) -> None:
+    """Migrate and seed reference data and demo users (no demo cases)."""
+    from server import migrate
+    from server.demo import seed
+
+    app = create_app({"TESTING": True, "DATA_DIR": str(data_dir), "DATABASE_URL": url})
+    with app.app_context():
+        migrate.upgrade(db.engine)
+        seed(DEMO_PASSWORD, with_cases=False)
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    root = tmp_path_factory.mktemp("templates")
+    sqlite_file = root / "template.db"
+    build_template(f"sqlite:///{sqlite_file}", root)
+    pg_name = f"fengling_tmpl_{uuid.uuid4().hex[:8]}"
+    pg_admin(f'CREATE DATABASE "{pg_name}"')
+    build_template(pg_url(pg_name), root)
+    yield {"sqlite": str(sqlite_file), "postgresql": pg_name}
+    pg_admin(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def database_url(backend: str, templates: dict[str, str], tmp_path: Path) -> Iterator[str]:
+    """A fresh copy of the template database for one test."""
+    if backend == "sqlite":
+        target = tmp_path / "fengling.db"
+        shutil.copyfile(templates["sqlite"], target)
+        yield f"sqlite:///{target}"
+        return
+    name = f"fengling_t_{uuid.uuid4().hex[:12]}"
+    pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{templates["postgresql"]}"')
+    yield pg_url(name)
+    pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
+    app = create_app({"TESTING": True, "DATA_DIR": str(tmp_path / "data"),
+                      "DATABASE_URL": database_url})
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def login(client: FlaskClient):  # noqa: ANN201
+    """login("dayan_worker") -> a signed-in DeviceClient with a new device id."""
+
+    def sign_in(username: str, **kwargs) -> DeviceClient:  # noqa: ANN003
+        device = DeviceClient(client, username, **kwargs)
+        device.login()
+        return device
+
+    return sign_in
+
+
+@pytest.fixture
+def worker(login) -> DeviceClient:  # noqa: ANN001
+    return login("dayan_worker")
+
+
+@pytest.fixture
+def supervisor(login) -> DeviceClient:  # noqa: ANN001
+    return login("dayan_supervisor")
+
+
+@pytest.fixture
+def sites(worker) -> dict[str, dict]:  # noqa: ANN001
+    """The demo heritage sites by code: {"code": {"id", "lat", "lon", "radius_m", "town"}}."""
+    worker.sync()
+    return {c["data"]["code"]: {"id": rid, **c["data"]} for rid, c in worker.of("site").items()}
+
+
+@pytest.fixture
+def rows(app: Flask):  # noqa: ANN201
+    """rows(Model, **filters) -> the rows of a table, read straight from the database."""
+
+    def read(model, **filters):  # noqa: ANN001, ANN003, ANN202
+        with app.app_context():
+            query = db.select(model).filter_by(**filters)
+            found = db.session.scalars(query).all()
+            db.session.close()  # detach without expiring what was read
+            return found
+
+    return read
