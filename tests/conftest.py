@@ -134,3 +134,16 @@ def rows(app: Flask):  # noqa: ANN201
             return found
 
     return read
+
+
+@pytest.fixture
+def execute(app: Flask):  # noqa: ANN201
+    """execute(sql, **params): a change made the way an operator or a restore would make it."""
+    from sqlalchemy import text
+
+    def run(sql: str, **params) -> None:  # noqa: ANN003
+        with app.app_context():
+            db.session.execute(text(sql), params)
+            db.session.commit()
+
+    return run

@@ -103,7 +103,7 @@ class DeviceClient:
         query = {}
         if cursor:
             query["cursor"] = cursor
-        if limit:
+        if limit is not None:
             query["limit"] = limit
         return self.client.get("/api/v1/sync/pull", query_string=query, headers=self.headers)
 

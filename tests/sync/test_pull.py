@@ -1,0 +1,141 @@
+"""Pull: pagination, visibility across towns, tombstones, and resync (protocol: Pull)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.factories import case_create, case_event, case_update, checkin
+
+
+def test_first_pull_brings_reference_data_people_and_visible_cases(worker):
+    create = case_create()
+    worker.push_ok(create)
+    worker.sync()
+    assert {c["data"]["code"] for c in worker.of("town").values()} == {
+        "dayan", "shenzhen", "xidian", "shiliang", "xiaojiang"}
+    assert len(worker.of("category")) == 8
+    assert len(worker.of("site")) == 4
+    [route] = worker.of("route").values()
+    assert len(route["data"]["site_ids"]) == 4
+    assert {"dayan_worker", "admin"} <= {u["data"]["username"] for u in worker.of("user").values()}
+    assert "password_hash" not in next(iter(worker.of("user").values()))["data"]
+    case = worker.of("case")[create["record_id"]]
+    assert case["version"] == 1
+    assert case["data"]["status"] == "registered"
+    assert case["data"]["number"].startswith("DY2026-")
+    assert case["data"]["reported_by"] == worker.user["id"]
+
+
+def test_pull_pages_through_everything_exactly_once(worker):
+    creates = [case_create(title=f"案件{i}") for i in range(25)]
+    worker.push_ok(*creates)
+    changes = worker.sync(limit=7)
+    ids = [c["record_id"] for c in changes]
+    assert len(ids) == len(set(ids))
+    assert {m["record_id"] for m in creates} <= set(worker.of("case"))
+
+
+def test_pull_limit_is_capped_and_validated(worker):
+    for limit, status in [(1000, 200), (1001, 422), (0, 422)]:
+        assert worker.pull(limit=limit).status_code == status
+    response = worker.client.get("/api/v1/sync/pull?since=3", headers=worker.headers)
+    assert response.status_code == 422
+    assert response.get_json()["error"]["details"] == {"since": ["不允许的字段。"]}
+
+
+def test_incremental_pull_returns_only_what_changed_at_its_latest_version(worker):
+    create = case_create()
+    worker.push_ok(create)
+    worker.sync()
+    worker.push_ok(case_update(create["record_id"], 1, title="二改"),
+                   case_update(create["record_id"], 2, title="三改"))
+    changes = worker.sync()
+    assert [(c["entity"], c["version"]) for c in changes] == [("case", 3)]
+    assert changes[0]["data"]["title"] == "三改"
+    assert worker.sync() == []
+
+
+def test_towns_see_only_cases_that_involve_them(login):
+    dayan, shenzhen, xidian, admin = (login(u) for u in (
+        "dayan_worker", "shenzhen_worker", "xidian_worker", "admin"))
+    local = case_create()
+    cross = case_create(involved_towns=["xidian"])
+    dayan.push_ok(local, cross)
+    for device in (dayan, shenzhen, xidian, admin):
+        device.sync()
+    assert {local["record_id"], cross["record_id"]} <= set(dayan.of("case"))
+    assert set(shenzhen.of("case")) == set()
+    assert set(xidian.of("case")) == {cross["record_id"]}
+    assert {local["record_id"], cross["record_id"]} <= set(admin.of("case"))
+
+
+def test_checkins_are_visible_to_their_town_only(login, sites):
+    dayan, shenzhen = login("dayan_worker"), login("shenzhen_worker")
+    site = sites["dayan_alliance_hall"]
+    [result] = dayan.push_ok(checkin(site["id"], site["lat"], site["lon"]))
+    dayan.sync()
+    shenzhen.sync()
+    assert result["record_id"] in dayan.of("checkin")
+    assert shenzhen.of("checkin") == {}
+
+
+def test_a_town_removed_from_a_case_is_told_to_drop_it_and_its_timeline(login):
+    dayan, shenzhen = login("dayan_supervisor"), login("shenzhen_worker")
+    create = case_create(involved_towns=["shenzhen"])
+    note = case_event(create["record_id"], kind="note")
+    dayan.push_ok(create, note)
+    shenzhen.sync()
+    assert create["record_id"] in shenzhen.of("case")
+    assert note["record_id"] in shenzhen.of("case_event")
+    dayan.push_ok(case_update(create["record_id"], 1, involved_towns=[]))
+    changes = shenzhen.sync()
+    removed = {(c["entity"], c["record_id"]) for c in changes if c["op"] == "remove"}
+    assert removed == {("case", create["record_id"]), ("case_event", note["record_id"])}
+    assert shenzhen.of("case") == {} and shenzhen.of("case_event") == {}
+    # Adding the town back brings both back.
+    dayan.push_ok(case_update(create["record_id"], 2, involved_towns=["shenzhen"]))
+    shenzhen.sync()
+    assert create["record_id"] in shenzhen.of("case")
+    assert note["record_id"] in shenzhen.of("case_event")
+
+
+def test_a_cursor_from_another_database_epoch_needs_a_resync(worker, execute):
+    worker.sync()
+    execute("UPDATE server_state SET epoch = 'restored-from-backup'")
+    response = worker.pull(worker.cursor)
+    assert response.status_code == 410
+    assert response.get_json()["error"]["code"] == "resync_required"
+    worker.cursor = None
+    worker.sync()
+    assert len(worker.of("town")) == 5
+
+
+def test_a_user_moved_to_another_town_must_resync(worker, execute):
+    worker.sync()
+    execute("UPDATE users SET town_code = 'xidian' WHERE username = 'dayan_worker'")
+    response = worker.pull(worker.cursor)
+    assert response.status_code == 410
+    assert response.get_json()["error"]["details"] == {"reason": "visibility"}
+
+
+def test_a_cursor_older_than_compacted_history_needs_a_resync(worker, execute):
+    worker.sync()
+    old_cursor = worker.cursor
+    worker.push_ok(case_create())
+    execute("UPDATE server_state SET compacted_seq = last_seq")
+    assert worker.pull(old_cursor).status_code == 410
+
+
+@pytest.mark.parametrize("cursor", ["garbage", "MXxh", "!!!"])
+def test_a_cursor_not_made_by_the_server_is_refused(worker, cursor):
+    response = worker.pull(cursor)
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "invalid_cursor"
+
+
+def test_pull_records_when_the_device_last_synced(worker, rows):
+    from server.models import Device
+
+    worker.sync()
+    [device] = rows(Device, id=worker.device_id)
+    assert device.last_pull_at is not None

@@ -1,0 +1,158 @@
+// The outbox: every local change is a record write plus an intent, in one transaction.
+import { req, transact } from './db.js';
+import { ENTITY_OF_OP, planSettlement, rebase, withoutConflicts } from './sync-rules.js';
+
+const nowIso = () => new Date().toISOString();
+
+/** Entries for one record (any status), in outbox order. */
+export async function entriesFor(tx, recordId) {
+  const entries = await req(tx.objectStore('outbox').index('record_id').getAll(recordId));
+  return entries.sort((a, b) => a.seq - b.seq);
+}
+
+/** Recompute a record's shown data from its server state and its outbox entries. */
+export async function refreshRecord(tx, entity, id, { author, entries } = {}) {
+  const records = tx.objectStore('records');
+  const existing = await req(records.get([entity, id]));
+  const record = existing || { entity, id, version: null, server: null, confirmed: [], author: author || null };
+  const mine = (entries || (await entriesFor(tx, id))).filter((e) => e.entity === entity);
+  const { data, confirmed } = rebase(record, mine);
+  if (data === null && !mine.length) {
+    if (existing) records.delete([entity, id]);
+    return null;
+  }
+  const updated = {
+    ...record,
+    data,
+    confirmed,
+    pending: mine.filter((e) => e.status === 'pending').length,
+    rejected: mine.filter((e) => e.status === 'rejected').length,
+  };
+  records.put(updated);
+  return updated;
+}
+
+/**
+ * Queue an intent and apply it locally, atomically with its photos.
+ * @param {{op: string, record_id: string, data: object, base_version?: number|null}} intent
+ * @param {{blobs?: {sha256: string, blob: Blob, type: string, size: number}[], author?: string}} [options]
+ */
+export function enqueue(intent, { blobs = [], author = null } = {}) {
+  const entry = {
+    mutation_id: crypto.randomUUID(),
+    op: intent.op,
+    entity: ENTITY_OF_OP[intent.op],
+    record_id: intent.record_id,
+    base_version: intent.base_version ?? null,
+    client_time: nowIso(),
+    created_at: nowIso(),
+    data: intent.data,
+    status: 'pending',
+  };
+  if (!entry.entity) throw new Error(`unknown op ${intent.op}`);
+  return transact(['records', 'outbox', 'blobs'], 'readwrite', async (tx) => {
+    entry.seq = await req(tx.objectStore('outbox').add(entry));
+    for (const blob of blobs) tx.objectStore('blobs').put({ ...blob, state: 'pending', created_at: nowIso() });
+    await refreshRecord(tx, entry.entity, entry.record_id, { author });
+    return entry;
+  });
+}
+
+/** Entries the engine may send, in order. */
+export function pendingEntries() {
+  return transact(['outbox'], 'readonly', async (tx) => {
+    const all = await req(tx.objectStore('outbox').getAll());
+    return all.filter((e) => e.status === 'pending').sort((a, b) => a.seq - b.seq);
+  });
+}
+
+/** Every entry (pending and rejected), for the outbox screen and the export. */
+export function allEntries() {
+  return transact(['outbox'], 'readonly', async (tx) => req(tx.objectStore('outbox').getAll()));
+}
+
+export function countPending() {
+  return transact(['outbox', 'blobs'], 'readonly', async (tx) => ({
+    intents: await req(tx.objectStore('outbox').index('status').count('pending')),
+    rejected: await req(tx.objectStore('outbox').index('status').count('rejected')),
+    photos: await req(tx.objectStore('blobs').index('state').count('pending')),
+  }));
+}
+
+/** Settle a pushed batch by the server's results (only a server result settles an intent). */
+export function settle(batch, results, userId) {
+  const plan = planSettlement(batch, results);
+  return transact(['records', 'outbox'], 'readwrite', async (tx) => {
+    const outbox = tx.objectStore('outbox');
+    const records = tx.objectStore('records');
+    const touched = new Map();
+    for (const { entry, version, conflicts } of plan.confirmed) {
+      outbox.delete(entry.seq);
+      const record = await req(records.get([entry.entity, entry.record_id]));
+      if (record) {
+        record.confirmed = [...(record.confirmed || []), { intent: withoutConflicts({ op: entry.op, data: entry.data }, conflicts), version }];
+        records.put(record);
+      }
+      for (const c of conflicts) records.put(conflictRecord(entry, c, userId));
+      touched.set(`${entry.entity}|${entry.record_id}`, entry);
+    }
+    for (const { entry, error } of plan.rejected) {
+      outbox.put({ ...entry, status: 'rejected', error, rejected_at: nowIso() });
+      touched.set(`${entry.entity}|${entry.record_id}`, entry);
+    }
+    for (const entry of touched.values()) await refreshRecord(tx, entry.entity, entry.record_id);
+    return plan;
+  });
+}
+
+function conflictRecord(entry, c, userId) {
+  const data = { entity: 'case', record_id: entry.record_id, field: c.field, kept: c.kept, incoming: c.incoming, by: userId, status: 'open', at: nowIso() };
+  return { entity: 'conflict', id: c.conflict_id, version: 1, server: data, data, confirmed: [], pending: 0, rejected: 0 };
+}
+
+/** Drop an intent the person chose to discard; a discarded create takes its dependants along. */
+export function discard(seq) {
+  return transact(['records', 'outbox'], 'readwrite', async (tx) => {
+    const outbox = tx.objectStore('outbox');
+    const entry = await req(outbox.get(seq));
+    if (!entry) return;
+    let doomed = [entry];
+    if (entry.op.endsWith('.create')) {
+      const all = await req(outbox.getAll());
+      doomed = all.filter((e) => e.record_id === entry.record_id || e.data?.case_id === entry.record_id);
+    }
+    for (const e of doomed) outbox.delete(e.seq);
+    for (const e of doomed) await refreshRecord(tx, e.entity, e.record_id);
+  });
+}
+
+/**
+ * Send a rejected intent again, as a new mutation (the old id's result is final on the server).
+ * A fixed create gets a new record id, since the server refuses the rejected one for good.
+ */
+export function resubmit(seq, { data, base_version } = {}) {
+  return transact(['records', 'outbox'], 'readwrite', async (tx) => {
+    const outbox = tx.objectStore('outbox');
+    const entry = await req(outbox.get(seq));
+    if (!entry) return null;
+    const isCreate = entry.op.endsWith('.create');
+    const recordId = isCreate ? crypto.randomUUID() : entry.record_id;
+    const related = isCreate
+      ? (await req(outbox.getAll())).filter((e) => e.seq !== seq && (e.record_id === entry.record_id || e.data?.case_id === entry.record_id))
+      : [];
+    const requeue = (e, changes) => {
+      outbox.delete(e.seq);
+      const { seq: _old, error: _error, rejected_at: _at, ...rest } = e;
+      return req(outbox.add({ ...rest, ...changes, mutation_id: crypto.randomUUID(), status: 'pending' }));
+    };
+    const newSeq = await requeue(entry, { record_id: recordId, data: data ?? entry.data, base_version: base_version ?? entry.base_version });
+    for (const e of related) {
+      const moved = e.record_id === entry.record_id ? { record_id: recordId } : { data: { ...e.data, case_id: recordId } };
+      await requeue(e, moved);
+    }
+    for (const e of [entry, ...related]) await refreshRecord(tx, e.entity, e.record_id);
+    await refreshRecord(tx, entry.entity, recordId);
+    for (const e of related) if (e.record_id !== entry.record_id) await refreshRecord(tx, e.entity, e.record_id);
+    return { seq: newSeq, record_id: recordId };
+  });
+}

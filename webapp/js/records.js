@@ -1,0 +1,101 @@
+// Local copies of server records: pulled state plus pending local intents on top.
+import { req, transact } from './db.js';
+import { rebase } from './sync-rules.js';
+
+/**
+ * Apply one pulled page and its cursor in one transaction.
+ * @param {object[]} changes protocol changes
+ * @param {string} cursor
+ * @param {string|null} resyncMark set on every record a resync pull returns
+ */
+export function applyPull(changes, cursor, resyncMark = null) {
+  return transact(['records', 'outbox', 'meta'], 'readwrite', async (tx) => {
+    const records = tx.objectStore('records');
+    const outbox = await req(tx.objectStore('outbox').getAll());
+    const byRecord = new Map();
+    for (const e of outbox.sort((a, b) => a.seq - b.seq)) {
+      if (!byRecord.has(e.record_id)) byRecord.set(e.record_id, []);
+      byRecord.get(e.record_id).push(e);
+    }
+    for (const change of changes) {
+      const key = [change.entity, change.record_id];
+      const mine = (byRecord.get(change.record_id) || []).filter((e) => e.entity === change.entity);
+      const existing = await req(records.get(key));
+      if (change.op === 'remove' && !mine.length) {
+        records.delete(key);
+        continue;
+      }
+      const record = existing || { entity: change.entity, id: change.record_id, confirmed: [] };
+      if (change.op === 'remove') Object.assign(record, { server: null, version: null, confirmed: [] });
+      else Object.assign(record, { server: change.data, version: change.version });
+      const { data, confirmed } = rebase(record, mine);
+      records.put({
+        ...record,
+        data,
+        confirmed,
+        seen: resyncMark ?? record.seen ?? null,
+        pending: mine.filter((e) => e.status === 'pending').length,
+        rejected: mine.filter((e) => e.status === 'rejected').length,
+      });
+    }
+    tx.objectStore('meta').put({ key: 'cursor', value: cursor });
+  });
+}
+
+/** After a resync: drop local records the fresh pull did not return, unless intents need them. */
+export function dropUnseen(resyncMark) {
+  return transact(['records', 'outbox'], 'readwrite', async (tx) => {
+    const outbox = await req(tx.objectStore('outbox').getAll());
+    const needed = new Set(outbox.map((e) => e.record_id));
+    const records = tx.objectStore('records');
+    const all = await req(records.getAll());
+    let dropped = 0;
+    for (const r of all) {
+      if (r.seen !== resyncMark && !needed.has(r.id) && r.entity !== 'conflict_note') {
+        records.delete([r.entity, r.id]);
+        dropped += 1;
+      }
+    }
+    return dropped;
+  });
+}
+
+/** All records of an entity. */
+export function list(entity) {
+  return transact(['records'], 'readonly', (tx) => req(tx.objectStore('records').index('entity').getAll(entity)));
+}
+
+export function get(entity, id) {
+  return transact(['records'], 'readonly', (tx) => req(tx.objectStore('records').get([entity, id])));
+}
+
+/** Timeline entries of a case, oldest first. */
+export async function eventsOf(caseId) {
+  const rows = await transact(['records'], 'readonly', (tx) => req(tx.objectStore('records').index('case_id').getAll(caseId)));
+  return rows.filter((r) => r.entity === 'case_event')
+    .sort((a, b) => String(a.data.created_at || a.data.at).localeCompare(String(b.data.created_at || b.data.at)));
+}
+
+/** Mark a conflict as handled on this device (the protocol has no op to resolve one). */
+export function setConflictHandled(id, how) {
+  return transact(['records'], 'readwrite', async (tx) => {
+    const store = tx.objectStore('records');
+    const record = await req(store.get(['conflict', id]));
+    if (record) store.put({ ...record, handled: how });
+  });
+}
+
+/** Reference data as maps by code, for forms and labels. */
+export async function referenceData() {
+  const [towns, categories, sites, routes, users] = await Promise.all(
+    ['town', 'category', 'site', 'route', 'user'].map((e) => list(e)),
+  );
+  const data = (rows) => rows.map((r) => ({ id: r.id, ...r.data }));
+  return {
+    towns: data(towns),
+    categories: data(categories),
+    sites: data(sites),
+    routes: data(routes),
+    users: new Map(users.map((u) => [u.id, u.data])),
+  };
+}

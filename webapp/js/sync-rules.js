@@ -1,0 +1,177 @@
+// Pure rules of the sync engine: no DOM, no IndexedDB, no network (tested under Node).
+
+export const BATCH_MAX_COUNT = 100;
+export const BATCH_MAX_BYTES = 4 * 1024 * 1024; // under the server's 5 MiB per push
+export const ENTITY_OF_OP = {
+  'case.create': 'case',
+  'case.update': 'case',
+  'case.transition': 'case',
+  'case.assign': 'case',
+  'case_event.create': 'case_event',
+  'checkin.create': 'checkin',
+};
+
+/**
+ * Exponential backoff with "equal jitter": half fixed, half random, capped.
+ * @param {number} attempt 0 for the first retry
+ * @param {{baseMs?: number, maxMs?: number, random?: () => number}} [options]
+ */
+export function backoffDelay(attempt, { baseMs = 2000, maxMs = 5 * 60 * 1000, random = Math.random } = {}) {
+  const ceiling = Math.min(maxMs, baseMs * 2 ** Math.max(0, Math.min(attempt, 30)));
+  return Math.round(ceiling / 2 + random() * (ceiling / 2));
+}
+
+/** The wait before the next try: the server's Retry-After when it gave one, else backoff. */
+export function retryDelay(attempt, retryAfterSeconds, options) {
+  const backoff = backoffDelay(attempt, options);
+  if (Number.isFinite(retryAfterSeconds) && retryAfterSeconds > 0) {
+    return Math.max(retryAfterSeconds * 1000, Math.min(backoff, 60_000));
+  }
+  return backoff;
+}
+
+/** An outbox entry as the protocol's mutation. */
+export function toWire(entry) {
+  const mutation = {
+    mutation_id: entry.mutation_id,
+    op: entry.op,
+    record_id: entry.record_id,
+    client_time: entry.client_time,
+    data: entry.data,
+  };
+  if (entry.op === 'case.update') mutation.base_version = entry.base_version ?? 1;
+  return mutation;
+}
+
+function byteLength(value) {
+  return new TextEncoder().encode(JSON.stringify(value)).length;
+}
+
+/**
+ * The first pending entries, in order, that fit one push (count and size limits).
+ * A single entry larger than the limit still goes alone, so the server can say why.
+ */
+export function takeBatch(entries, { maxCount = BATCH_MAX_COUNT, maxBytes = BATCH_MAX_BYTES } = {}) {
+  const batch = [];
+  let bytes = 64;
+  for (const entry of entries) {
+    if (entry.status !== 'pending') continue;
+    const size = byteLength(toWire(entry)) + 1;
+    if (batch.length >= maxCount || (batch.length > 0 && bytes + size > maxBytes)) break;
+    batch.push(entry);
+    bytes += size;
+  }
+  return batch;
+}
+
+/**
+ * Match push results to the entries sent, by mutation_id (rule 1: one result per mutation).
+ * Entries without a result stay pending.
+ */
+export function planSettlement(batch, results) {
+  const byId = new Map((results || []).map((r) => [String(r.mutation_id).toLowerCase(), r]));
+  const plan = { confirmed: [], rejected: [], unanswered: [] };
+  for (const entry of batch) {
+    const result = byId.get(entry.mutation_id.toLowerCase());
+    if (!result) plan.unanswered.push(entry);
+    else if (result.status === 'applied' || result.status === 'merged') {
+      plan.confirmed.push({ entry, version: result.version ?? null, conflicts: result.conflicts || [] });
+    } else plan.rejected.push({ entry, error: result.error || { code: 'unknown', message: '' } });
+  }
+  return plan;
+}
+
+/** One intent applied to a record's data, as the server would if nobody else had changed it. */
+export function applyIntent(data, intent) {
+  switch (intent.op) {
+    case 'case.create':
+      return { status: 'registered', assignee: null, number: null, ...intent.data };
+    case 'case.update':
+      return { ...(data || {}), ...intent.data };
+    case 'case.transition':
+      return { ...(data || {}), status: intent.data.to };
+    case 'case.assign':
+      return { ...(data || {}), assignee: intent.data.assignee };
+    case 'case_event.create':
+    case 'checkin.create':
+      return { ...intent.data, ...(data || {}) };
+    default:
+      throw new Error(`unknown op ${intent.op}`);
+  }
+}
+
+/** A confirmed intent without the fields the server set aside in a merge (rule 4). */
+export function withoutConflicts(intent, conflicts) {
+  if (!conflicts?.length || intent.op !== 'case.update') return intent;
+  const lost = new Set(conflicts.map((c) => c.field));
+  const data = Object.fromEntries(Object.entries(intent.data).filter(([k]) => !lost.has(k)));
+  return { ...intent, data };
+}
+
+/**
+ * The data to show: the server's state, then confirmed intents the pull has not yet
+ * brought back (version above the server's), then pending intents in outbox order.
+ * @param {{server: object|null, version: number|null, confirmed?: object[]}} record
+ * @param {object[]} pending outbox entries for this record, ordered by seq
+ */
+export function rebase(record, pending) {
+  const serverVersion = record.version ?? 0;
+  const confirmed = (record.confirmed || []).filter((c) => (c.version ?? Infinity) > serverVersion);
+  let data = record.server ?? null;
+  for (const c of confirmed) data = applyIntent(data, c.intent);
+  for (const entry of pending) if (entry.status === 'pending') data = applyIntent(data, entry);
+  return { data, confirmed };
+}
+
+/** Statuses a role may move a case to, mirroring the server's workflow table. */
+export const MOVES = {
+  'registered>accepted': ['supervisor', 'admin'],
+  'accepted>mediating': ['worker', 'supervisor', 'admin'],
+  'accepted>escalated': ['supervisor', 'admin'],
+  'mediating>resolved': ['worker', 'supervisor', 'admin'],
+  'mediating>escalated': ['supervisor', 'admin'],
+  'escalated>resolved': ['supervisor', 'admin'],
+  'resolved>closed': ['supervisor', 'admin'],
+  'escalated>closed': ['supervisor', 'admin'],
+};
+
+export function movesFor(role, status) {
+  return Object.entries(MOVES)
+    .filter(([key, roles]) => key.startsWith(`${status}>`) && roles.includes(role))
+    .map(([key]) => key.split('>')[1]);
+}
+
+/** Distance in metres between two WGS-84 points (haversine). */
+export function distanceMetres(lat1, lon1, lat2, lon2) {
+  const rad = Math.PI / 180;
+  const a = Math.sin(((lat2 - lat1) * rad) / 2) ** 2
+    + Math.cos(lat1 * rad) * Math.cos(lat2 * rad) * Math.sin(((lon2 - lon1) * rad) / 2) ** 2;
+  return 2 * 6371008.8 * Math.asin(Math.min(1, Math.sqrt(a)));
+}
+
+/** Rule 6 preview: verified within the radius at an accuracy no worse than the radius. */
+export function previewCheckin(position, site) {
+  const distance = distanceMetres(position.lat, position.lon, site.lat, site.lon);
+  return { distance_m: distance, verified: distance <= site.radius_m && position.accuracy_m <= site.radius_m };
+}
+
+/**
+ * Cases matching a search and filters, newest first.
+ * @param {{id: string, data: object, pending?: number}[]} cases
+ * @param {{q?: string, status?: string, town?: string, cross?: boolean, mine?: boolean}} filter
+ * @param {string} userId
+ */
+export function filterCases(cases, filter, userId) {
+  const q = (filter.q || '').trim().toLowerCase();
+  return cases.filter(({ data }) => {
+    if (!data) return false;
+    if (filter.status && data.status !== filter.status) return false;
+    if (filter.town && data.primary_town !== filter.town && !(data.involved_towns || []).includes(filter.town)) return false;
+    if (filter.cross && !((data.involved_towns || []).length > 0)) return false;
+    if (filter.mine && data.reported_by !== userId && data.assignee !== userId) return false;
+    if (!q) return true;
+    const haystack = [data.title, data.number, data.description, ...(data.parties || []).map((p) => p.name)]
+      .filter(Boolean).join(' ').toLowerCase();
+    return haystack.includes(q);
+  }).sort((a, b) => String(b.data.reported_at || '').localeCompare(String(a.data.reported_at || '')));
+}
