@@ -51,7 +51,7 @@ export function dropUnseen(resyncMark) {
     const all = await req(records.getAll());
     let dropped = 0;
     for (const r of all) {
-      if (r.seen !== resyncMark && !needed.has(r.id) && r.entity !== 'conflict_note') {
+      if (r.seen !== resyncMark && !needed.has(r.id)) {
         records.delete([r.entity, r.id]);
         dropped += 1;
       }

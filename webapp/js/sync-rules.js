@@ -163,12 +163,12 @@ export function previewCheckin(position, site) {
  */
 export function filterCases(cases, filter, userId) {
   const q = (filter.q || '').trim().toLowerCase();
-  return cases.filter(({ data }) => {
+  return cases.filter(({ data, author }) => {
     if (!data) return false;
     if (filter.status && data.status !== filter.status) return false;
     if (filter.town && data.primary_town !== filter.town && !(data.involved_towns || []).includes(filter.town)) return false;
     if (filter.cross && !((data.involved_towns || []).length > 0)) return false;
-    if (filter.mine && data.reported_by !== userId && data.assignee !== userId) return false;
+    if (filter.mine && (data.reported_by ?? author) !== userId && data.assignee !== userId) return false;
     if (!q) return true;
     const haystack = [data.title, data.number, data.description, ...(data.parties || []).map((p) => p.name)]
       .filter(Boolean).join(' ').toLowerCase();

@@ -1,0 +1,110 @@
+"""Content-addressed photos: upload, HEAD, authorised GET, hash and type checks."""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+import zlib
+
+import pytest
+
+from tests.factories import case_create, case_update
+
+
+def png(seed: int = 0) -> bytes:
+    """A real 1x1 PNG whose pixel depends on `seed`."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    pixel = bytes([0, seed % 256, (seed * 7) % 256, 200])
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(pixel)) + chunk(b"IEND", b""))
+
+
+def sha(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
+def put(device, content: bytes, content_type: str = "image/png", digest: str | None = None):  # noqa: ANN001, ANN201
+    return device.client.put(f"/api/v1/blobs/{digest or sha(content)}", data=content,
+                             content_type=content_type, headers=device.headers)
+
+
+def fetch(device, url: str) -> tuple[int, bytes]:  # noqa: ANN001
+    """GET a photo as the device would, closing the streamed file."""
+    response = device.client.get(url, headers=device.headers)
+    try:
+        return response.status_code, response.get_data()
+    finally:
+        response.close()
+
+
+def test_upload_is_201_then_200_and_the_file_is_stored_under_its_hash(worker, app):
+    from pathlib import Path
+
+    photo = png(1)
+    assert put(worker, photo).status_code == 201
+    assert put(worker, photo).status_code == 200
+    digest = sha(photo)
+    stored = Path(app.config["DATA_DIR"]) / "blobs" / digest[:2] / digest[2:4] / digest
+    assert stored.read_bytes() == photo
+
+
+def test_head_tells_a_device_whether_to_upload(worker):
+    photo = png(2)
+    url = f"/api/v1/blobs/{sha(photo)}"
+    assert worker.client.head(url, headers=worker.headers).status_code == 404
+    put(worker, photo)
+    assert worker.client.head(url, headers=worker.headers).status_code == 200
+
+
+def test_a_photo_whose_bytes_differ_from_its_hash_is_refused(worker):
+    response = put(worker, png(3), digest=sha(png(4)))
+    assert response.status_code == 422
+    assert response.get_json()["error"]["code"] == "hash_mismatch"
+
+
+@pytest.mark.parametrize(("content", "content_type"), [
+    (b"GIF89a........", "image/gif"),
+    (b"not an image at all", "image/png"),
+    (png(5), "image/jpeg"),
+])
+def test_only_real_jpeg_png_or_webp_is_accepted(worker, content, content_type):
+    response = put(worker, content, content_type)
+    assert response.status_code == 415
+    assert response.get_json()["error"]["code"] == "unsupported_media_type"
+
+
+def test_a_photo_over_10_mib_is_refused(worker):
+    content = b"\x89PNG\r\n\x1a\n" + b"\0" * (10 * 1024 * 1024)
+    assert put(worker, content).status_code == 413
+
+
+def test_get_serves_a_photo_only_to_those_who_see_a_record_referencing_it(login):
+    dayan, shenzhen, xidian = login("dayan_worker"), login("shenzhen_worker"), login("xidian_worker")
+    photo = png(6)
+    url = f"/api/v1/blobs/{sha(photo)}"
+    put(dayan, photo)
+    assert fetch(dayan, url)[0] == 404  # referenced by nothing yet
+    create = case_create(involved_towns=["xidian"], photos=[sha(photo)])
+    dayan.push_ok(create)
+    assert fetch(dayan, url) == (200, photo)
+    assert fetch(xidian, url) == (200, photo)
+    assert fetch(shenzhen, url)[0] == 404
+    # Dropping the photo from the case takes the right away again.
+    dayan.push_ok(case_update(create["record_id"], 1, photos=[]))
+    assert fetch(xidian, url)[0] == 404
+
+
+def test_a_record_may_reference_a_photo_before_it_is_uploaded(worker):
+    photo = png(7)
+    [result] = worker.push_ok(case_create(photos=[sha(photo)]))
+    assert result["status"] == "applied"
+    url = f"/api/v1/blobs/{sha(photo)}"
+    assert fetch(worker, url)[0] == 404
+    put(worker, photo)
+    assert fetch(worker, url) == (200, photo)
+
+
+def test_integration_accounts_cannot_upload(login):
+    job = login("integration")
+    assert put(job, png(8)).status_code == 403

@@ -1,0 +1,50 @@
+// Messages by key from i18n/<lang>.json; Simplified Chinese first, English switchable.
+export const LANGUAGES = ['zh-CN', 'en'];
+let messages = {};
+let fallback = {};
+let current = 'zh-CN';
+
+async function loadCatalogue(lang) {
+  const response = await fetch(`/i18n/${lang}.json`);
+  if (!response.ok) throw new Error(`missing catalogue ${lang}`);
+  return response.json();
+}
+
+/** Load a language (zh-CN is the fallback for any missing key). */
+export async function setLanguage(lang) {
+  current = LANGUAGES.includes(lang) ? lang : 'zh-CN';
+  fallback = Object.keys(fallback).length ? fallback : await loadCatalogue('zh-CN');
+  messages = current === 'zh-CN' ? fallback : await loadCatalogue(current);
+  document.documentElement.lang = current;
+}
+
+export function language() { return current; }
+
+/** The message for `key` with {name} placeholders filled from `params`. */
+export function t(key, params = {}) {
+  const template = messages[key] ?? fallback[key] ?? key;
+  return template.replace(/\{(\w+)\}/g, (_, name) => (params[name] ?? `{${name}}`));
+}
+
+/** A reference record's name in the current language (towns, categories). */
+export function nameOf(item) {
+  if (!item) return '';
+  return current === 'en' ? item.name_en || item.name || item.code : item.name || item.code;
+}
+
+/** A device time shown in local time. */
+export function formatTime(value) {
+  if (!value) return '';
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) return String(value);
+  return date.toLocaleString(current, { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' });
+}
+
+export function formatBytes(bytes) {
+  if (!Number.isFinite(bytes)) return '—';
+  const units = ['B', 'KB', 'MB', 'GB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) { value /= 1024; unit += 1; }
+  return `${value.toFixed(unit ? 1 : 0)} ${units[unit]}`;
+}

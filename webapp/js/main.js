@@ -1,0 +1,113 @@
+// Bootstrap: language, database, service worker, sync triggers, and the hash router.
+import { createApi } from './api.js';
+import { openDb } from './db.js';
+import { language, setLanguage, t } from './i18n.js';
+import { getMeta, setMeta } from './meta.js';
+import { countPending } from './outbox.js';
+import { referenceData } from './records.js';
+import { APP_VERSION, idbStore } from './store.js';
+import { createSyncEngine } from './sync.js';
+import { registerWorker } from './sw-client.js';
+import * as chrome from './views/chrome.js';
+import { ROUTES } from './views/routes.js';
+
+const SYNC_INTERVAL_MS = 60_000;
+const channel = 'BroadcastChannel' in globalThis ? new BroadcastChannel('fengling') : null;
+
+const app = {
+  t,
+  version: APP_VERSION,
+  auth: null,
+  status: { state: 'idle' },
+  navigate: (hash) => { if (location.hash === hash) render(); else location.hash = hash; },
+  render: () => render(),
+  /** After a local write: refresh counts, tell other tabs, try to sync. */
+  async changed() {
+    channel?.postMessage({ type: 'changed' });
+    await chrome.renderStatus(app);
+    requestBackgroundSync();
+    app.sync('local-change');
+  },
+  sync: (reason) => (navigator.onLine ? app.engine.sync(reason) : Promise.resolve({ skipped: 'offline' })),
+  async reference() { return referenceData(); },
+  async counts() { return countPending(); },
+  async setLanguage(lang) {
+    await setMeta('lang', lang);
+    await setLanguage(lang);
+    chrome.renderFrame(app);
+    await render();
+  },
+  async signedIn(auth) {
+    app.auth = auth;
+    await setMeta('auth_problem', null);
+    navigator.storage?.persist?.().catch(() => {});
+    app.navigate('#/home');
+    app.sync('login');
+  },
+};
+
+app.api = createApi({ getToken: async () => (await getMeta('auth'))?.token ?? null, getLanguage: language });
+app.engine = createSyncEngine({
+  store: idbStore,
+  api: app.api,
+  onStatus: async (status) => {
+    app.status = { ...app.status, ...status };
+    await chrome.renderStatus(app);
+    if (status.state !== 'syncing') {
+      channel?.postMessage({ type: 'changed' });
+      await refreshIfIdle();
+    }
+  },
+});
+
+async function render() {
+  const root = document.getElementById('view');
+  const [path, query] = (location.hash.slice(1) || '/home').split('?');
+  const parts = path.split('/').filter(Boolean);
+  app.auth = await getMeta('auth');
+  const name = !app.auth || parts[0] === 'login' ? 'login' : parts[0];
+  const view = ROUTES[name] || ROUTES.home;
+  app.currentView = view;
+  chrome.markTab(name);
+  await view.render(root, app, { id: parts[1], sub: parts[2], query: new URLSearchParams(query || '') });
+  await chrome.renderStatus(app);
+}
+
+/** Re-render list-like screens after a sync; never under a person's typing. */
+async function refreshIfIdle() {
+  if (app.currentView?.keepOnSync) return;
+  const active = document.activeElement;
+  if (active && ['INPUT', 'TEXTAREA', 'SELECT'].includes(active.tagName)) return;
+  await render();
+}
+
+function requestBackgroundSync() {
+  navigator.serviceWorker?.ready
+    .then((registration) => registration.sync?.register('fengling-sync'))
+    .catch(() => {});
+}
+
+function startTriggers() {
+  window.addEventListener('online', () => { chrome.renderStatus(app); app.sync('online'); });
+  window.addEventListener('offline', () => chrome.renderStatus(app));
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'visible') app.sync('visible');
+  });
+  setInterval(() => app.sync('timer'), SYNC_INTERVAL_MS);
+  window.addEventListener('hashchange', render);
+  window.addEventListener('fengling:db-closed', () => chrome.showBanner(app, 'db_upgraded'));
+  channel?.addEventListener('message', () => refreshIfIdle());
+}
+
+async function start() {
+  await openDb();
+  await setLanguage((await getMeta('lang')) || 'zh-CN');
+  await setMeta('update_required', null); // a fresh start may be the updated app; the server says again if not
+  chrome.renderFrame(app);
+  startTriggers();
+  await render();
+  registerWorker(app);
+  app.sync('start');
+}
+
+start().catch((error) => chrome.fatal(error));

@@ -1,0 +1,25 @@
+// Small key-value facts kept on the device: device id, token, user, cursor, sync status.
+import { req, transact } from './db.js';
+
+export function getMeta(key) {
+  return transact(['meta'], 'readonly', async (tx) => (await req(tx.objectStore('meta').get(key)))?.value ?? null);
+}
+
+export function setMeta(key, value) {
+  return transact(['meta'], 'readwrite', (tx) => {
+    if (value === null || value === undefined) tx.objectStore('meta').delete(key);
+    else tx.objectStore('meta').put({ key, value });
+  });
+}
+
+/** This device's id, made once with crypto.randomUUID() and kept across logins. */
+export async function deviceId() {
+  return transact(['meta'], 'readwrite', async (tx) => {
+    const store = tx.objectStore('meta');
+    const row = await req(store.get('device_id'));
+    if (row) return row.value;
+    const id = crypto.randomUUID();
+    store.put({ key: 'device_id', value: id });
+    return id;
+  });
+}

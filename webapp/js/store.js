@@ -1,0 +1,25 @@
+// The IndexedDB-backed store the sync engine is given (page and service worker alike).
+import { getBlob, storageInfo, uploadPending } from './blobs.js';
+import { getMeta, setMeta } from './meta.js';
+import { countPending, pendingEntries, settle } from './outbox.js';
+import { applyPull, dropUnseen } from './records.js';
+
+export const APP_VERSION = '1.0.0';
+
+export const idbStore = {
+  getMeta,
+  setMeta,
+  pendingEntries,
+  settle,
+  applyPull,
+  dropUnseen,
+  getBlob,
+  uploadPhotos: uploadPending,
+  async deviceStatus() {
+    const counts = await countPending();
+    const storage = await storageInfo().catch(() => ({}));
+    const status = { pending: counts.intents + counts.photos, app_version: APP_VERSION, sw_version: (await getMeta('sw_version')) || APP_VERSION };
+    if (Number.isInteger(storage.usage)) status.storage_used = storage.usage;
+    return status;
+  },
+};

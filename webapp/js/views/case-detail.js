@@ -1,0 +1,126 @@
+// Case detail: fields, photos, conflicts and rejections, edits, workflow moves, timeline.
+import { h, field, mount, select } from '../dom.js';
+import { formatTime, nameOf, t } from '../i18n.js';
+import { allEntries, enqueue } from '../outbox.js';
+import { eventsOf, get, list, setConflictHandled } from '../records.js';
+import { movesFor } from '../sync-rules.js';
+import { photoPicker, photoStrip, reasonText, statusLabel } from './widgets.js';
+
+const EVENT_KINDS = ['note', 'mediation', 'follow_up'];
+
+export async function render(root, app, { id }) {
+  const record = await get('case', id);
+  if (!record?.data) { mount(root, h('p', { class: 'card' }, t('case.not_found'))); return; }
+  const ref = await app.reference();
+  const d = record.data;
+  const towns = new Map(ref.towns.map((x) => [x.code, x]));
+  const userName = (uid) => ref.users.get(uid)?.display_name || '';
+  mount(root,
+    h('article', { class: 'card', id: 'case-head' },
+      h('h1', { id: 'case-title' }, d.title),
+      h('p', { class: 'meta' }, h('span', { class: `pill status-${d.status}`, id: 'case-status' }, statusLabel(d.status)), ' ',
+        d.number || t('cases.unnumbered'), record.pending ? h('span', { class: 'pill warn' }, t('cases.pending')) : null),
+      h('dl', {},
+        h('dt', {}, t('case.category')), h('dd', {}, nameOf(ref.categories.find((c) => c.code === d.category)) || d.category),
+        h('dt', {}, t('case.towns')), h('dd', {}, [d.primary_town, ...(d.involved_towns || [])].map((c) => nameOf(towns.get(c)) || c).join('、')),
+        h('dt', {}, t('case.severity')), h('dd', { id: 'case-severity' }, t(`severity.${d.severity}`)),
+        h('dt', {}, t('case.reported_at')), h('dd', {}, formatTime(d.reported_at)),
+        d.due_at ? [h('dt', {}, t('case.due_at')), h('dd', {}, formatTime(d.due_at))] : null,
+        d.assignee ? [h('dt', {}, t('case.assignee')), h('dd', {}, userName(d.assignee))] : null,
+        h('dt', {}, t('case.location')), h('dd', {}, d.location ? t('gps.value', { lat: d.location.lat.toFixed(5), lon: d.location.lon.toFixed(5), acc: Math.round(d.location.accuracy_m) }) : t('gps.none'))),
+      h('ul', { class: 'parties' }, (d.parties || []).map((p) => h('li', {}, `${t(`party.${p.role}`)}：${p.name}`, p.village ? ` · ${p.village}` : ''))),
+      h('p', { class: 'description' }, d.description || ''),
+      photoStrip(app, d.photos)),
+    await problems(app, record),
+    editForm(app, record),
+    movesCard(app, record),
+    await timeline(app, record, userName));
+}
+
+/** Rejected intents on this case and merge conflicts its author lost. */
+async function problems(app, record) {
+  const rejected = (await allEntries()).filter((e) => e.status === 'rejected' && (e.record_id === record.id || e.data?.case_id === record.id));
+  const conflicts = (await list('conflict')).filter((c) => c.data.record_id === record.id && c.data.status === 'open'
+    && c.data.by === app.auth.user.id && !c.handled);
+  if (!rejected.length && !conflicts.length) return null;
+  return h('section', { class: 'card problems' },
+    rejected.map((e) => h('div', { class: 'rejection', role: 'alert' },
+      h('p', {}, h('strong', {}, t('outbox.rejected_op', { op: t(`op.${e.op}`) })), ' ', reasonText(e.error)),
+      h('a', { href: '#/outbox' }, t('outbox.resolve')))),
+    conflicts.map((c) => conflictCard(app, record, c)));
+}
+
+/** The value that lost a merge, with the choice to resubmit it or keep the server's. */
+export function conflictCard(app, record, conflict) {
+  const c = conflict.data;
+  const show = (v) => (typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v ?? ''));
+  return h('div', { class: 'conflict', role: 'alert', dataset: { conflict: conflict.id } },
+    h('p', {}, h('strong', {}, t('conflict.title', { field: t(`field.${c.field}`) }))),
+    h('p', {}, t('conflict.kept'), ' ', h('span', { class: 'kept' }, show(c.kept))),
+    h('p', {}, t('conflict.yours'), ' ', h('span', { class: 'incoming' }, show(c.incoming))),
+    h('button', { type: 'button', class: 'primary', onclick: async () => {
+      const current = await get('case', record.id);
+      await enqueue({ op: 'case.update', record_id: record.id, base_version: current.version, data: { [c.field]: c.incoming } });
+      await setConflictHandled(conflict.id, 'resubmitted');
+      await app.changed();
+      app.render();
+    } }, t('conflict.resubmit')),
+    h('button', { type: 'button', onclick: async () => { await setConflictHandled(conflict.id, 'kept'); app.render(); } }, t('conflict.keep')));
+}
+
+function editForm(app, record) {
+  const d = record.data;
+  const title = h('input', { name: 'edit_title', value: d.title, maxlength: 200 });
+  const severity = select('edit_severity', ['low', 'medium', 'high'].map((s) => ({ value: s, label: t(`severity.${s}`) })), d.severity);
+  const description = h('textarea', { name: 'edit_description', rows: 3 }, d.description || '');
+  return h('details', { class: 'card', id: 'edit-case' }, h('summary', {}, t('case.edit')),
+    h('form', { onsubmit: async (event) => {
+      event.preventDefault();
+      const changes = {};
+      if (title.value.trim() && title.value.trim() !== d.title) changes.title = title.value.trim();
+      if (severity.value !== d.severity) changes.severity = severity.value;
+      if (description.value.trim() !== (d.description || '')) changes.description = description.value.trim();
+      if (!Object.keys(changes).length) return;
+      await enqueue({ op: 'case.update', record_id: record.id, base_version: record.version, data: changes });
+      await app.changed();
+      app.render();
+    } },
+    field(t('case.title'), title), field(t('case.severity'), severity), field(t('case.description'), description),
+    h('button', { type: 'submit', class: 'primary' }, t('case.save_changes'))));
+}
+
+function movesCard(app, record) {
+  const moves = movesFor(app.auth.user.role, record.data.status);
+  if (!moves.length) return null;
+  const note = h('input', { name: 'move_note', placeholder: t('case.move_note'), 'aria-label': t('case.move_note') });
+  return h('section', { class: 'card', id: 'moves' }, h('h2', {}, t('case.moves')), note,
+    moves.map((to) => h('button', { type: 'button', class: 'move', dataset: { to }, onclick: async () => {
+      await enqueue({ op: 'case.transition', record_id: record.id, data: { from: record.data.status, to, note: note.value.trim() } });
+      await app.changed();
+      app.render();
+    } }, t('case.move_to', { status: statusLabel(to) }))));
+}
+
+async function timeline(app, record, userName) {
+  const events = await eventsOf(record.id);
+  const kind = select('event_kind', EVENT_KINDS.map((k) => ({ value: k, label: t(`event.${k}`) })), 'note', { 'aria-label': t('event.kind') });
+  const body = h('textarea', { name: 'event_body', rows: 3, 'aria-label': t('event.body') });
+  const picker = photoPicker(t('photo.add'));
+  return h('section', { class: 'card', id: 'timeline' }, h('h2', {}, t('case.timeline')),
+    h('ol', { class: 'timeline' }, events.map((e) => h('li', { class: `event ${e.data.kind}` },
+      h('span', { class: 'meta' }, formatTime(e.data.at), ' · ', t(`event.${e.data.kind}`), ' · ', userName(e.data.by),
+        e.pending ? h('span', { class: 'pill warn' }, t('cases.pending')) : null),
+      e.data.from_value || e.data.from ? h('p', {}, `${statusLabel(e.data.from)} → ${statusLabel(e.data.to)}`) : null,
+      e.data.body ? h('p', {}, e.data.body) : null,
+      photoStrip(app, e.data.photos)))),
+    h('form', { onsubmit: async (event) => {
+      event.preventDefault();
+      if (!body.value.trim() && !picker.photos.length) return;
+      await enqueue({ op: 'case_event.create', record_id: crypto.randomUUID(), data: {
+        case_id: record.id, kind: kind.value, body: body.value.trim(), at: new Date().toISOString(), photos: picker.photos.map((p) => p.sha256),
+      } }, { blobs: picker.photos, author: app.auth.user.id });
+      await app.changed();
+      app.render();
+    } }, field(t('event.kind'), kind), field(t('event.body'), body), picker.element,
+    h('button', { type: 'submit', class: 'primary' }, t('event.add'))));
+}

@@ -1,0 +1,87 @@
+// New case (or fixing a rejected one): category, towns, parties, description, severity, GPS, photos.
+import { h, field, mount, select } from '../dom.js';
+import { nameOf, t } from '../i18n.js';
+import { allEntries, enqueue, resubmit } from '../outbox.js';
+import { currentPosition, photoPicker, positionText } from './widgets.js';
+
+export const keepOnSync = true;
+const ROLES = ['applicant', 'respondent', 'other'];
+
+export async function render(root, app, { query }) {
+  const ref = await app.reference();
+  const user = app.auth.user;
+  const fixSeq = Number(query.get('fix')) || null;
+  const fixing = fixSeq ? (await allEntries()).find((e) => e.seq === fixSeq) : null;
+  const base = fixing?.data || {};
+  const message = h('p', { class: 'error', role: 'alert' });
+  const title = h('input', { name: 'title', required: true, maxlength: 200, value: base.title ?? '' });
+  const category = select('category', ref.categories.map((c) => ({ value: c.code, label: nameOf(c) })), base.category);
+  const primaryCode = base.primary_town || user.town || ref.towns[0]?.code;
+  const primary = select('primary_town', ref.towns.filter((x) => user.role === 'admin' || x.code === user.town)
+    .map((x) => ({ value: x.code, label: nameOf(x) })), primaryCode);
+  const involved = h('fieldset', { class: 'checks' }, h('legend', {}, t('case.involved_towns')),
+    ref.towns.map((x) => h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'involved', value: x.code, checked: (base.involved_towns || []).includes(x.code) }), nameOf(x))));
+  const parties = h('div', { class: 'parties' });
+  const addParty = (p = {}) => parties.append(partyRow(p));
+  (base.parties?.length ? base.parties : [{ role: 'applicant' }, { role: 'respondent' }]).forEach(addParty);
+  const description = h('textarea', { name: 'description', rows: 4 }, base.description ?? '');
+  const severity = select('severity', ['low', 'medium', 'high'].map((s) => ({ value: s, label: t(`severity.${s}`) })), base.severity || 'medium');
+  let position = base.location ?? null;
+  const gpsText = h('span', { id: 'gps-text', role: 'status' }, positionText(position));
+  const gpsButton = h('button', { type: 'button', onclick: async () => {
+    gpsText.textContent = t('gps.locating');
+    try { position = await currentPosition(); gpsText.textContent = positionText(position); } catch { gpsText.textContent = t('gps.failed'); }
+  } }, t('gps.get'));
+  const picker = photoPicker(t('photo.add'));
+  const form = h('form', { class: 'card', onsubmit: async (event) => {
+    event.preventDefault();
+    const towns = [...involved.querySelectorAll('input:checked')].map((i) => i.value).filter((c) => c !== primary.value);
+    const data = {
+      title: title.value.trim(), category: category.value, primary_town: primary.value, involved_towns: towns,
+      parties: [...parties.children].map(readParty).filter(Boolean), description: description.value.trim(),
+      severity: severity.value, location: position, photos: [...(fixing ? base.photos || [] : []), ...picker.photos.map((p) => p.sha256)],
+      reported_at: base.reported_at || new Date().toISOString(),
+    };
+    if (!data.title) { message.textContent = t('case.title_required'); return; }
+    if (fixing) {
+      await resubmit(fixSeq, { data });
+    } else {
+      const id = crypto.randomUUID();
+      await enqueue({ op: 'case.create', record_id: id, data }, { blobs: picker.photos, author: user.id });
+    }
+    await app.changed();
+    app.navigate('#/cases');
+  } },
+  h('h1', {}, fixing ? t('case.fix_title') : t('case.new_title')),
+  fixing ? h('p', { class: 'error' }, t('case.fix_hint')) : null,
+  field(t('case.title'), title),
+  field(t('case.category'), category),
+  field(t('case.primary_town'), primary),
+  involved,
+  h('fieldset', {}, h('legend', {}, t('case.parties')), parties,
+    h('button', { type: 'button', onclick: () => addParty({ role: 'other' }) }, t('case.add_party'))),
+  field(t('case.description'), description),
+  field(t('case.severity'), severity),
+  h('div', { class: 'field' }, h('span', { class: 'label' }, t('case.location')), gpsButton, ' ', gpsText, h('p', { class: 'hint' }, t('gps.wgs84'))),
+  picker.element,
+  message,
+  h('button', { type: 'submit', class: 'primary', id: 'save-case' }, t('case.save')));
+  mount(root, form);
+}
+
+function partyRow(p) {
+  return h('div', { class: 'party' },
+    h('input', { name: 'party_name', placeholder: t('party.name'), 'aria-label': t('party.name'), value: p.name ?? '' }),
+    select('party_role', ROLES.map((r) => ({ value: r, label: t(`party.${r}`) })), p.role || 'other', { 'aria-label': t('party.role') }),
+    h('input', { name: 'party_phone', type: 'tel', inputmode: 'tel', pattern: '[0-9+\\- ]{3,32}', placeholder: t('party.phone'), 'aria-label': t('party.phone'), value: p.phone ?? '' }),
+    h('input', { name: 'party_village', placeholder: t('party.village'), 'aria-label': t('party.village'), value: p.village ?? '' }));
+}
+
+function readParty(row) {
+  const value = (name) => row.querySelector(`[name=${name}]`).value.trim();
+  if (!value('party_name')) return null;
+  const party = { name: value('party_name'), role: value('party_role') };
+  if (value('party_phone')) party.phone = value('party_phone');
+  if (value('party_village')) party.village = value('party_village');
+  return party;
+}

@@ -1,0 +1,51 @@
+// Case list with search and filters (status, town, cross-town, mine).
+import { h, mount, select } from '../dom.js';
+import { nameOf, t } from '../i18n.js';
+import { list } from '../records.js';
+import { filterCases } from '../sync-rules.js';
+import { statusLabel } from './widgets.js';
+
+const PAGE = 50;
+const STATUSES = ['registered', 'accepted', 'mediating', 'resolved', 'escalated', 'closed'];
+const filter = { q: '', status: '', town: '', cross: false, mine: false };
+
+export async function render(root, app) {
+  const [cases, ref] = await Promise.all([list('case'), app.reference()]);
+  const towns = new Map(ref.towns.map((town) => [town.code, town]));
+  const results = h('ul', { class: 'list', id: 'case-list' });
+  const count = h('p', { class: 'hint', id: 'case-count', role: 'status' });
+  let shown = PAGE;
+  const draw = () => {
+    const found = filterCases(cases, filter, app.auth.user.id);
+    count.textContent = t('cases.count', { n: found.length });
+    mount(results, found.slice(0, shown).map((record) => caseItem(record, towns)),
+      found.length > shown ? h('li', {}, h('button', { type: 'button', onclick: () => { shown += PAGE; draw(); } }, t('cases.more'))) : null);
+  };
+  const search = h('input', { type: 'search', name: 'q', value: filter.q, placeholder: t('cases.search'), 'aria-label': t('cases.search'),
+    oninput: (e) => { filter.q = e.target.value; shown = PAGE; draw(); } });
+  const onFilter = (key) => (e) => { filter[key] = e.target.type === 'checkbox' ? e.target.checked : e.target.value; shown = PAGE; draw(); };
+  mount(root,
+    h('div', { class: 'toolbar' }, search, h('a', { class: 'action primary small', href: '#/new-case' }, t('cases.new'))),
+    h('div', { class: 'filters' },
+      select('status', [{ value: '', label: t('cases.all_status') }, ...STATUSES.map((s) => ({ value: s, label: statusLabel(s) }))], filter.status, { 'aria-label': t('cases.status'), onchange: onFilter('status') }),
+      select('town', [{ value: '', label: t('cases.all_towns') }, ...ref.towns.map((x) => ({ value: x.code, label: nameOf(x) }))], filter.town, { 'aria-label': t('cases.town'), onchange: onFilter('town') }),
+      h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'cross', checked: filter.cross, onchange: onFilter('cross') }), t('cases.cross')),
+      h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'mine', checked: filter.mine, onchange: onFilter('mine') }), t('cases.mine'))),
+    count, results);
+  draw();
+}
+
+function caseItem(record, towns) {
+  const d = record.data;
+  const involved = (d.involved_towns || []).length > 0;
+  return h('li', { class: 'item', dataset: { id: record.id } },
+    h('a', { href: `#/case/${record.id}` },
+      h('strong', { class: 'title' }, d.title),
+      h('span', { class: 'meta' },
+        h('span', { class: `pill status-${d.status}` }, statusLabel(d.status)),
+        ' ', d.number || t('cases.unnumbered'),
+        ' · ', nameOf(towns.get(d.primary_town)),
+        involved ? h('span', { class: 'pill cross' }, t('cases.cross_short')) : null,
+        record.pending ? h('span', { class: 'pill warn' }, t('cases.pending')) : null,
+        record.rejected ? h('span', { class: 'pill danger' }, t('cases.rejected')) : null)));
+}

@@ -1,0 +1,60 @@
+// Login (online, first time or after the server refused the session); registers this device.
+import { h, field, mount } from '../dom.js';
+import { t } from '../i18n.js';
+import { deviceId, getMeta, setMeta } from '../meta.js';
+import { APP_VERSION } from '../store.js';
+import { exportUnsent } from './widgets.js';
+
+export const keepOnSync = true;
+
+export async function render(root, app) {
+  const previous = (await getMeta('auth'))?.user;
+  const counts = await app.counts();
+  const unsent = counts.intents + counts.photos + counts.rejected;
+  const message = h('p', { class: 'error', role: 'alert' });
+  const username = h('input', { name: 'username', autocomplete: 'username', required: true, value: previous?.username ?? '' });
+  const password = h('input', { name: 'password', type: 'password', autocomplete: 'current-password', required: true });
+  const submit = h('button', { type: 'submit', class: 'primary' }, t('login.submit'));
+  const form = h('form', { class: 'card', onsubmit: async (event) => {
+    event.preventDefault();
+    if (!navigator.onLine) { message.textContent = t('login.needs_network'); return; }
+    submit.disabled = true;
+    message.textContent = '';
+    try {
+      const auth = await login(app, username.value.trim(), password.value);
+      await app.signedIn(auth);
+    } catch (error) {
+      message.textContent = error.status ? (t(`error.${error.code}`) || error.message) : t('login.needs_network');
+    } finally {
+      submit.disabled = false;
+    }
+  } },
+  h('h1', {}, t('login.title')),
+  h('p', { class: 'hint' }, t('login.intro')),
+  field(t('login.username'), username),
+  field(t('login.password'), password),
+  message,
+  submit);
+  mount(root, form, unsent ? h('div', { class: 'card' },
+    h('p', {}, t('login.unsent_kept', { n: unsent })),
+    h('button', { type: 'button', onclick: () => exportUnsent() }, t('settings.export'))) : null);
+}
+
+/** POST /auth/login with this device's id; keeps the outbox whoever signs in again. */
+async function login(app, username, password) {
+  const device = {
+    id: await deviceId(),
+    name: `${navigator.platform || 'phone'} PWA`.slice(0, 100),
+    platform: 'pwa',
+    app_version: APP_VERSION,
+  };
+  const previous = (await getMeta('auth'))?.user;
+  const body = await app.api.json('POST', '/auth/login', { json: { username, password, device }, auth: false });
+  if (previous && previous.id !== body.user.id) {
+    // Someone else on this phone: the previous person's data is not theirs to see.
+    await setMeta('cursor', null);
+  }
+  const auth = { token: body.token, user: body.user, device_id: body.device_id };
+  await setMeta('auth', auth);
+  return auth;
+}

@@ -1,0 +1,142 @@
+// Pieces shared by several screens: photos, position, labels, export of unsent work.
+import { cacheBlob, getBlob, hasRoom, preparePhoto } from '../blobs.js';
+import { h, mount } from '../dom.js';
+import { formatTime, t } from '../i18n.js';
+import { getMeta } from '../meta.js';
+import { allEntries } from '../outbox.js';
+
+/** Photo thumbnails: from this device's store, else fetched once from the server and kept. */
+export function photoStrip(app, hashes) {
+  const strip = h('div', { class: 'photos' });
+  for (const hash of hashes || []) {
+    const img = h('img', { alt: t('photo.alt'), class: 'thumb', dataset: { sha256: hash } });
+    strip.append(img);
+    loadPhoto(app, hash).then((blob) => {
+      if (blob) img.src = URL.createObjectURL(blob);
+      else img.classList.add('missing');
+      img.dataset.loaded = blob ? 'yes' : 'no';
+    });
+  }
+  return strip;
+}
+
+async function loadPhoto(app, hash) {
+  const local = await getBlob(hash);
+  if (local?.blob) return local.blob;
+  if (!navigator.onLine) return null;
+  try {
+    const blob = await app.api.blob(`/blobs/${hash}`);
+    await cacheBlob(hash, blob);
+    return blob;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A photo picker that compresses on the device and keeps the prepared photos in `photos`.
+ * @returns {{element: HTMLElement, photos: object[]}}
+ */
+export function photoPicker(label) {
+  const photos = [];
+  const preview = h('div', { class: 'photos' });
+  const message = h('p', { class: 'hint', role: 'status' });
+  const input = h('input', { type: 'file', accept: 'image/*', capture: 'environment', multiple: true, name: 'photos' });
+  const redraw = () => mount(preview, photos.map((p, i) => h('figure', { class: 'thumb-box' },
+    h('img', { class: 'thumb', src: URL.createObjectURL(p.blob), alt: t('photo.alt') }),
+    h('button', { type: 'button', class: 'small', onclick: () => { photos.splice(i, 1); redraw(); } }, t('photo.remove')))));
+  input.addEventListener('change', async () => {
+    message.textContent = t('photo.processing');
+    for (const file of input.files) {
+      if (!(await hasRoom())) {
+        message.textContent = t('photo.no_room');
+        input.value = '';
+        return;
+      }
+      const photo = await preparePhoto(file);
+      if (!photos.some((p) => p.sha256 === photo.sha256)) photos.push(photo);
+    }
+    input.value = '';
+    message.textContent = t('photo.count', { n: photos.length });
+    redraw();
+  });
+  const element = h('div', { class: 'field' }, h('label', {}, label, input), preview, message);
+  return { element, photos, ready: () => message.textContent !== t('photo.processing') };
+}
+
+/** The current WGS-84 position as {lat, lon, accuracy_m}. */
+export function currentPosition(timeout = 15_000) {
+  return new Promise((resolve, reject) => {
+    if (!navigator.geolocation) { reject(new Error('no geolocation')); return; }
+    navigator.geolocation.getCurrentPosition(
+      (p) => resolve({ lat: p.coords.latitude, lon: p.coords.longitude, accuracy_m: Math.round(p.coords.accuracy) }),
+      (error) => reject(error),
+      { enableHighAccuracy: true, timeout, maximumAge: 30_000 },
+    );
+  });
+}
+
+export function positionText(position) {
+  if (!position) return t('gps.none');
+  return t('gps.value', { lat: position.lat.toFixed(5), lon: position.lon.toFixed(5), acc: Math.round(position.accuracy_m) });
+}
+
+export const statusLabel = (status) => t(`status.${status || 'registered'}`);
+
+/** The reason the server gave, in the current language when we know the code. */
+export function reasonText(error) {
+  if (!error) return '';
+  const known = t(`error.${error.code}`);
+  const text = known === `error.${error.code}` ? error.message || error.code : known;
+  const details = Object.entries(error.details || {})
+    .map(([k, v]) => `${k}: ${Array.isArray(v) ? v.join('; ') : typeof v === 'object' ? JSON.stringify(v) : v}`);
+  return details.length ? `${text} (${details.join(', ')})` : text;
+}
+
+export function opLabel(entry) {
+  return t(`op.${entry.op}`);
+}
+
+/** Everything unsent (intents with their photos) as a JSON file the person can keep or send. */
+export async function exportUnsent() {
+  const entries = await allEntries();
+  const photos = [];
+  for (const hash of new Set(entries.flatMap((e) => e.data?.photos || []))) {
+    const row = await getBlob(hash);
+    if (row?.blob && row.state !== 'uploaded') photos.push({ sha256: hash, type: row.type, base64: await toBase64(row.blob) });
+  }
+  const payload = {
+    exported_at: new Date().toISOString(),
+    device_id: await getMeta('device_id'),
+    user: (await getMeta('auth'))?.user ?? null,
+    mutations: entries.sort((a, b) => a.seq - b.seq),
+    photos,
+  };
+  const blob = new Blob([JSON.stringify(payload, null, 2)], { type: 'application/json' });
+  const link = h('a', { href: URL.createObjectURL(blob), download: `fengling-unsent-${payload.exported_at.slice(0, 19).replace(/:/g, '')}.json` });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  return payload;
+}
+
+async function toBase64(blob) {
+  const bytes = new Uint8Array(await blob.arrayBuffer());
+  let binary = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
+}
+
+export function timeText(value) { return formatTime(value); }
+
+/** A two-step confirmation inside the page (no blocking dialogs on phones). */
+export function confirmButton(label, question, onConfirm, props = {}) {
+  const wrap = h('span', { class: 'confirm' });
+  const ask = () => mount(wrap,
+    h('span', { class: 'question' }, question),
+    h('button', { type: 'button', class: 'danger', onclick: async () => { await onConfirm(); } }, t('common.confirm')),
+    h('button', { type: 'button', onclick: reset }, t('common.cancel')));
+  const reset = () => mount(wrap, h('button', { type: 'button', ...props, onclick: ask }, label));
+  reset();
+  return wrap;
+}

@@ -1,0 +1,103 @@
+// Fengling field app service worker: precache a versioned shell, serve it offline,
+// never cache the API, and sync in the background where the browser supports it.
+import { DB_VERSION } from './js/db.js';
+import { createApi } from './js/api.js';
+import { getMeta } from './js/meta.js';
+import { idbStore } from './js/store.js';
+import { createSyncEngine } from './js/sync.js';
+
+const VERSION = '1.0.0';
+const PREFIX = 'fengling-shell-';
+const CACHE = `${PREFIX}${VERSION}`;
+export const PRECACHE = [
+  '/',
+  '/css/app.css',
+  '/manifest.webmanifest',
+  '/i18n/zh-CN.json',
+  '/i18n/en.json',
+  '/icons/icon-192.png',
+  '/icons/icon-512.png',
+  '/icons/maskable-512.png',
+  '/js/api.js',
+  '/js/blobs.js',
+  '/js/db.js',
+  '/js/dom.js',
+  '/js/i18n.js',
+  '/js/main.js',
+  '/js/meta.js',
+  '/js/outbox.js',
+  '/js/records.js',
+  '/js/store.js',
+  '/js/sw-client.js',
+  '/js/sync-rules.js',
+  '/js/sync.js',
+  '/js/views/case-detail.js',
+  '/js/views/case-form.js',
+  '/js/views/cases.js',
+  '/js/views/checkin.js',
+  '/js/views/chrome.js',
+  '/js/views/home.js',
+  '/js/views/login.js',
+  '/js/views/outbox.js',
+  '/js/views/route.js',
+  '/js/views/routes.js',
+  '/js/views/settings.js',
+  '/js/views/widgets.js',
+];
+
+self.addEventListener('install', (event) => {
+  event.waitUntil((async () => {
+    const cache = await caches.open(CACHE);
+    await cache.addAll(PRECACHE.map((url) => new Request(url, { cache: 'reload' })));
+  })());
+});
+
+self.addEventListener('activate', (event) => {
+  event.waitUntil((async () => {
+    const names = await caches.keys();
+    await Promise.all(names.filter((n) => n.startsWith(PREFIX) && n !== CACHE).map((n) => caches.delete(n)));
+    await self.clients.claim();
+  })());
+});
+
+// Skip waiting only when asked, and only if this version can read the page's database.
+self.addEventListener('message', (event) => {
+  const { type, db_version: pageDb } = event.data || {};
+  if (type === 'skip-waiting' && (pageDb ?? 0) <= DB_VERSION) self.skipWaiting();
+  if (type === 'version') event.ports[0]?.postMessage({ version: VERSION });
+});
+
+self.addEventListener('fetch', (event) => {
+  const url = new URL(event.request.url);
+  if (event.request.method !== 'GET' || url.origin !== self.location.origin) return;
+  if (url.pathname.startsWith('/api/')) return; // never cache the API
+  if (event.request.mode === 'navigate') event.respondWith(shell(event.request));
+  else if (PRECACHE.includes(url.pathname)) event.respondWith(fromCache(event.request, url.pathname));
+});
+
+async function shell(request) {
+  const cached = await caches.match('/', { cacheName: CACHE });
+  return cached || fetch(request);
+}
+
+async function fromCache(request, path) {
+  const cached = await caches.match(path, { cacheName: CACHE });
+  return cached || fetch(request);
+}
+
+// Background Sync: the browser wakes us when the network returns, even with the app closed.
+self.addEventListener('sync', (event) => {
+  if (event.tag === 'fengling-sync') event.waitUntil(backgroundSync());
+});
+
+async function backgroundSync() {
+  const api = createApi({
+    getToken: async () => (await getMeta('auth'))?.token ?? null,
+    getLanguage: () => 'zh-CN', // stored reasons are shown by code in the page's language
+  });
+  const result = await createSyncEngine({ store: idbStore, api, setTimer: () => null, clearTimer: () => {} }).sync('background');
+  const clients = await self.clients.matchAll({ type: 'window' });
+  for (const client of clients) client.postMessage({ type: 'synced', ok: Boolean(result?.ok) });
+  // A failed run rejects, so the browser schedules another background sync.
+  if (result?.ok === false) throw new Error(result.error?.code || 'sync_failed');
+}
