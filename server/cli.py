@@ -17,6 +17,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(user_group)
     app.cli.add_command(serve)
+    app.cli.add_command(device_group)
 
 
 @click.group("db")
@@ -100,6 +101,23 @@ def user_add(
     except AccountError as error:
         raise click.ClickException(str(error)) from error
     click.echo(f"created {user.role} {user.username} ({user.town_code or 'all towns'})")
+
+
+@click.group("device")
+def device_group() -> None:
+    """Devices (phones and jobs)."""
+
+
+@device_group.command("revoke")
+@click.argument("device_id")
+@with_appcontext
+def device_revoke(device_id: str) -> None:
+    """Revoke a lost phone: its next request is refused with 401 device_revoked."""
+    from server.accounts import revoke_device
+
+    if not revoke_device(device_id):
+        raise click.ClickException(f"no device {device_id}")
+    click.echo(f"revoked {device_id}")
 
 
 @click.command("serve")

@@ -79,13 +79,32 @@ def database_url(backend: str, templates: dict[str, str], tmp_path: Path) -> Ite
 
 
 @pytest.fixture
-def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
-    app = create_app({"TESTING": True, "DATA_DIR": str(tmp_path / "data"),
-                      "DATABASE_URL": database_url})
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+def make_app(database_url: str, tmp_path: Path) -> Iterator:
+    """make_app(**config) -> an app on this test's database, with config overrides."""
+    made: list[Flask] = []
+
+    def build(**config) -> Flask:  # noqa: ANN003
+        app = create_app(
+            {
+                "TESTING": True,
+                "DATA_DIR": str(tmp_path / "data"),
+                "DATABASE_URL": database_url,
+                **config,
+            }
+        )
+        made.append(app)
+        return app
+
+    yield build
+    for app in made:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app) -> Flask:  # noqa: ANN001
+    return make_app()
 
 
 @pytest.fixture

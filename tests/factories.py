@@ -25,43 +25,79 @@ def case_create(town: str = "dayan", record_id: str | None = None, **data: Any) 
         "location": {"lat": 29.48, "lon": 121.17, "accuracy_m": 12},
         **data,
     }
-    return {"mutation_id": new_id(), "op": "case.create", "record_id": record_id or new_id(),
-            "client_time": CLIENT_TIME, "data": payload}
+    return {
+        "mutation_id": new_id(),
+        "op": "case.create",
+        "record_id": record_id or new_id(),
+        "client_time": CLIENT_TIME,
+        "data": payload,
+    }
 
 
 def case_update(record_id: str, base_version: int, **data: Any) -> dict:
-    return {"mutation_id": new_id(), "op": "case.update", "record_id": record_id,
-            "base_version": base_version, "client_time": CLIENT_TIME, "data": data}
+    return {
+        "mutation_id": new_id(),
+        "op": "case.update",
+        "record_id": record_id,
+        "base_version": base_version,
+        "client_time": CLIENT_TIME,
+        "data": data,
+    }
 
 
 def transition(record_id: str, from_status: str, to_status: str, note: str = "") -> dict:
-    return {"mutation_id": new_id(), "op": "case.transition", "record_id": record_id,
-            "data": {"from": from_status, "to": to_status, "note": note}}
+    return {
+        "mutation_id": new_id(),
+        "op": "case.transition",
+        "record_id": record_id,
+        "data": {"from": from_status, "to": to_status, "note": note},
+    }
 
 
 def assign(record_id: str, assignee: str | None) -> dict:
-    return {"mutation_id": new_id(), "op": "case.assign", "record_id": record_id,
-            "data": {"assignee": assignee}}
+    return {
+        "mutation_id": new_id(),
+        "op": "case.assign",
+        "record_id": record_id,
+        "data": {"assignee": assignee},
+    }
 
 
 def case_event(case_id: str, kind: str = "mediation", body: str = "双方同意再议") -> dict:
-    return {"mutation_id": new_id(), "op": "case_event.create", "record_id": new_id(),
-            "data": {"case_id": case_id, "kind": kind, "body": body, "at": CLIENT_TIME}}
+    return {
+        "mutation_id": new_id(),
+        "op": "case_event.create",
+        "record_id": new_id(),
+        "data": {"case_id": case_id, "kind": kind, "body": body, "at": CLIENT_TIME},
+    }
 
 
 def checkin(site_id: str, lat: float, lon: float, accuracy_m: float = 10, **data: Any) -> dict:
-    payload = {"site_id": site_id, "at": CLIENT_TIME, "lat": lat, "lon": lon,
-               "accuracy_m": accuracy_m, "activity": "party_history_study", "participants": 12,
-               "notes": "主题党日", **data}
-    return {"mutation_id": new_id(), "op": "checkin.create", "record_id": new_id(),
-            "data": payload}
+    payload = {
+        "site_id": site_id,
+        "at": CLIENT_TIME,
+        "lat": lat,
+        "lon": lon,
+        "accuracy_m": accuracy_m,
+        "activity": "party_history_study",
+        "participants": 12,
+        "notes": "主题党日",
+        **data,
+    }
+    return {"mutation_id": new_id(), "op": "checkin.create", "record_id": new_id(), "data": payload}
 
 
 class DeviceClient:
     """One phone: its own device id and token, pushing and pulling like the PWA does."""
 
-    def __init__(self, client: Any, username: str, password: str = DEMO_PASSWORD,
-                 device_id: str | None = None, language: str = "zh-CN"):
+    def __init__(
+        self,
+        client: Any,
+        username: str,
+        password: str = DEMO_PASSWORD,
+        device_id: str | None = None,
+        language: str = "zh-CN",
+    ):
         self.client = client
         self.username = username
         self.password = password
@@ -73,11 +109,19 @@ class DeviceClient:
         self.records: dict[tuple[str, str], dict] = {}
 
     def login(self) -> Any:
-        response = self.client.post("/api/v1/auth/login", json={
-            "username": self.username, "password": self.password,
-            "device": {"id": self.device_id, "name": "测试手机", "platform": "android",
-                       "app_version": "1.0.0"},
-        })
+        response = self.client.post(
+            "/api/v1/auth/login",
+            json={
+                "username": self.username,
+                "password": self.password,
+                "device": {
+                    "id": self.device_id,
+                    "name": "测试手机",
+                    "platform": "android",
+                    "app_version": "1.0.0",
+                },
+            },
+        )
         if response.status_code == 200:
             self.token = response.get_json()["token"]
             self.user = response.get_json()["user"]
@@ -85,8 +129,11 @@ class DeviceClient:
 
     @property
     def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}", "X-Schema-Version": "1",
-                "Accept-Language": self.language}
+        return {
+            "Authorization": f"Bearer {self.token}",
+            "X-Schema-Version": "1",
+            "Accept-Language": self.language,
+        }
 
     def push(self, *mutations: dict, device: dict | None = None) -> Any:
         body: dict[str, Any] = {"mutations": list(mutations)}

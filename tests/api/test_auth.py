@@ -14,8 +14,13 @@ def test_login_returns_a_token_bound_to_the_device_and_stores_only_its_hash(clie
     assert response.status_code == 200
     body = response.get_json()
     assert body["device_id"] == phone.device_id
-    assert body["user"] == {"id": body["user"]["id"], "username": "dayan_worker",
-                            "display_name": "大堰镇网格员", "role": "worker", "town": "dayan"}
+    assert body["user"] == {
+        "id": body["user"]["id"],
+        "username": "dayan_worker",
+        "display_name": "大堰镇网格员",
+        "role": "worker",
+        "town": "dayan",
+    }
     [device] = rows(Device, id=phone.device_id)
     assert device.token_hash and body["token"] not in device.token_hash
     assert device.name == "测试手机" and device.app_version == "1.0.0"
@@ -26,17 +31,30 @@ def test_passwords_are_stored_with_argon2id(rows):
     assert user.password_hash.startswith("$argon2id$")
 
 
-@pytest.mark.parametrize(("language", "message"), [
-    ("zh-CN,zh;q=0.9", "用户名或密码错误。"),
-    ("en-US,en;q=0.8", "Wrong username or password."),
-])
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        ("zh-CN,zh;q=0.9", "用户名或密码错误。"),
+        ("en-US,en;q=0.8", "Wrong username or password."),
+    ],
+)
 def test_wrong_password_is_refused_in_the_users_language(client, language, message):
     phone = DeviceClient(client, "dayan_worker", password="wrong-password", language=language)
-    response = client.post("/api/v1/auth/login", headers={"Accept-Language": language}, json={
-        "username": phone.username, "password": phone.password, "device": {"id": phone.device_id}})
+    response = client.post(
+        "/api/v1/auth/login",
+        headers={"Accept-Language": language},
+        json={
+            "username": phone.username,
+            "password": phone.password,
+            "device": {"id": phone.device_id},
+        },
+    )
     assert response.status_code == 401
-    assert response.get_json()["error"] == {"code": "invalid_credentials", "message": message,
-                                            "details": {}}
+    assert response.get_json()["error"] == {
+        "code": "invalid_credentials",
+        "message": message,
+        "details": {},
+    }
 
 
 def test_unknown_user_gets_the_same_answer_as_a_wrong_password(client):
@@ -47,7 +65,9 @@ def test_unknown_user_gets_the_same_answer_as_a_wrong_password(client):
 
 def test_login_attempts_are_rate_limited_per_username(client):
     for _ in range(5):
-        assert DeviceClient(client, "xidian_worker", password="bad-guess").login().status_code == 401
+        assert (
+            DeviceClient(client, "xidian_worker", password="bad-guess").login().status_code == 401
+        )
     response = DeviceClient(client, "xidian_worker").login()  # even the right password
     assert response.status_code == 429
     assert response.get_json()["error"]["code"] == "too_many_attempts"
@@ -94,12 +114,15 @@ def test_requests_without_a_token_are_refused(client):
     assert response.get_json()["error"]["code"] == "unauthorized"
 
 
-@pytest.mark.parametrize(("header", "status", "code"), [
-    (None, 400, "schema_version_missing"),
-    ("0", 426, "client_outdated"),
-    ("2", 400, "unsupported_schema_version"),
-    ("one", 400, "unsupported_schema_version"),
-])
+@pytest.mark.parametrize(
+    ("header", "status", "code"),
+    [
+        (None, 400, "schema_version_missing"),
+        ("0", 426, "client_outdated"),
+        ("2", 400, "unsupported_schema_version"),
+        ("one", 400, "unsupported_schema_version"),
+    ],
+)
 def test_schema_version_is_checked_before_anything_else(worker, header, status, code):
     headers = {k: v for k, v in worker.headers.items() if k != "X-Schema-Version"}
     if header is not None:

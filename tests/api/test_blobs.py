@@ -13,11 +13,19 @@ from tests.factories import case_create, case_update
 
 def png(seed: int = 0) -> bytes:
     """A real 1x1 PNG whose pixel depends on `seed`."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
     pixel = bytes([0, seed % 256, (seed * 7) % 256, 200])
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(pixel)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(pixel))
+        + chunk(b"IEND", b"")
+    )
 
 
 def sha(content: bytes) -> str:
@@ -25,8 +33,12 @@ def sha(content: bytes) -> str:
 
 
 def put(device, content: bytes, content_type: str = "image/png", digest: str | None = None):  # noqa: ANN001, ANN201
-    return device.client.put(f"/api/v1/blobs/{digest or sha(content)}", data=content,
-                             content_type=content_type, headers=device.headers)
+    return device.client.put(
+        f"/api/v1/blobs/{digest or sha(content)}",
+        data=content,
+        content_type=content_type,
+        headers=device.headers,
+    )
 
 
 def fetch(device, url: str) -> tuple[int, bytes]:  # noqa: ANN001
@@ -63,11 +75,14 @@ def test_a_photo_whose_bytes_differ_from_its_hash_is_refused(worker):
     assert response.get_json()["error"]["code"] == "hash_mismatch"
 
 
-@pytest.mark.parametrize(("content", "content_type"), [
-    (b"GIF89a........", "image/gif"),
-    (b"not an image at all", "image/png"),
-    (png(5), "image/jpeg"),
-])
+@pytest.mark.parametrize(
+    ("content", "content_type"),
+    [
+        (b"GIF89a........", "image/gif"),
+        (b"not an image at all", "image/png"),
+        (png(5), "image/jpeg"),
+    ],
+)
 def test_only_real_jpeg_png_or_webp_is_accepted(worker, content, content_type):
     response = put(worker, content, content_type)
     assert response.status_code == 415
@@ -80,7 +95,11 @@ def test_a_photo_over_10_mib_is_refused(worker):
 
 
 def test_get_serves_a_photo_only_to_those_who_see_a_record_referencing_it(login):
-    dayan, shenzhen, xidian = login("dayan_worker"), login("shenzhen_worker"), login("xidian_worker")
+    dayan, shenzhen, xidian = (
+        login("dayan_worker"),
+        login("shenzhen_worker"),
+        login("xidian_worker"),
+    )
     photo = png(6)
     url = f"/api/v1/blobs/{sha(photo)}"
     put(dayan, photo)

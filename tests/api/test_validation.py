@@ -9,8 +9,18 @@ import pytest
 from server.models import Case, Checkin, MutationReceipt
 from tests.factories import case_create, case_event, case_update, checkin, new_id
 
-SERVER_CASE_FIELDS = ["number", "status", "assignee", "due_at", "reported_by", "created_at",
-                      "updated_at", "is_cross_town", "version", "town_mask"]
+SERVER_CASE_FIELDS = [
+    "number",
+    "status",
+    "assignee",
+    "due_at",
+    "reported_by",
+    "created_at",
+    "updated_at",
+    "is_cross_town",
+    "version",
+    "town_mask",
+]
 
 
 @pytest.mark.parametrize("field", SERVER_CASE_FIELDS)
@@ -52,26 +62,41 @@ def test_checkin_refuses_server_owned_fields(worker, sites, rows, field):
 
 
 def test_login_refuses_a_role_sent_by_the_client(client):
-    response = client.post("/api/v1/auth/login", json={
-        "username": "dayan_worker", "password": "fengling-demo", "role": "admin",
-        "device": {"id": new_id()}})
+    response = client.post(
+        "/api/v1/auth/login",
+        json={
+            "username": "dayan_worker",
+            "password": "fengling-demo",
+            "role": "admin",
+            "device": {"id": new_id()},
+        },
+    )
     assert response.status_code == 422
     assert response.get_json()["error"]["details"] == {"role": ["不允许的字段。"]}
 
 
-@pytest.mark.parametrize(("data", "field", "reason"), [
-    ({"title": 42}, "title", "Not a valid string."),
-    ({"title": "长" * 201}, "title", "Length must be between 1 and 200."),
-    ({"severity": "urgent"}, "severity", "Must be one of: low, medium, high."),
-    ({"location": {"lat": 95, "lon": 121, "accuracy_m": 5}}, "location.lat",
-     "Must be greater than or equal to -90 and less than or equal to 90."),
-    ({"parties": [{"name": "李某", "role": "judge"}]}, "parties.0.role",
-     "Must be one of: applicant, respondent, other."),
-    ({"photos": ["not-a-hash"]}, "photos.0", "Not a valid SHA-256 hex digest."),
-    ({"involved_towns": ["dayan"]}, "involved_towns", "Must not repeat the primary town."),
-    ({"involved_towns": ["atlantis"]}, "involved_towns", "Unknown code: atlantis."),
-    ({"reported_at": "2026-11-26T09:00:00"}, "reported_at", "Not a valid aware datetime."),
-])
+@pytest.mark.parametrize(
+    ("data", "field", "reason"),
+    [
+        ({"title": 42}, "title", "Not a valid string."),
+        ({"title": "长" * 201}, "title", "Length must be between 1 and 200."),
+        ({"severity": "urgent"}, "severity", "Must be one of: low, medium, high."),
+        (
+            {"location": {"lat": 95, "lon": 121, "accuracy_m": 5}},
+            "location.lat",
+            "Must be greater than or equal to -90 and less than or equal to 90.",
+        ),
+        (
+            {"parties": [{"name": "李某", "role": "judge"}]},
+            "parties.0.role",
+            "Must be one of: applicant, respondent, other.",
+        ),
+        ({"photos": ["not-a-hash"]}, "photos.0", "Not a valid SHA-256 hex digest."),
+        ({"involved_towns": ["dayan"]}, "involved_towns", "Must not repeat the primary town."),
+        ({"involved_towns": ["atlantis"]}, "involved_towns", "Unknown code: atlantis."),
+        ({"reported_at": "2026-11-26T09:00:00"}, "reported_at", "Not a valid aware datetime."),
+    ],
+)
 def test_invalid_case_fields_are_named_with_their_reason_in_english(login, data, field, reason):
     worker = login("dayan_worker", language="en")
     [result] = worker.push_ok(case_create(**data))
@@ -81,26 +106,36 @@ def test_invalid_case_fields_are_named_with_their_reason_in_english(login, data,
 
 def test_a_malformed_mutation_rejects_only_itself(worker, rows):
     good = case_create()
-    results = worker.push_ok({"op": "case.create"}, "not an object",
-                             {**case_create(), "op": "case.delete"}, good)
+    results = worker.push_ok(
+        {"op": "case.create"}, "not an object", {**case_create(), "op": "case.delete"}, good
+    )
     assert [r["status"] for r in results] == ["rejected", "rejected", "rejected", "applied"]
     assert set(results[0]["error"]["details"]) == {"mutation_id", "record_id", "data"}
-    assert results[2]["error"]["details"] == {"op": ["必须是以下之一：case.create, case.update, "
-                                                     "case.transition, case.assign, "
-                                                     "case_event.create, checkin.create。"]}
+    assert results[2]["error"]["details"] == {
+        "op": [
+            "必须是以下之一：case.create, case.update, "
+            "case.transition, case.assign, "
+            "case_event.create, checkin.create。"
+        ]
+    }
     assert len(rows(Case, id=good["record_id"])) == 1
 
 
 def test_malformed_json_is_refused(worker):
-    response = worker.client.post("/api/v1/sync/push", data="{not json",
-                                  content_type="application/json", headers=worker.headers)
+    response = worker.client.post(
+        "/api/v1/sync/push",
+        data="{not json",
+        content_type="application/json",
+        headers=worker.headers,
+    )
     assert response.status_code == 400
     assert response.get_json()["error"]["code"] == "invalid_json"
 
 
 def test_unknown_top_level_fields_are_refused(worker):
-    response = worker.client.post("/api/v1/sync/push", headers=worker.headers,
-                                  json={"mutations": [], "force": True})
+    response = worker.client.post(
+        "/api/v1/sync/push", headers=worker.headers, json={"mutations": [], "force": True}
+    )
     assert response.status_code == 422
     assert response.get_json()["error"]["details"] == {"force": ["不允许的字段。"]}
 
@@ -116,8 +151,9 @@ def test_more_than_500_mutations_are_refused_whole(worker, rows):
 def test_a_body_over_5_mib_is_refused(worker, rows):
     body = json.dumps({"mutations": [case_create(description="x" * 10_000) for _ in range(540)]})
     assert len(body.encode()) > 5 * 1024 * 1024
-    response = worker.client.post("/api/v1/sync/push", data=body,
-                                  content_type="application/json", headers=worker.headers)
+    response = worker.client.post(
+        "/api/v1/sync/push", data=body, content_type="application/json", headers=worker.headers
+    )
     assert response.status_code == 413
     assert rows(Case) == []
 

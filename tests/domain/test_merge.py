@@ -4,7 +4,9 @@ from server.domain.merge import FieldConflict, fields_changed_by_others, merge_f
 
 
 def test_merge_takes_fields_nobody_else_changed():
-    result = merge_fields({"title": "旧", "severity": "low"}, {"title": "新"}, changed_by_others={"severity"})
+    result = merge_fields(
+        {"title": "旧", "severity": "low"}, {"title": "新"}, changed_by_others={"severity"}
+    )
     assert result.apply == {"title": "新"}
     assert result.conflicts == []
 

@@ -12,7 +12,12 @@ def test_first_pull_brings_reference_data_people_and_visible_cases(worker):
     worker.push_ok(create)
     worker.sync()
     assert {c["data"]["code"] for c in worker.of("town").values()} == {
-        "dayan", "shenzhen", "xidian", "shiliang", "xiaojiang"}
+        "dayan",
+        "shenzhen",
+        "xidian",
+        "shiliang",
+        "xiaojiang",
+    }
     assert len(worker.of("category")) == 8
     assert len(worker.of("site")) == 4
     [route] = worker.of("route").values()
@@ -47,8 +52,10 @@ def test_incremental_pull_returns_only_what_changed_at_its_latest_version(worker
     create = case_create()
     worker.push_ok(create)
     worker.sync()
-    worker.push_ok(case_update(create["record_id"], 1, title="二改"),
-                   case_update(create["record_id"], 2, title="三改"))
+    worker.push_ok(
+        case_update(create["record_id"], 1, title="二改"),
+        case_update(create["record_id"], 2, title="三改"),
+    )
     changes = worker.sync()
     assert [(c["entity"], c["version"]) for c in changes] == [("case", 3)]
     assert changes[0]["data"]["title"] == "三改"
@@ -56,8 +63,9 @@ def test_incremental_pull_returns_only_what_changed_at_its_latest_version(worker
 
 
 def test_towns_see_only_cases_that_involve_them(login):
-    dayan, shenzhen, xidian, admin = (login(u) for u in (
-        "dayan_worker", "shenzhen_worker", "xidian_worker", "admin"))
+    dayan, shenzhen, xidian, admin = (
+        login(u) for u in ("dayan_worker", "shenzhen_worker", "xidian_worker", "admin")
+    )
     local = case_create()
     cross = case_create(involved_towns=["xidian"])
     dayan.push_ok(local, cross)

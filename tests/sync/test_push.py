@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
-from server.models import Case, CaseEvent, Change, Checkin, Device, FeedEntry, MergeConflict
-from server.models import MutationReceipt, RejectedIntent
+from server.models import (
+    Case,
+    CaseEvent,
+    Change,
+    Checkin,
+    Device,
+    FeedEntry,
+    MergeConflict,
+    MutationReceipt,
+    RejectedIntent,
+)
 from tests.factories import case_create, case_event, case_update, checkin, new_id, transition
 
 
@@ -22,8 +31,9 @@ def test_push_rejects_changes_to_a_record_whose_create_was_rejected(worker):
     assert results[0]["error"]["code"] == "forbidden"
     assert results[1]["error"]["code"] == "depends_on_rejected"
     # ...and in a later request too, for an update and for a timeline entry.
-    later = worker.push_ok(transition(bad["record_id"], "registered", "accepted"),
-                           case_event(bad["record_id"]))
+    later = worker.push_ok(
+        transition(bad["record_id"], "registered", "accepted"), case_event(bad["record_id"])
+    )
     assert [r["error"]["code"] for r in later] == ["depends_on_rejected", "depends_on_rejected"]
 
 
@@ -111,7 +121,10 @@ def test_concurrent_edits_of_one_field_keep_the_server_value_and_record_a_confli
     assert merged["status"] == "merged"
     [conflict] = merged["conflicts"]
     assert (conflict["field"], conflict["kept"], conflict["incoming"]) == (
-        "title", "甲的标题", "乙的标题")
+        "title",
+        "甲的标题",
+        "乙的标题",
+    )
     [record] = rows(MergeConflict, id=conflict["conflict_id"])
     assert record.device_id == b.device_id and record.status == "open"
     # The author sees the conflict in their pull; the other person does not.
@@ -156,8 +169,9 @@ def test_every_change_is_audited_with_who_which_device_and_which_mutation(worker
     edit = case_update(create["record_id"], 1, severity="high")
     worker.push_ok(create, edit)
     audit = rows(Change, entity="case", record_id=create["record_id"])
-    assert [(c.version, c.mutation_id, c.device_id) for c in sorted(audit, key=lambda c: c.seq)] == [
-        (1, create["mutation_id"], worker.device_id), (2, edit["mutation_id"], worker.device_id)]
+    assert [
+        (c.version, c.mutation_id, c.device_id) for c in sorted(audit, key=lambda c: c.seq)
+    ] == [(1, create["mutation_id"], worker.device_id), (2, edit["mutation_id"], worker.device_id)]
     assert audit[-1].fields == {"severity": "high", "due_at": audit[-1].fields["due_at"]}
     assert all(c.user_id == worker.user["id"] for c in audit)
 
@@ -182,7 +196,9 @@ def test_a_stale_move_is_rejected(supervisor):
 
 def test_a_move_the_workflow_lacks_is_rejected(supervisor):
     create = case_create()
-    [_, result] = supervisor.push_ok(create, transition(create["record_id"], "registered", "closed"))
+    [_, result] = supervisor.push_ok(
+        create, transition(create["record_id"], "registered", "closed")
+    )
     assert result["error"]["code"] == "invalid_transition"
 
 
@@ -190,9 +206,11 @@ def test_a_worker_cannot_close_a_case(login):
     worker, supervisor = login("dayan_worker"), login("dayan_supervisor")
     create = case_create()
     worker.push_ok(create)
-    supervisor.push_ok(transition(create["record_id"], "registered", "accepted"),
-                       transition(create["record_id"], "accepted", "mediating"),
-                       transition(create["record_id"], "mediating", "resolved"))
+    supervisor.push_ok(
+        transition(create["record_id"], "registered", "accepted"),
+        transition(create["record_id"], "accepted", "mediating"),
+        transition(create["record_id"], "mediating", "resolved"),
+    )
     [result] = worker.push_ok(transition(create["record_id"], "resolved", "closed"))
     assert result["error"]["code"] == "forbidden"
 
@@ -201,10 +219,17 @@ def test_a_move_adds_a_status_change_to_the_timeline(supervisor):
     create = case_create()
     supervisor.push_ok(create, transition(create["record_id"], "registered", "accepted", "已受理"))
     supervisor.sync()
-    [event] = [c["data"] for c in supervisor.of("case_event").values()
-               if c["data"]["case_id"] == create["record_id"]]
+    [event] = [
+        c["data"]
+        for c in supervisor.of("case_event").values()
+        if c["data"]["case_id"] == create["record_id"]
+    ]
     assert (event["kind"], event["from"], event["to"], event["body"]) == (
-        "status_change", "registered", "accepted", "已受理")
+        "status_change",
+        "registered",
+        "accepted",
+        "已受理",
+    )
     assert event["by"] == supervisor.user["id"]
 
 

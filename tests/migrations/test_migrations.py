@@ -1,0 +1,35 @@
+"""The migrations are the schema: one head, they match the models, and they go down and up."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect
+
+from server import migrate
+from server.extensions import db
+from server.models import Base
+from tests.factories import case_create
+
+
+def test_migrations_have_a_single_head(app):
+    with app.app_context():
+        script = ScriptDirectory.from_config(migrate.alembic_config(db.engine))
+    assert len(script.get_heads()) == 1
+
+
+def test_models_match_the_migrated_schema(app):
+    with app.app_context(), db.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        assert compare_metadata(context, Base.metadata) == []
+
+
+def test_downgrade_then_upgrade_on_a_database_with_rows(app, worker):
+    worker.push_ok(case_create())
+    with app.app_context():
+        migrate.downgrade(db.engine, "base")
+        assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
+        migrate.upgrade(db.engine)
+        tables = set(inspect(db.engine).get_table_names())
+    assert set(Base.metadata.tables) <= tables

@@ -1,0 +1,137 @@
+"""Gap-free pull under concurrent writers whose commits are deliberately delayed.
+
+A naive feed (sequence numbers from a database sequence, readers keeping `seq > cursor`)
+skips a change whose lower number commits after a reader passed a higher one. The
+control below makes that happen; the real feed must never skip.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+import uuid
+
+import pytest
+from sqlalchemy import text
+
+from server.database import begin_snapshot_read, begin_write
+from server.domain.visibility import ALL_TOWNS, Scope
+from server.extensions import db
+from server.sync.feed import Author, FeedWriter
+from server.sync.pull import pull
+
+WRITERS = 8
+COMMITS_PER_WRITER = 25
+MAX_DELAY_S = 0.05
+DEADLINE_S = 120
+
+
+def run_concurrently(writer, reader) -> tuple[set[str], set[str]]:  # noqa: ANN001
+    """Start the writers and one polling reader; returns (committed ids, ids the reader saw)."""
+    committed: set[str] = set()
+    seen: set[str] = set()
+    done = threading.Event()
+    errors: list[BaseException] = []
+
+    def write_loop(n: int) -> None:
+        rng = random.Random(n)
+        try:
+            for _ in range(COMMITS_PER_WRITER):
+                committed.add(writer(rng.uniform(0, MAX_DELAY_S)))
+        except BaseException as error:  # surfaced in the main thread below
+            errors.append(error)
+
+    threads = [threading.Thread(target=write_loop, args=(n,)) for n in range(WRITERS)]
+    reader_thread = threading.Thread(target=reader, args=(seen, done))
+    reader_thread.start()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(DEADLINE_S)
+    done.set()
+    reader_thread.join(DEADLINE_S)
+    assert not errors, errors
+    return committed, seen
+
+
+def test_pull_never_skips_a_change_that_commits_late(app):
+    scope = Scope(ALL_TOWNS, "reader")
+
+    def write(delay: float) -> str:
+        record_id = str(uuid.uuid4())
+        with app.app_context():
+            writer = FeedWriter(db.session, begin_write(db.session))
+            writer.publish(
+                "probe",
+                record_id,
+                1,
+                ALL_TOWNS,
+                {},
+                author=Author(None),
+                action="probe",
+                changed={},
+                is_new=True,
+            )
+            writer.finish()
+            time.sleep(delay)  # the change is numbered but not yet committed
+            db.session.commit()
+        return record_id
+
+    def read(seen: set[str], done: threading.Event) -> None:
+        cursor = None
+        deadline = time.monotonic() + DEADLINE_S
+        with app.app_context():
+            while time.monotonic() < deadline:
+                finished = done.is_set()
+                begin_snapshot_read(db.session)
+                page = pull(db.session, scope, cursor, 1000)
+                db.session.rollback()
+                seen.update(c.split('"record_id":"')[1][:36] for c in page.changes_json)
+                cursor = page.cursor
+                if finished and not page.has_more:
+                    return
+
+    committed, seen = run_concurrently(write, read)
+    assert len(committed) == WRITERS * COMMITS_PER_WRITER
+    assert committed - seen == set()
+
+
+@pytest.mark.xfail(strict=True, reason="control: a naive sequence cursor skips late commits")
+def test_naive_sequence_cursor_skips_changes_that_commit_late(app, backend):
+    if backend != "postgresql":
+        pytest.skip("SQLite serialises all writers; the race needs concurrent writers")
+    with app.app_context():
+        db.session.execute(text("CREATE SEQUENCE naive_seq"))
+        db.session.execute(text("CREATE TABLE naive_feed (seq BIGINT PRIMARY KEY, record_id TEXT)"))
+        db.session.commit()
+
+    def write(delay: float) -> str:
+        record_id = str(uuid.uuid4())
+        with app.app_context():
+            db.session.execute(
+                text("INSERT INTO naive_feed VALUES (nextval('naive_seq'), :id)"), {"id": record_id}
+            )
+            time.sleep(delay)
+            db.session.commit()
+        return record_id
+
+    def read(seen: set[str], done: threading.Event) -> None:
+        cursor = 0
+        deadline = time.monotonic() + DEADLINE_S
+        with app.app_context():
+            while time.monotonic() < deadline:
+                finished = done.is_set()
+                rows = db.session.execute(
+                    text("SELECT seq, record_id FROM naive_feed WHERE seq > :c ORDER BY seq"),
+                    {"c": cursor},
+                ).all()
+                db.session.rollback()
+                for seq, record_id in rows:
+                    seen.add(record_id)
+                    cursor = max(cursor, seq)
+                if finished:
+                    return
+
+    committed, seen = run_concurrently(write, read)
+    assert committed - seen == set()
