@@ -1,0 +1,56 @@
+"""SQLite done right: every pooled connection is durable and waits, writers lock up front."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+from sqlalchemy import text
+
+from server.database import begin_write
+from server.extensions import db
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_every_sqlite_connection_has_wal_full_sync_foreign_keys_and_a_busy_timeout(app):
+    with app.app_context():
+        connections = [db.engine.connect() for _ in range(3)]  # distinct pooled connections
+        try:
+            for conn in connections:
+                pragma = {name: conn.exec_driver_sql(f"PRAGMA {name}").scalar()
+                          for name in ("journal_mode", "synchronous", "foreign_keys",
+                                       "busy_timeout")}
+                assert pragma == {"journal_mode": "wal", "synchronous": 2, "foreign_keys": 1,
+                                  "busy_timeout": 10_000}
+        finally:
+            for conn in connections:
+                conn.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_a_writer_holds_the_sqlite_write_lock_from_its_first_statement(app, database_url):
+    other = sqlite3.connect(database_url.removeprefix("sqlite:///"), timeout=0.1,
+                            isolation_level=None)
+    with app.app_context():
+        begin_write(db.session)
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            other.execute("BEGIN IMMEDIATE")
+        db.session.rollback()
+    other.execute("BEGIN IMMEDIATE")  # free again once the writer is done
+    other.execute("ROLLBACK")
+    other.close()
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_a_postgresql_writer_holds_the_feed_lock_until_commit(app, database_url):
+    import psycopg
+
+    with app.app_context():
+        begin_write(db.session)
+        with psycopg.connect(database_url) as other:
+            other.execute("SET lock_timeout = '100ms'")
+            with pytest.raises(psycopg.errors.LockNotAvailable):
+                other.execute("SELECT last_seq FROM server_state FOR UPDATE")
+        db.session.rollback()
+        assert db.session.execute(text("SELECT 1")).scalar() == 1
+        db.session.rollback()
