@@ -200,8 +200,9 @@ def seed_cases() -> int:
     if db.session.get(Device, SEED_DEVICE_ID) is None:
         db.session.add(Device(id=SEED_DEVICE_ID, user_id=admin.id, name="demo seed"))
         db.session.flush()
-    caller = caller_for(admin, SEED_DEVICE_ID, RefData.load(db.session))
-    results = push(db.session, caller, writer, demo_case_mutations(), None)
+    ref = RefData.load(db.session)
+    caller = caller_for(admin, SEED_DEVICE_ID, ref)
+    results = push(db.session, caller, ref, writer, demo_case_mutations(), None)
     db.session.commit()
     return sum(1 for r in results if r["status"] == "applied")
 

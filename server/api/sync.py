@@ -37,7 +37,7 @@ def push_view():  # noqa: ANN201
     if len(body["mutations"]) > current_app.config["PUSH_MAX_MUTATIONS"]:
         raise PayloadTooLarge(details={"mutations": [current_app.config["PUSH_MAX_MUTATIONS"]]})
     writer = FeedWriter(db.session, g.last_seq)
-    results = push(db.session, g.caller, writer, body["mutations"], body["device"])
+    results = push(db.session, g.caller, g.ref, writer, body["mutations"], body["device"])
     db.session.commit()
     language = pick_language(request.headers.get("Accept-Language"))
     return jsonify(

@@ -3,6 +3,10 @@
 Every change gets the next sequence number while the global write lock is held
 (server.database.begin_write), so changes commit in sequence order and a pull
 cursor never passes a change that commits later.
+
+Feed rows are written at once (later intents of the batch may move them); audit rows
+and photo references are only read after commit, so they are kept and written in a few
+statements by `finish()`.
 """
 
 from __future__ import annotations
@@ -11,11 +15,19 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, insert, update
+from sqlalchemy import Connection, bindparam
 from sqlalchemy.orm import Session
 
 from server.models import BlobRef, Change, FeedEntry, FeedRevocation, ServerState
 from server.models.base import utcnow
+
+FEED = FeedEntry.__table__
+CHANGES = Change.__table__
+REFS = BlobRef.__table__
+UPDATE_FEED = (
+    FEED.update()
+    .where(FEED.c.entity == bindparam("b_entity"), FEED.c.record_id == bindparam("b_record_id"))
+)
 
 
 @dataclass(frozen=True)
@@ -31,10 +43,31 @@ def to_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
+@dataclass(frozen=True)
+class Checkpoint:
+    seq: int
+    changes: int
+    photo_sets: int
+
+
 class FeedWriter:
     def __init__(self, session: Session, last_seq: int):
         self.session = session
         self.seq = last_seq
+        self.changes: list[dict[str, Any]] = []
+        self.photo_sets: list[tuple[str, str, list[str], bool]] = []
+
+    @property
+    def conn(self) -> Connection:
+        return self.session.connection()
+
+    def checkpoint(self) -> Checkpoint:
+        return Checkpoint(self.seq, len(self.changes), len(self.photo_sets))
+
+    def rollback_to(self, point: Checkpoint) -> None:
+        """Forget what an intent rolled back to its savepoint had queued."""
+        del self.changes[point.changes :]
+        del self.photo_sets[point.photo_sets :]
 
     def publish(
         self,
@@ -52,81 +85,57 @@ class FeedWriter:
     ) -> int:
         """Record an upsert of `record_id` in the feed and the audit trail; returns its seq."""
         self.seq += 1
-        row = {
-            "seq": self.seq,
-            "op": "upsert",
-            "version": version,
-            "town_mask": town_mask,
-            "owner_id": owner_id,
-            "data": to_json(data),
-        }
+        row = {"seq": self.seq, "op": "upsert", "version": version, "town_mask": town_mask,
+               "owner_id": owner_id, "data": to_json(data)}
         if is_new:
-            self.session.execute(
-                insert(FeedEntry), [{"entity": entity, "record_id": record_id, **row}]
-            )
+            self.conn.execute(FEED.insert(), {"entity": entity, "record_id": record_id, **row})
         else:
-            self.session.execute(
-                update(FeedEntry)
-                .where(FeedEntry.entity == entity, FeedEntry.record_id == record_id)
-                .values(**row)
-            )
-        self.session.execute(
-            insert(Change),
-            [
-                {
-                    "seq": self.seq,
-                    "entity": entity,
-                    "record_id": record_id,
-                    "version": version,
-                    "action": action,
-                    "fields": changed,
-                    "user_id": author.user_id,
-                    "device_id": author.device_id,
-                    "mutation_id": author.mutation_id,
-                    "at": utcnow(),
-                }
-            ],
-        )
+            self.conn.execute(UPDATE_FEED, {"b_entity": entity, "b_record_id": record_id, **row})
+        self.changes.append({
+            "seq": self.seq, "entity": entity, "record_id": record_id, "version": version,
+            "action": action, "fields": changed, "user_id": author.user_id,
+            "device_id": author.device_id, "mutation_id": author.mutation_id, "at": utcnow(),
+        })
         return self.seq
 
     def revoke(self, entity: str, record_id: str, lost_mask: int) -> None:
         """Tell the towns in `lost_mask` to drop a record they can no longer see."""
         if lost_mask:
-            self.session.execute(
-                insert(FeedRevocation),
-                [
-                    {
-                        "seq": self.seq,
-                        "entity": entity,
-                        "record_id": record_id,
-                        "town_mask": lost_mask,
-                    }
-                ],
+            self.conn.execute(
+                FeedRevocation.__table__.insert(),
+                {"seq": self.seq, "entity": entity, "record_id": record_id, "town_mask": lost_mask},
             )
 
     def rescope(self, entity: str, record_id: str, town_mask: int, lost_mask: int) -> None:
         """A record's visibility changed but not its data (a timeline following its case)."""
         self.seq += 1
-        self.session.execute(
-            update(FeedEntry)
-            .where(FeedEntry.entity == entity, FeedEntry.record_id == record_id)
-            .values(seq=self.seq, town_mask=town_mask)
-        )
+        self.conn.execute(UPDATE_FEED, {"b_entity": entity, "b_record_id": record_id,
+                                        "seq": self.seq, "town_mask": town_mask})
         self.revoke(entity, record_id, lost_mask)
 
     def set_photos(self, entity: str, record_id: str, photos: list[str], *, is_new: bool) -> None:
-        if not is_new:
-            self.session.execute(
-                delete(BlobRef).where(BlobRef.entity == entity, BlobRef.record_id == record_id)
-            )
-        if photos:
-            self.session.execute(
-                insert(BlobRef),
-                [{"sha256": h, "entity": entity, "record_id": record_id} for h in set(photos)],
-            )
+        self.photo_sets.append((entity, record_id, list(photos), is_new))
 
     def finish(self) -> None:
-        """Store the last allocated sequence number; call once before commit."""
-        self.session.execute(
-            update(ServerState).where(ServerState.id == 1).values(last_seq=self.seq)
+        """Write the queued audit rows and photo references, and the last sequence number."""
+        if self.changes:
+            self.conn.execute(CHANGES.insert(), self.changes)
+        self.write_photo_refs()
+        self.conn.execute(
+            ServerState.__table__.update().where(ServerState.id == 1).values(last_seq=self.seq)
         )
+        self.changes, self.photo_sets = [], []
+
+    def write_photo_refs(self) -> None:
+        replaced = {(e, r) for e, r, _, is_new in self.photo_sets if not is_new}
+        if replaced:
+            self.conn.execute(
+                REFS.delete().where(REFS.c.entity == bindparam("b_entity"),
+                                    REFS.c.record_id == bindparam("b_record_id")),
+                [{"b_entity": e, "b_record_id": r} for e, r in replaced],
+            )
+        final = {(e, r): photos for e, r, photos, _ in self.photo_sets}  # the last set wins
+        rows = [{"sha256": h, "entity": e, "record_id": r}
+                for (e, r), photos in final.items() for h in set(photos)]
+        if rows:
+            self.conn.execute(REFS.insert(), rows)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from server.domain.errors import RuleViolation
@@ -28,9 +28,17 @@ from server.sync.ops import OpContext, OpResult, handles
 
 CASE = Case.__table__
 EVENT = CaseEvent.__table__
+CONFLICTS = MergeConflict.__table__
+# Schemas are built once: building one costs more than loading a record with it.
+CASE_CREATE = CaseCreateSchema()
+CASE_UPDATE = CaseUpdateSchema()
+CASE_TRANSITION = CaseTransitionSchema()
+CASE_ASSIGN = CaseAssignSchema()
+EVENT_CREATE = CaseEventCreateSchema()
 CASE_DATA = CaseDataSchema()
 EVENT_DATA = CaseEventDataSchema()
 CONFLICT_DATA = ConflictDataSchema()
+UPDATE_CASE = CASE.update().where(CASE.c.id == bindparam("b_id"))
 
 
 def load_case(session: Session, case_id: str) -> dict[str, Any] | None:
@@ -66,12 +74,17 @@ def check_codes(ctx: OpContext, data: dict[str, Any], primary: str) -> None:
         raise RuleViolation("validation_failed", errors)
 
 
-def next_case_number(session: Session, abbr: str, year: int) -> str:
-    """Town abbreviation, year and a running number: DY2026-00042."""
+def next_case_number(ctx: OpContext, abbr: str, year: int) -> str:
+    """Town abbreviation, year and a running number: DY2026-00042 (under the write lock)."""
     prefix = f"{abbr}{year}-"
-    last = session.scalar(select(func.max(CASE.c.number)).where(CASE.c.number.like(prefix + "%")))
-    count = int(last[len(prefix) :]) if last else 0
-    return f"{prefix}{count + 1:05d}"
+    numbers = ctx.batch.case_numbers
+    if prefix not in numbers:
+        last = ctx.session.scalar(
+            select(func.max(CASE.c.number)).where(CASE.c.number.like(prefix + "%"))
+        )
+        numbers[prefix] = int(last[len(prefix) :]) if last else 0
+    numbers[prefix] += 1
+    return f"{prefix}{numbers[prefix]:05d}"
 
 
 def publish_case(
@@ -93,7 +106,7 @@ def publish_case(
 
 def add_event(ctx: OpContext, case: dict[str, Any], event: dict[str, Any], action: str) -> None:
     """Append a timeline entry, visible wherever its case is."""
-    ctx.session.execute(insert(EVENT), [event])
+    ctx.conn.execute(EVENT.insert(), event)
     data = EVENT_DATA.dump(event)
     ctx.writer.publish(
         "case_event",
@@ -133,9 +146,7 @@ def save_case(
     """Write changed columns, bump the version and publish; returns the new row."""
     new = {**row, **changes, "version": row["version"] + 1, "updated_at": utcnow()}
     columns = set(changes) | {"version", "updated_at"}
-    ctx.session.execute(
-        update(CASE).where(CASE.c.id == row["id"]).values({k: new[k] for k in columns})
-    )
+    ctx.conn.execute(UPDATE_CASE, {"b_id": row["id"], **{k: new[k] for k in columns}})
     publish_case(ctx, new, action, set(changes) & set(CASE_DATA.fields), is_new=False)
     return new
 
@@ -143,18 +154,17 @@ def save_case(
 @handles("case.create")
 def apply_case_create(ctx: OpContext) -> OpResult:
     m, caller = ctx.mutation, ctx.caller
-    data = CaseCreateSchema().load(m.data)
+    data = CASE_CREATE.load(m.data)
     check_codes(ctx, data, data["primary_town"])
     if caller.role != "admin" and data["primary_town"] != caller.town:
         raise RuleViolation("forbidden", {"primary_town": [data["primary_town"]]})
-    if load_case(ctx.session, m.record_id) is not None:
-        raise RuleViolation("record_exists", {"record_id": m.record_id})
+    ctx.claim_new_id("case", m.record_id)
     now = utcnow()
     towns = [data["primary_town"], *data["involved_towns"]]
     row = {
         **data,
         "id": m.record_id,
-        "number": next_case_number(ctx.session, ctx.ref.town_abbr[data["primary_town"]], now.year),
+        "number": next_case_number(ctx, ctx.ref.town_abbr[data["primary_town"]], now.year),
         "reported_at": data["reported_at"] or m.client_time or now,
         "status": INITIAL_STATUS,
         "assignee": None,
@@ -166,7 +176,7 @@ def apply_case_create(ctx: OpContext) -> OpResult:
         "town_mask": town_mask(towns, ctx.ref.town_bits),
         "version": 1,
     }
-    ctx.session.execute(insert(CASE), [row])
+    ctx.conn.execute(CASE.insert(), row)
     publish_case(ctx, row, "case.create", set(CASE_DATA.fields), is_new=True)
     ctx.writer.set_photos("case", row["id"], row["photos"], is_new=True)
     return OpResult("applied", 1)
@@ -179,7 +189,7 @@ def apply_case_update(ctx: OpContext) -> OpResult:
         raise RuleViolation(
             "validation_failed", {"base_version": ["Missing data for required field."]}
         )
-    incoming = CaseUpdateSchema().load(m.data)
+    incoming = CASE_UPDATE.load(m.data)
     if not incoming:
         raise RuleViolation("validation_failed", {"data": ["At least one field must change."]})
     row = visible_case(ctx, m.record_id)
@@ -252,7 +262,7 @@ def record_conflict(
         "at": utcnow(),
         "status": "open",
     }
-    ctx.session.execute(insert(MergeConflict), [conflict])
+    ctx.conn.execute(CONFLICTS.insert(), conflict)
     data = CONFLICT_DATA.dump(conflict)
     ctx.writer.publish(
         "conflict",
@@ -271,7 +281,7 @@ def record_conflict(
 
 @handles("case.transition")
 def apply_case_transition(ctx: OpContext) -> OpResult:
-    data = CaseTransitionSchema().load(ctx.mutation.data)
+    data = CASE_TRANSITION.load(ctx.mutation.data)
     row = visible_case(ctx, ctx.mutation.record_id)
     decision = decide_transition(
         row["status"], data["from_status"], data["to_status"], ctx.caller.role
@@ -287,7 +297,7 @@ def apply_case_transition(ctx: OpContext) -> OpResult:
 def apply_case_assign(ctx: OpContext) -> OpResult:
     if not ctx.caller.is_staff:
         raise RuleViolation("forbidden", {"role": ctx.caller.role})
-    assignee = CaseAssignSchema().load(ctx.mutation.data)["assignee"]
+    assignee = CASE_ASSIGN.load(ctx.mutation.data)["assignee"]
     row = visible_case(ctx, ctx.mutation.record_id)
     if assignee == row["assignee"]:
         return OpResult("applied", row["version"])
@@ -313,10 +323,9 @@ def check_assignee(ctx: OpContext, case: dict[str, Any], user_id: str) -> None:
 @handles("case_event.create")
 def apply_case_event_create(ctx: OpContext) -> OpResult:
     m = ctx.mutation
-    data = CaseEventCreateSchema().load(m.data)
+    data = EVENT_CREATE.load(m.data)
     case = visible_case(ctx, data["case_id"])
-    if ctx.session.get(CaseEvent, m.record_id) is not None:
-        raise RuleViolation("record_exists", {"record_id": m.record_id})
+    ctx.claim_new_id("case_event", m.record_id)
     event = {
         **data,
         "id": m.record_id,

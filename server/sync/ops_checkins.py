@@ -2,30 +2,28 @@
 
 from __future__ import annotations
 
-from sqlalchemy import insert
-
 from server.domain.errors import RuleViolation
 from server.domain.geofence import verify_checkin
 from server.domain.visibility import town_mask
-from server.models import Checkin, Site
+from server.models import Checkin
 from server.models.base import utcnow
 from server.schemas.checkins import CheckinCreateSchema, CheckinDataSchema
 from server.sync.ops import OpContext, OpResult, handles
 
+CHECKIN_CREATE = CheckinCreateSchema()
 CHECKIN_DATA = CheckinDataSchema()
 
 
 @handles("checkin.create")
 def apply_checkin_create(ctx: OpContext) -> OpResult:
     m, caller = ctx.mutation, ctx.caller
-    data = CheckinCreateSchema().load(m.data)
-    site = ctx.session.get(Site, data["site_id"])
+    data = CHECKIN_CREATE.load(m.data)
+    site = ctx.batch.site(ctx.session, data["site_id"])
     if site is None:
         raise RuleViolation("validation_failed", {"site_id": [f"Unknown code: {data['site_id']}."]})
     if caller.role != "admin" and site.town_code != caller.town:
         raise RuleViolation("forbidden", {"site_id": [site.code]})
-    if ctx.session.get(Checkin, m.record_id) is not None:
-        raise RuleViolation("record_exists", {"record_id": m.record_id})
+    ctx.claim_new_id("checkin", m.record_id)
     # Rule 6: an unverified check-in is kept and flagged, never dropped.
     verdict = verify_checkin(
         data["lat"], data["lon"], data["accuracy_m"], site.lat, site.lon, site.radius_m
@@ -39,7 +37,7 @@ def apply_checkin_create(ctx: OpContext) -> OpResult:
         "verified": verdict.verified,
         "created_at": utcnow(),
     }
-    ctx.session.execute(insert(Checkin), [row])
+    ctx.conn.execute(Checkin.__table__.insert(), row)
     payload = CHECKIN_DATA.dump(row)
     ctx.writer.publish(
         "checkin",

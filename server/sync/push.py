@@ -7,28 +7,31 @@ import logging
 from typing import Any
 
 from marshmallow import ValidationError
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from server.domain.errors import RuleViolation
 from server.errors import flatten_errors
-from server.models import Device, MutationReceipt, RejectedIntent
+from server.models import Case, CaseEvent, Checkin, Device, MutationReceipt, RejectedIntent
 from server.models.base import utcnow
 from server.schemas.base import UUIDString
 from server.schemas.sync import MutationSchema
 from server.sync.context import Caller, RefData
 from server.sync.feed import FeedWriter, to_json
-from server.sync.ops import Mutation, OpContext, handler_for
+from server.sync.ops import BatchState, Mutation, OpContext, handler_for
 
 log = logging.getLogger(__name__)
-CREATE_OPS = ("case.create", "checkin.create", "case_event.create")
+CREATE_OPS = {"case.create": "case", "checkin.create": "checkin", "case_event.create": "case_event"}
+ENTITY_TABLES = {"case": Case.__table__, "case_event": CaseEvent.__table__,
+                 "checkin": Checkin.__table__}
 MUTATION_SCHEMA = MutationSchema()
 
 
 def push(
     session: Session,
     caller: Caller,
+    ref: RefData,
     writer: FeedWriter,
     mutations: list[Any],
     device_status: dict[str, Any] | None,
@@ -38,11 +41,13 @@ def push(
     The caller holds the global write lock (server.database.begin_write) and commits.
     """
     assert caller.device_id is not None
-    ref = RefData.load(session)
     ids = [raw.get("mutation_id") for raw in mutations if isinstance(raw, dict)]
     # Rule 2: results already stored for this device are replayed, never re-applied.
     stored = load_receipts(session, caller.device_id, [i for i in ids if isinstance(i, str)])
-    rejected_creates = load_rejected_creates(session, caller.device_id, mutations)
+    batch = BatchState(
+        rejected_creates=load_rejected_creates(session, caller.device_id, mutations),
+        existing_ids=load_existing_ids(session, mutations),
+    )
     receipts: list[dict[str, Any]] = []
     rejections: list[dict[str, Any]] = []
     results: list[dict[str, Any]] = []
@@ -52,10 +57,10 @@ def push(
             results.append({**stored[key.lower()], "replayed": True})
             continue
         # Rule 1: in order, each in its own savepoint; a rejection never blocks the rest.
-        result, mutation = apply_one(session, caller, writer, ref, raw, rejected_creates)
+        result, mutation = apply_one(session, caller, writer, ref, raw, batch)
         if result["status"] == "rejected":
             if mutation is not None and mutation.op in CREATE_OPS:
-                rejected_creates.add(mutation.record_id)
+                batch.rejected_creates.add(mutation.record_id)
             rejections.append(rejection_row(caller, raw, result))
         if mutation is not None:
             stored[mutation.mutation_id] = result
@@ -68,10 +73,11 @@ def push(
                 }
             )
         results.append(result)
+    conn = session.connection()
     if receipts:
-        session.execute(insert(MutationReceipt), receipts)
+        conn.execute(MutationReceipt.__table__.insert(), receipts)
     if rejections:
-        session.execute(insert(RejectedIntent), rejections)
+        conn.execute(RejectedIntent.__table__.insert(), rejections)
     writer.finish()
     record_device_status(session, caller.device_id, device_status)
     return results
@@ -83,7 +89,7 @@ def apply_one(
     writer: FeedWriter,
     ref: RefData,
     raw: Any,
-    rejected_creates: set[str],
+    batch: BatchState,
 ) -> tuple[dict[str, Any], Mutation | None]:
     """Validate the envelope and run the op in a savepoint; returns the result to store."""
     try:
@@ -104,29 +110,15 @@ def apply_one(
         )
         return result, mutation
     mutation = Mutation(**envelope)
-    ctx = OpContext(session, writer, ref, caller, mutation, rejected_creates)
+    ctx = OpContext(session, writer, ref, caller, mutation, batch)
+    checkpoint = writer.checkpoint()
     try:
-        with session.begin_nested():
+        with session.connection().begin_nested():
             outcome = handler_for(mutation.op)(ctx)
-    except ValidationError as error:
-        return rejected(
-            mutation.mutation_id,
-            mutation.record_id,
-            "validation_failed",
-            flatten_errors(error.messages),
-        ), mutation
-    except RuleViolation as violation:
-        return rejected(
-            mutation.mutation_id, mutation.record_id, violation.code, violation.details
-        ), mutation
-    except IntegrityError:
-        log.exception("constraint violated by mutation %s", mutation.mutation_id)
-        return rejected(
-            mutation.mutation_id,
-            mutation.record_id,
-            "validation_failed",
-            {"_schema": ["Invalid input."]},
-        ), mutation
+    except (ValidationError, RuleViolation, IntegrityError) as error:
+        writer.rollback_to(checkpoint)
+        batch.existing_ids.difference_update(ctx.claimed)
+        return rejected_result(mutation, error), mutation
     result: dict[str, Any] = {
         "mutation_id": mutation.mutation_id,
         "status": outcome.status,
@@ -136,6 +128,17 @@ def apply_one(
     if outcome.status == "merged":
         result["conflicts"] = outcome.conflicts
     return result, mutation
+
+
+def rejected_result(mutation: Mutation, error: Exception) -> dict[str, Any]:
+    if isinstance(error, ValidationError):
+        return rejected(mutation.mutation_id, mutation.record_id, "validation_failed",
+                        flatten_errors(error.messages))
+    if isinstance(error, RuleViolation):
+        return rejected(mutation.mutation_id, mutation.record_id, error.code, error.details)
+    log.exception("constraint violated by mutation %s", mutation.mutation_id)
+    return rejected(mutation.mutation_id, mutation.record_id, "validation_failed",
+                    {"_schema": ["Invalid input."]})
 
 
 def rejected(mutation_id: Any, record_id: Any, code: str, details: dict) -> dict[str, Any]:
@@ -177,6 +180,23 @@ def load_receipts(session: Session, device_id: str, mutation_ids: list[str]) -> 
     return {mutation_id: json.loads(result) for mutation_id, result in rows}
 
 
+def load_existing_ids(session: Session, mutations: list[Any]) -> set[tuple[str, str]]:
+    """Ids the batch's creates name that are already taken, found in one query per table."""
+    wanted: dict[str, set[str]] = {"case": set(), "case_event": set(), "checkin": set()}
+    for raw in mutations:
+        if isinstance(raw, dict) and isinstance(raw.get("record_id"), str):
+            entity = CREATE_OPS.get(raw.get("op"))
+            if entity:
+                wanted[entity].add(raw["record_id"].lower())
+    taken: set[tuple[str, str]] = set()
+    for entity, ids in wanted.items():
+        if ids:
+            table = ENTITY_TABLES[entity]
+            found = session.scalars(select(table.c.id).where(table.c.id.in_(ids)))
+            taken.update((entity, record_id) for record_id in found)
+    return taken
+
+
 def load_rejected_creates(session: Session, device_id: str, mutations: list[Any]) -> set[str]:
     """Records of this device whose create the server refused earlier (rule 1)."""
     ids: set[str] = set()
@@ -192,7 +212,7 @@ def load_rejected_creates(session: Session, device_id: str, mutations: list[Any]
         session.scalars(
             select(RejectedIntent.record_id).where(
                 RejectedIntent.device_id == device_id,
-                RejectedIntent.op.in_(CREATE_OPS),
+                RejectedIntent.op.in_(list(CREATE_OPS)),
                 RejectedIntent.record_id.in_(ids),
             )
         ).all()
