@@ -147,3 +147,17 @@ def test_pull_records_when_the_device_last_synced(worker, rows):
     worker.sync()
     [device] = rows(Device, id=worker.device_id)
     assert device.last_pull_at is not None
+
+
+def test_an_integration_account_scoped_to_towns_pulls_only_theirs(app, login):
+    from server.accounts import create_user
+
+    with app.app_context():
+        create_user("county_feed", "a-long-secret", "integration", None, "县平台", ["xidian"])
+    dayan = login("dayan_worker")
+    local, cross = case_create(), case_create(involved_towns=["xidian"])
+    dayan.push_ok(local, cross)
+    feed = login("county_feed", password="a-long-secret")
+    feed.sync()
+    assert set(feed.of("case")) == {cross["record_id"]}
+    assert len(feed.of("town")) == 5
