@@ -26,7 +26,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False
     app.url_map.converters["sha256"] = Sha256Converter
 
-    from server import api, cli, errors, pwa
+    from server import api, cli, errors, health, pwa, requestlog
     from server.database import configure_engine
     from server.extensions import db
 
@@ -34,6 +34,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     with app.app_context():
         configure_engine(app, db.engine)
     errors.init_app(app)
+    requestlog.init_app(app)
+    app.register_blueprint(health.bp)
     api.init_app(app)
     pwa.init_app(app)
     cli.init_app(app)

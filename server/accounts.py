@@ -119,3 +119,26 @@ def revoke_device(device_id: str) -> bool:
     device.revoked_at = utcnow()
     db.session.commit()
     return True
+
+
+def create_token(username: str, name: str) -> tuple[str, str]:
+    """A device and token for a headless integration account; the token is shown once.
+
+    :raises AccountError: unknown user or not an integration account.
+    """
+    import uuid
+
+    from server.models import Device
+    from server.passwords import new_token, token_hash
+
+    begin_write(db.session, lock_feed=False)
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None or user.role != "integration":
+        db.session.rollback()
+        raise AccountError(f"{username!r} is not an integration account")
+    token = new_token()
+    device = Device(id=str(uuid.uuid4()), user_id=user.id, name=name, platform="job",
+                    token_hash=token_hash(token))
+    db.session.add(device)
+    db.session.commit()
+    return device.id, token

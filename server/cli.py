@@ -18,6 +18,10 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(user_group)
     app.cli.add_command(serve)
     app.cli.add_command(device_group)
+    app.cli.add_command(jobs_command)
+    app.cli.add_command(restore_command)
+    app.cli.add_command(token_group)
+    app.cli.add_command(mirror_command)
 
 
 @click.group("db")
@@ -118,6 +122,90 @@ def device_revoke(device_id: str) -> None:
     if not revoke_device(device_id):
         raise click.ClickException(f"no device {device_id}")
     click.echo(f"revoked {device_id}")
+
+
+JOB_NAMES = ["escalate-overdue", "rollup", "compact", "backup", "verify"]
+
+
+@click.command("jobs")
+@click.argument("name", type=click.Choice(JOB_NAMES))
+@click.option("--dry-run", is_flag=True, help="Say what would change; change nothing.")
+@with_appcontext
+def jobs_command(name: str, dry_run: bool) -> None:
+    """Run a scheduled job once (safe to run twice at once: the second one exits)."""
+    from server.jobs.runner import run_job
+
+    outcome = run_job(name, dry_run=dry_run)
+    click.echo(outcome.line)
+    sys.exit(outcome.exit_code)
+
+
+@click.command("restore")
+@click.argument("backup", type=click.Path(exists=True, file_okay=False))
+@click.option("--force", is_flag=True, help="Replace a database that already holds data.")
+@with_appcontext
+def restore_command(backup: str, force: bool) -> None:
+    """Bring a backup folder back; devices then resync (new epoch) and keep their outboxes."""
+    from pathlib import Path
+
+    from server.jobs.backup import BackupError, restore
+
+    try:
+        result = restore(Path(backup), force=force)
+    except BackupError as error:
+        raise click.ClickException(f"refused: {error}") from error
+    click.echo(f"restored {result['rows']} rows from {backup}; new epoch {result['epoch']}")
+
+
+@click.group("token")
+def token_group() -> None:
+    """Tokens for headless clients."""
+
+
+@token_group.command("create")
+@click.argument("username")
+@click.option("--name", default="integration job", help="A name for the device in the console.")
+@with_appcontext
+def token_create(username: str, name: str) -> None:
+    """Create a device for USERNAME (an integration account) and print its token once."""
+    from server.accounts import AccountError, create_token
+
+    try:
+        device_id, token = create_token(username, name)
+    except AccountError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"device {device_id}", err=True)
+    click.echo(token)
+
+
+@click.command("mirror")
+@click.option("--url", required=True, help="The server, e.g. https://fengling.example.org")
+@click.option("--token-file", required=True, type=click.File("r"))
+@click.option("--into", "into", required=True,
+              help="A .db/.sqlite file (SQLite mirror) or a folder (JSON Lines).")
+@click.option("--max-pages", type=int, default=1_000_000, show_default=True)
+def mirror_command(url: str, token_file, into: str, max_pages: int) -> None:  # noqa: ANN001
+    """Mirror the feed this account may see, incrementally; resumes where it stopped."""
+    from server.mirror import FeedClient, MirrorError, mirror, open_target
+
+    target = open_target(into)
+    show = sys.stderr.isatty()
+
+    def progress(summary) -> None:  # noqa: ANN001
+        if show:
+            click.echo(f"\r{summary.pages} pages, {summary.upserts} records, "
+                       f"{summary.removals} removals", err=True, nl=False)
+
+    try:
+        summary = mirror(FeedClient(url, token_file.read().strip()), target, progress, max_pages)
+    except MirrorError as error:
+        raise click.ClickException(str(error)) from error
+    finally:
+        target.close()
+    if show:
+        click.echo("", err=True)
+    click.echo(f"mirrored: {summary.pages} pages, {summary.upserts} upserts, "
+               f"{summary.removals} removals, {summary.resyncs} resyncs")
 
 
 @click.command("serve")

@@ -28,7 +28,7 @@ def run(host: str, port: int, workers: int) -> None:
             "worker_class": "sync",
             "timeout": 60,
             "graceful_timeout": 20,
-            "accesslog": "-",
+            "accesslog": None,  # server.requestlog writes one JSON line per request
             "preload_app": False,
         }
     ).run()

@@ -75,7 +75,7 @@ def device_auth(*, write: bool) -> Callable:
             else:
                 begin_snapshot_read(db.session)
             user, device = authenticate()
-            g.user, g.device = user, device
+            g.user, g.device, g.device_id = user, device, device.id
             g.ref = RefData.load(db.session)
             g.caller: Caller = caller_for(user, device.id, g.ref)
             return view(*args, **kwargs)

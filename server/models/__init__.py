@@ -12,29 +12,13 @@ from server.models.changes import (
     ServerState,
 )
 from server.models.checkins import Checkin, Route, Site
+from server.models.jobs import DailyStat, JobLock, JobRun
 from server.models.people import Device, LoginAttempt, User
 from server.models.towns import Category, Grid, Town
 
 __all__ = [
-    "Base",
-    "Blob",
-    "BlobRef",
-    "Case",
-    "CaseEvent",
-    "Category",
-    "Change",
-    "Checkin",
-    "Device",
-    "FeedEntry",
-    "FeedRevocation",
-    "Grid",
-    "LoginAttempt",
-    "MergeConflict",
-    "MutationReceipt",
-    "RejectedIntent",
-    "Route",
-    "ServerState",
-    "Site",
-    "Town",
+    "Base", "Blob", "BlobRef", "Case", "CaseEvent", "Category", "Change", "Checkin", "DailyStat",
+    "Device", "FeedEntry", "FeedRevocation", "Grid", "JobLock", "JobRun", "LoginAttempt",
+    "MergeConflict", "MutationReceipt", "RejectedIntent", "Route", "ServerState", "Site", "Town",
     "User",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.models.base import Base, UTCDateTime, utcnow
@@ -31,6 +31,9 @@ class Case(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     is_cross_town: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    is_overdue: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false(), index=True
+    )
     town_mask: Mapped[int] = mapped_column(BigInteger)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
@@ -43,7 +46,7 @@ class CaseEvent(Base):
     body: Mapped[str] = mapped_column(Text, default="")
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     photos: Mapped[list] = mapped_column(JSON, default=list)
-    by: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))  # null: a scheduled job
     from_value: Mapped[str | None] = mapped_column(String(64))
     to_value: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -19,7 +19,7 @@ from server.schemas.base import (
 SEVERITIES = ("low", "medium", "high")
 PARTY_ROLES = ("applicant", "respondent", "other")
 EVENT_KINDS_PUSHED = ("note", "mediation", "follow_up", "photo")
-EVENT_KINDS_SERVER = ("status_change", "assignment", "escalation", "handoff")
+EVENT_KINDS_SERVER = ("status_change", "assignment", "escalation", "handoff", "overdue")
 EDITABLE_CASE_FIELDS = (
     "title",
     "category",
@@ -118,6 +118,7 @@ class CaseDataSchema(Schema):
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
     is_cross_town = fields.Boolean()
+    is_overdue = fields.Boolean()
 
 
 class CaseEventDataSchema(Schema):
@@ -126,7 +127,7 @@ class CaseEventDataSchema(Schema):
     body = fields.String()
     at = fields.DateTime()
     photos = fields.List(fields.String())
-    by = fields.String()
+    by = fields.String(allow_none=True)
     from_value = fields.String(data_key="from", allow_none=True)
     to_value = fields.String(data_key="to", allow_none=True)
     created_at = fields.DateTime()

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.domain.visibility import Scope, scope_for
+from server.domain.visibility import ALL_TOWNS, Scope, scope_for
 from server.models import Category, Town, User
 
 
@@ -15,7 +15,7 @@ from server.models import Category, Town, User
 class Caller:
     """The authenticated user and device behind a request."""
 
-    user_id: str
+    user_id: str | None  # None for scheduled jobs
     role: str
     town: str | None
     scope: Scope
@@ -43,6 +43,11 @@ class RefData:
             town_abbr={code: abbr for code, _, abbr in towns},
             categories=frozenset(categories),
         )
+
+
+def system_caller() -> Caller:
+    """Scheduled jobs act as the system: every town, no user, no device."""
+    return Caller(None, "system", None, Scope(ALL_TOWNS, ""), None)
 
 
 def caller_for(user: User, device_id: str | None, ref: RefData) -> Caller:

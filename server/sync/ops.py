@@ -56,13 +56,14 @@ class OpContext:
     writer: FeedWriter
     ref: RefData
     caller: Caller
-    mutation: Mutation
+    mutation: Mutation | None  # None for a job's own changes
     batch: BatchState
     claimed: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def author(self) -> Author:
-        return Author(self.caller.user_id, self.caller.device_id, self.mutation.mutation_id)
+        mutation_id = self.mutation.mutation_id if self.mutation else None
+        return Author(self.caller.user_id, self.caller.device_id, mutation_id)
 
     @property
     def conn(self) -> Connection:

@@ -1,0 +1,1 @@
+"""Scheduled jobs: each idempotent, locked against a second run, recorded in job_runs."""

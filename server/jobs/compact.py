@@ -1,0 +1,46 @@
+"""compact: prune receipts and tombstones older than the horizon, so storage stays bounded.
+
+Cursors older than the horizon then get 410 resync_required. The horizon must exceed the
+longest time a phone may stay offline with unsent work, or a resend older than it would be
+applied again; it defaults to 180 days.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import delete, func, select, update
+
+from server.database import begin_write
+from server.extensions import db
+from server.jobs.runner import JobContext, JobResult, job
+from server.models import Change, FeedEntry, FeedRevocation, MutationReceipt, ServerState
+
+
+@job("compact")
+def compact(ctx: JobContext) -> JobResult:
+    cutoff = ctx.now - timedelta(days=int(ctx.config["COMPACT_HORIZON_DAYS"]))
+    begin_write(db.session)
+    horizon = db.session.scalar(select(func.max(Change.seq)).where(Change.at < cutoff)) or 0
+    current = db.session.scalar(select(ServerState.compacted_seq))
+    horizon = max(horizon, current)
+    statements = {
+        "receipts": delete(MutationReceipt).where(MutationReceipt.created_at < cutoff),
+        "revocations": delete(FeedRevocation).where(FeedRevocation.seq <= horizon),
+        "tombstones": delete(FeedEntry).where(FeedEntry.op == "remove", FeedEntry.seq <= horizon),
+    }
+    counts = {}
+    for name, statement in statements.items():
+        counts[name] = db.session.execute(
+            select(func.count()).select_from(statement.table).where(statement.whereclause)
+        ).scalar_one()
+        if not ctx.dry_run:
+            db.session.execute(statement)
+    counts["horizon_seq"] = horizon
+    if ctx.dry_run:
+        db.session.rollback()
+    else:
+        db.session.execute(update(ServerState).where(ServerState.id == 1).values(
+            compacted_seq=horizon))
+        db.session.commit()
+    return JobResult(counts)

@@ -1,0 +1,32 @@
+"""verify passes on a healthy server and names what is wrong on a damaged one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.api.test_blobs import png, put, sha
+from tests.factories import case_create, case_update
+
+
+def test_verify_passes_on_a_healthy_server_and_counts_pending_photos(run, worker):
+    photo, pending = png(1), png(2)
+    put(worker, photo)
+    create = case_create(photos=[sha(photo), sha(pending)])
+    worker.push_ok(create, case_update(create["record_id"], 1, title="改"))
+    outcome = run("verify")
+    assert outcome.exit_code == 0
+    assert "photos_referenced=2, photos_pending=1, problems=0" in outcome.line
+
+
+def test_verify_fails_when_a_photo_file_or_a_version_is_missing(app, run, worker, execute):
+    photo = png(3)
+    put(worker, photo)
+    create = case_create(photos=[sha(photo)])
+    worker.push_ok(create)
+    digest = sha(photo)
+    (Path(app.config["DATA_DIR"]) / "blobs" / digest[:2] / digest[2:4] / digest).unlink()
+    execute("UPDATE cases SET version = 5 WHERE id = :id", id=create["record_id"])
+    outcome = run("verify")
+    assert outcome.exit_code == 1
+    assert f"photo {digest} is recorded but its file is missing" in outcome.line
+    assert "is at version 5 with 1 changes in its history" in outcome.line
