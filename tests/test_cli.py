@@ -74,3 +74,20 @@ def test_device_revoke_from_the_command_line(fresh_env):
     fengling(fresh_env, "db", "upgrade")
     result = fengling(fresh_env, "device", "revoke", "00000000-0000-4000-8000-00000000abcd")
     assert result.returncode != 0 and "no device" in result.stderr
+
+
+def test_tokens_are_only_for_integration_accounts(fresh_env):
+    fengling(fresh_env, "db", "upgrade")
+    fengling(fresh_env, "seed-demo")
+    refused = fengling(fresh_env, "token", "create", "dayan_worker")
+    assert refused.returncode != 0 and "not an integration account" in refused.stderr
+    created = fengling(fresh_env, "token", "create", "integration")
+    assert created.returncode == 0 and len(created.stdout.strip()) >= 40
+
+
+def test_jobs_report_a_summary_line_and_their_exit_code(fresh_env):
+    fengling(fresh_env, "db", "upgrade")
+    fengling(fresh_env, "seed-demo")
+    result = fengling(fresh_env, "jobs", "verify")
+    assert result.returncode == 0
+    assert result.stdout.startswith("verify: ok: cases=5")

@@ -24,48 +24,72 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture
-def live_server(database_url: str, tmp_path: Path) -> Iterator[str]:
-    """Start `fengling serve` with several workers on a copy of the template database."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "FENGLING_DATABASE_URL": database_url,
-        "FENGLING_DATA_DIR": str(tmp_path / "server-data"),
-    }
-    fengling = Path(sys.executable).with_name("fengling")
-    log = (tmp_path / "server.log").open("w")
-    process = subprocess.Popen(
-        [
-            str(fengling),
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            str(SERVER_WORKERS),
-        ],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
+class ServerProcess:
+    """`fengling serve` in a subprocess, stopped with SIGTERM (a graceful shutdown)."""
+
+    def __init__(self, database_url: str, data_dir: Path, log_path: Path):
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        env = {
+            **os.environ,
+            "FENGLING_DATABASE_URL": database_url,
+            "FENGLING_DATA_DIR": str(data_dir),
+        }
+        self.log = log_path.open("w")
+        self.process = subprocess.Popen(
+            [
+                str(Path(sys.executable).with_name("fengling")),
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--workers",
+                str(SERVER_WORKERS),
+            ],
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(f"{self.base}/readyz", timeout=1).status_code == 200:
+                    return
+            except requests.ConnectionError:
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(log_path.read_text())
+
+    def stop(self) -> int:
+        self.process.send_signal(signal.SIGTERM)
         try:
-            if requests.get(f"{base}/api/v1/openapi.json", timeout=1).status_code == 200:
-                break
-        except requests.ConnectionError:
-            time.sleep(0.2)
-    else:
-        process.kill()
-        raise RuntimeError((tmp_path / "server.log").read_text())
-    yield base
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-    log.close()
+            code = self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            code = self.process.wait()
+        self.log.close()
+        return code
+
+
+@pytest.fixture
+def start_server(database_url: str, tmp_path: Path) -> Iterator:
+    """start_server() -> a running ServerProcess on this test's database (shared data dir)."""
+    servers: list[ServerProcess] = []
+
+    def start() -> ServerProcess:
+        server = ServerProcess(
+            database_url, tmp_path / "server-data", tmp_path / f"server-{len(servers)}.log"
+        )
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        if server.process.poll() is None:
+            server.stop()
+
+
+@pytest.fixture
+def live_server(start_server) -> str:  # noqa: ANN001
+    return start_server().base
