@@ -14,6 +14,7 @@ from server.domain.visibility import NO_TOWNS, town_mask
 from server.domain.workflow import INITIAL_STATUS, decide_transition, due_at
 from server.models import Case, CaseEvent, Change, MergeConflict, User
 from server.models.base import new_id, utcnow
+from server.schemas.base import FastDump
 from server.schemas.cases import (
     CaseAssignSchema,
     CaseCreateSchema,
@@ -35,9 +36,9 @@ CASE_UPDATE = CaseUpdateSchema()
 CASE_TRANSITION = CaseTransitionSchema()
 CASE_ASSIGN = CaseAssignSchema()
 EVENT_CREATE = CaseEventCreateSchema()
-CASE_DATA = CaseDataSchema()
-EVENT_DATA = CaseEventDataSchema()
-CONFLICT_DATA = ConflictDataSchema()
+CASE_DATA = FastDump(CaseDataSchema())
+EVENT_DATA = FastDump(CaseEventDataSchema())
+CONFLICT_DATA = FastDump(ConflictDataSchema())
 UPDATE_CASE = CASE.update().where(CASE.c.id == bindparam("b_id"))
 
 
@@ -90,7 +91,7 @@ def next_case_number(ctx: OpContext, abbr: str, year: int) -> str:
 def publish_case(
     ctx: OpContext, row: dict[str, Any], action: str, changed: set[str], is_new: bool
 ) -> None:
-    data = CASE_DATA.dump(row)
+    data = CASE_DATA(row)
     ctx.writer.publish(
         "case",
         row["id"],
@@ -107,7 +108,7 @@ def publish_case(
 def add_event(ctx: OpContext, case: dict[str, Any], event: dict[str, Any], action: str) -> None:
     """Append a timeline entry, visible wherever its case is."""
     ctx.conn.execute(EVENT.insert(), event)
-    data = EVENT_DATA.dump(event)
+    data = EVENT_DATA(event)
     ctx.writer.publish(
         "case_event",
         event["id"],
@@ -264,7 +265,7 @@ def record_conflict(
         "status": "open",
     }
     ctx.conn.execute(CONFLICTS.insert(), conflict)
-    data = CONFLICT_DATA.dump(conflict)
+    data = CONFLICT_DATA(conflict)
     ctx.writer.publish(
         "conflict",
         conflict["id"],

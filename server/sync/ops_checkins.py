@@ -7,11 +7,12 @@ from server.domain.geofence import verify_checkin
 from server.domain.visibility import town_mask
 from server.models import Checkin
 from server.models.base import utcnow
+from server.schemas.base import FastDump
 from server.schemas.checkins import CheckinCreateSchema, CheckinDataSchema
 from server.sync.ops import OpContext, OpResult, handles
 
 CHECKIN_CREATE = CheckinCreateSchema()
-CHECKIN_DATA = CheckinDataSchema()
+CHECKIN_DATA = FastDump(CheckinDataSchema())
 
 
 @handles("checkin.create")
@@ -38,7 +39,7 @@ def apply_checkin_create(ctx: OpContext) -> OpResult:
         "created_at": utcnow(),
     }
     ctx.conn.execute(Checkin.__table__.insert(), row)
-    payload = CHECKIN_DATA.dump(row)
+    payload = CHECKIN_DATA(row)
     ctx.writer.publish(
         "checkin",
         row["id"],
