@@ -50,6 +50,7 @@ class ServerProcess:
             env=env,
             stdout=self.log,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, so kill() reaches the workers
         )
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
@@ -60,6 +61,12 @@ class ServerProcess:
                 time.sleep(0.2)
         self.stop()
         raise RuntimeError(log_path.read_text())
+
+    def kill(self) -> None:
+        """SIGKILL the master and every worker at once, as a power cut would."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=20)
+        self.log.close()
 
     def stop(self) -> int:
         self.process.send_signal(signal.SIGTERM)
@@ -88,6 +95,8 @@ def start_server(database_url: str, tmp_path: Path) -> Iterator:
     for server in servers:
         if server.process.poll() is None:
             server.stop()
+        if not server.log.closed:
+            server.log.close()
 
 
 @pytest.fixture

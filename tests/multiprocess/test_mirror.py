@@ -23,15 +23,34 @@ FENGLING = str(Path(sys.executable).with_name("fengling"))
 
 def create_token(database_url: str, data_dir: Path, username: str) -> str:
     env = {**os.environ, "FENGLING_DATABASE_URL": database_url, "FENGLING_DATA_DIR": str(data_dir)}
-    done = subprocess.run([FENGLING, "token", "create", username], env=env, capture_output=True,
-                          text=True, timeout=60, check=True)
+    done = subprocess.run(
+        [FENGLING, "token", "create", username],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     return done.stdout.strip()
 
 
 def mirror(base: str, token_file: Path, into: Path, *args: str) -> subprocess.Popen:
-    return subprocess.Popen([FENGLING, "mirror", "--url", base, "--token-file", str(token_file),
-                             "--into", str(into), *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [
+            FENGLING,
+            "mirror",
+            "--url",
+            base,
+            "--token-file",
+            str(token_file),
+            "--into",
+            str(into),
+            *args,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def finish(process: subprocess.Popen, timeout: float = 120) -> tuple[int, str, str]:
@@ -52,8 +71,10 @@ def test_mirror_resumes_after_interruption_and_ends_equal_to_the_server(
     token_file = tmp_path / "token"
     token_file.write_text(create_token(database_url, tmp_path / "server-data", "integration"))
     into = tmp_path / "mirror.db"
-    phones = [Phone(live_server, name, seed=i) for i, name in
-              enumerate(["dayan_worker", "xidian_supervisor", "shiliang_worker"])]
+    phones = [
+        Phone(live_server, name, seed=i)
+        for i, name in enumerate(["dayan_worker", "xidian_supervisor", "shiliang_worker"])
+    ]
     stop = threading.Event()
 
     def keep_pushing() -> None:
