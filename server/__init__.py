@@ -26,7 +26,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False
     app.url_map.converters["sha256"] = Sha256Converter
 
-    from server import api, cli, errors, health, pwa, requestlog
+    from server import api, cli, errors, health, pwa, requestlog, security_headers
     from server.database import configure_engine
     from server.extensions import db
 
@@ -35,6 +35,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         configure_engine(app, db.engine)
     errors.init_app(app)
     requestlog.init_app(app)
+    security_headers.init_app(app)
     app.register_blueprint(health.bp)
     api.init_app(app)
     pwa.init_app(app)

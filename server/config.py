@@ -25,6 +25,7 @@ class Config:
     LOGIN_WINDOW_SECONDS: int = 15 * 60
     LOCK_TIMEOUT_MS: int = 10_000  # waiting for the write lock longer than this answers 503
     DEVICE_SEEN_THROTTLE_SECONDS: int = 60
+    TRUST_PROXY_HEADERS: bool = False  # True behind a reverse proxy that sets X-Forwarded-*
     ROLLUP_DAYS: int = 2  # today and yesterday, in the alliance's time zone
     COMPACT_HORIZON_DAYS: int = 180  # longer than any phone stays offline with unsent work
     BACKUP_KEEP: int = 7  # newest backups kept in DATA_DIR/backups
