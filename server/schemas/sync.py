@@ -62,9 +62,9 @@ class ResultErrorSchema(Schema):
 
 
 class MutationResultSchema(Schema):
-    mutation_id = fields.Raw()
+    mutation_id = fields.Raw(allow_none=True)  # echoed as sent; null when it was unusable
     status = fields.String(validate=validate.OneOf(("applied", "merged", "rejected")))
-    record_id = fields.String()
+    record_id = fields.String(allow_none=True)
     version = fields.Integer()
     conflicts = fields.List(fields.Nested(ConflictSummarySchema))
     error = fields.Nested(ResultErrorSchema)
