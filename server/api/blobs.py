@@ -47,7 +47,7 @@ def put_blob(sha256: str):  # noqa: ANN201
     if g.caller.role == "integration":
         raise AppError("read_only", status=403)
     content_type = (request.mimetype or "").lower()
-    content = request.get_data(cache=False)
+    content = request.get_data()  # already read before the write lock was taken
     if content_type not in MAGIC or not matches_type(content, content_type):
         raise AppError("unsupported_media_type", status=415)
     if hashlib.sha256(content).hexdigest() != sha256:

@@ -68,9 +68,11 @@ def device_auth(*, write: bool) -> Callable:
             check_schema_version()
             if write:
                 # Refuse strangers before queueing for the write lock, then check again under it
-                # so that a device revoked meanwhile gets nothing in.
+                # so that a device revoked meanwhile gets nothing in. The body is read first
+                # (within its size limit): a slow upload must never hold the lock.
                 authenticate()
                 db.session.rollback()
+                request.get_data(cache=True)
                 g.last_seq = begin_write(db.session)
             else:
                 begin_snapshot_read(db.session)

@@ -17,6 +17,7 @@ class CategoryDataSchema(Schema):
     code = fields.String()
     name = fields.String()
     name_en = fields.String()
+    position = fields.Integer()  # the order phones list categories in
 
 
 class UserDataSchema(Schema):
