@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench bench-pwa clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,7 @@ run: $(STAMP)
 test: $(STAMP)
 	bash scripts/ensure-services
 	$(BIN)/ruff check server tests migrations
-	if [ -d tests/webapp/unit ]; then node --test tests/webapp/unit/; fi
+	node --test tests/webapp/unit/
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
@@ -33,6 +33,11 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+## bench-pwa: 5,000 cases in the PWA's local store, in headless Chromium
+bench-pwa: $(STAMP)
+	bash scripts/ensure-services
+	$(BIN)/python bench/pwa_bench.py
 
 clean:
 	rm -rf $(VENV) data

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, Flask, Response, abort, send_from_directory
+from flask import Blueprint, Flask, Response, abort, current_app, send_from_directory
 
+# The app shipped with the server; FENGLING_PWA_DIR serves another build (a staged update).
 WEBAPP_DIR = Path(__file__).resolve().parent.parent / "webapp"
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -49,7 +50,8 @@ bp = Blueprint("pwa", __name__)
 
 
 def shell_file(relative: str, cache_control: str, mimetype: str | None = None) -> Response:
-    response = send_from_directory(WEBAPP_DIR, relative, mimetype=mimetype, max_age=0)
+    folder = current_app.config.get("PWA_DIR") or WEBAPP_DIR
+    response = send_from_directory(folder, relative, mimetype=mimetype, max_age=0)
     response.headers["Cache-Control"] = cache_control
     response.headers.update(SECURITY_HEADERS)
     return response

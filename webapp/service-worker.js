@@ -46,6 +46,10 @@ export const PRECACHE = [
 ];
 
 self.addEventListener('install', (event) => {
+  // The API never passes through this worker where the browser can route it around us.
+  if (event.addRoutes && self.URLPattern) {
+    event.addRoutes([{ condition: { urlPattern: new URLPattern({ pathname: '/api/*' }) }, source: 'network' }]);
+  }
   event.waitUntil((async () => {
     const cache = await caches.open(CACHE);
     await cache.addAll(PRECACHE.map((url) => new Request(url, { cache: 'reload' })));

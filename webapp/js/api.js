@@ -21,8 +21,9 @@ export class ApiError extends Error {
  * @param {{getToken: () => Promise<string|null>, getLanguage: () => string,
  *          fetchImpl?: typeof fetch, base?: string, timeoutMs?: number}} options
  */
-export function createApi({ getToken, getLanguage, fetchImpl = globalThis.fetch.bind(globalThis), base = API_BASE, timeoutMs = 30_000 }) {
-  async function request(method, path, { json, body, contentType, query, auth = true } = {}) {
+export function createApi({ getToken, getLanguage, fetchImpl = globalThis.fetch.bind(globalThis), base = API_BASE, timeoutMs = 20_000 }) {
+  /** One request; `read` turns the response into a value inside the same time limit. */
+  async function request(method, path, { json, body, contentType, query, auth = true, read = () => null } = {}) {
     const headers = { 'X-Schema-Version': String(SCHEMA_VERSION), 'Accept-Language': getLanguage() };
     if (auth) {
       const token = await getToken();
@@ -35,28 +36,26 @@ export function createApi({ getToken, getLanguage, fetchImpl = globalThis.fetch.
     const url = base + path + (query ? `?${new URLSearchParams(clean(query))}` : '');
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), timeoutMs);
-    let response;
     try {
-      response = await fetchImpl(url, { method, headers, body, signal: controller.signal, cache: 'no-store', credentials: 'omit' });
+      const response = await fetchImpl(url, { method, headers, body, signal: controller.signal, cache: 'no-store', credentials: 'omit' });
+      if (!response.ok) throw await toError(response);
+      return await read(response);
     } catch (error) {
+      if (error instanceof ApiError) throw error;
       throw new ApiError(0, 'network', String(error?.message || error));
     } finally {
       clearTimeout(timer);
     }
-    if (!response.ok) throw await toError(response);
-    return response;
   }
 
+  const asJson = (response) => (response.status === 204 ? null : response.json());
   return {
-    async json(method, path, options) {
-      const response = await request(method, path, options);
-      return response.status === 204 ? null : response.json();
-    },
-    get: (path, query) => request('GET', path, { query }).then((r) => r.json()),
-    post: (path, json, options = {}) => request('POST', path, { json, ...options }).then((r) => r.json()),
+    json: (method, path, options = {}) => request(method, path, { ...options, read: asJson }),
+    get: (path, query) => request('GET', path, { query, read: asJson }),
+    post: (path, json, options = {}) => request('POST', path, { json, ...options, read: asJson }),
     head: (path) => request('HEAD', path),
     put: (path, blob, contentType) => request('PUT', path, { body: blob, contentType }),
-    blob: (path) => request('GET', path).then((r) => r.blob()),
+    blob: (path) => request('GET', path, { read: (r) => r.blob() }),
   };
 }
 

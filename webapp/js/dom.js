@@ -1,4 +1,4 @@
-// Building DOM without innerHTML: user text only ever becomes text nodes or attribute values.
+// Building DOM from elements: user text only ever becomes text nodes or attribute values.
 
 /**
  * h('button', {class: 'primary', onclick: fn}, 'text', child)

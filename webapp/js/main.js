@@ -12,6 +12,7 @@ import * as chrome from './views/chrome.js';
 import { ROUTES } from './views/routes.js';
 
 const SYNC_INTERVAL_MS = 60_000;
+const ONLINE_SETTLE_MS = 1000; // the online event fires before the link is usable
 const channel = 'BroadcastChannel' in globalThis ? new BroadcastChannel('fengling') : null;
 
 const app = {
@@ -21,6 +22,7 @@ const app = {
   status: { state: 'idle' },
   navigate: (hash) => { if (location.hash === hash) render(); else location.hash = hash; },
   render: () => render(),
+  refresh: () => refreshIfIdle(),
   /** After a local write: refresh counts, tell other tabs, try to sync. */
   async changed() {
     channel?.postMessage({ type: 'changed' });
@@ -53,29 +55,42 @@ app.engine = createSyncEngine({
   onStatus: async (status) => {
     app.status = { ...app.status, ...status };
     await chrome.renderStatus(app);
-    if (status.state !== 'syncing') {
+    if (status.state === 'idle') {
+      // A finished sync may have brought data: refresh this tab and tell the others.
       channel?.postMessage({ type: 'changed' });
       await refreshIfIdle();
+    } else if (status.state !== 'syncing' && routeOf(location.hash).name === 'home') {
+      await refreshIfIdle(); // the home screen shows the last error
     }
   },
 });
 
-async function render() {
-  const root = document.getElementById('view');
-  const [path, query] = (location.hash.slice(1) || '/home').split('?');
+let renderSeq = 0;
+
+/** The screen a hash names; signed-out people always get the login screen. */
+function routeOf(hash) {
+  const [path, query] = (hash.slice(1) || '/home').split('?');
   const parts = path.split('/').filter(Boolean);
-  app.auth = await getMeta('auth');
   const name = !app.auth || parts[0] === 'login' ? 'login' : parts[0];
-  const view = ROUTES[name] || ROUTES.home;
-  app.currentView = view;
+  return { name, view: ROUTES[name] || ROUTES.home, params: { id: parts[1], sub: parts[2], query: new URLSearchParams(query || '') } };
+}
+
+/** Render the screen named by the hash; a newer render always wins over a slower older one. */
+async function render() {
+  const seq = ++renderSeq;
+  app.auth = await getMeta('auth');
+  const { name, view, params } = routeOf(location.hash);
+  const staging = document.createElement('div');
+  await view.render(staging, app, params);
+  if (seq !== renderSeq) return;
+  document.getElementById('view').replaceChildren(...staging.childNodes);
   chrome.markTab(name);
-  await view.render(root, app, { id: parts[1], sub: parts[2], query: new URLSearchParams(query || '') });
   await chrome.renderStatus(app);
 }
 
 /** Re-render list-like screens after a sync; never under a person's typing. */
 async function refreshIfIdle() {
-  if (app.currentView?.keepOnSync) return;
+  if (routeOf(location.hash).view.keepOnSync) return;
   const active = document.activeElement;
   if (active && ['INPUT', 'TEXTAREA', 'SELECT'].includes(active.tagName)) return;
   await render();
@@ -88,7 +103,10 @@ function requestBackgroundSync() {
 }
 
 function startTriggers() {
-  window.addEventListener('online', () => { chrome.renderStatus(app); app.sync('online'); });
+  window.addEventListener('online', () => {
+    chrome.renderStatus(app);
+    setTimeout(() => app.sync('online'), ONLINE_SETTLE_MS);
+  });
   window.addEventListener('offline', () => chrome.renderStatus(app));
   document.addEventListener('visibilitychange', () => {
     if (document.visibilityState === 'visible') app.sync('visible');

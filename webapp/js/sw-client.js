@@ -14,7 +14,7 @@ export async function registerWorker(app) {
     }
   });
   navigator.serviceWorker.addEventListener('message', (event) => {
-    if (event.data?.type === 'synced') app.render();
+    if (event.data?.type === 'synced') app.refresh();
   });
   try {
     const registration = await navigator.serviceWorker.register('/service-worker.js', { type: 'module', scope: '/' });
@@ -56,9 +56,4 @@ function askVersion() {
     port.port1.onmessage = (event) => { clearTimeout(timer); resolve(event.data?.version ?? null); };
     worker.postMessage({ type: 'version' }, [port.port2]);
   });
-}
-
-/** Ask for the new app version after the server said 426 client_outdated. */
-export function checkForUpdate(app) {
-  app.registration?.update().catch(() => {});
 }

@@ -22,11 +22,27 @@ export function createSyncEngine({
   let retryTimer = null;
   let batchLimit = 100;
 
-  /** Run one sync; while one runs, callers share it (single flight in this context). */
+  let again = false;
+
+  /**
+   * Run one sync; while one runs, callers share it (single flight in this context), and one
+   * more run follows it, so a change made during a run is never left for the next trigger.
+   */
   function sync(reason = 'manual') {
-    if (!running) {
-      running = withLock(() => runOnce(reason)).finally(() => { running = null; });
+    if (running) {
+      again = true;
+      return running;
     }
+    running = (async () => {
+      let result;
+      let rounds = 0;
+      do {
+        again = false;
+        rounds += 1;
+        result = await withLock(() => runOnce(reason));
+      } while (again && rounds < 3);
+      return result;
+    })().finally(() => { running = null; });
     return running;
   }
 

@@ -1,6 +1,6 @@
 // The frame around every screen: top bar with status, banners, bottom tabs.
 import { h, mount } from '../dom.js';
-import { formatTime, t } from '../i18n.js';
+import { t } from '../i18n.js';
 import { getMeta } from '../meta.js';
 import { exportUnsent } from './widgets.js';
 
@@ -92,13 +92,6 @@ export function markOfflineReady(app, ready) {
   document.body.dataset.offlineReady = ready ? 'yes' : 'no';
   const el = document.getElementById('offline-ready');
   if (el) el.textContent = ready ? t('sw.ready_offline') : '';
-}
-
-/** Last sync time and error, for the home screen. */
-export async function lastSyncText() {
-  const last = await getMeta('last_sync');
-  const ok = await getMeta('last_success');
-  return { last, ok, text: last ? formatTime(last.at) : t('sync.never') };
 }
 
 export function fatal(error) {

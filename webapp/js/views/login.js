@@ -1,9 +1,10 @@
 // Login (online, first time or after the server refused the session); registers this device.
 import { h, field, mount } from '../dom.js';
 import { t } from '../i18n.js';
+import { wipeUserData } from '../db.js';
 import { deviceId, getMeta, setMeta } from '../meta.js';
 import { APP_VERSION } from '../store.js';
-import { exportUnsent } from './widgets.js';
+import { exportUnsent, reasonText } from './widgets.js';
 
 export const keepOnSync = true;
 
@@ -18,13 +19,18 @@ export async function render(root, app) {
   const form = h('form', { class: 'card', onsubmit: async (event) => {
     event.preventDefault();
     if (!navigator.onLine) { message.textContent = t('login.needs_network'); return; }
+    if (unsent && previous && username.value.trim() !== previous.username) {
+      // Another person's unsent work must never be sent under this person's name.
+      message.textContent = t('login.other_user_unsent', { name: previous.display_name, n: unsent });
+      return;
+    }
     submit.disabled = true;
     message.textContent = '';
     try {
       const auth = await login(app, username.value.trim(), password.value);
       await app.signedIn(auth);
     } catch (error) {
-      message.textContent = error.status ? (t(`error.${error.code}`) || error.message) : t('login.needs_network');
+      message.textContent = error.status ? reasonText(error) : t('login.needs_network');
     } finally {
       submit.disabled = false;
     }
@@ -51,8 +57,8 @@ async function login(app, username, password) {
   const previous = (await getMeta('auth'))?.user;
   const body = await app.api.json('POST', '/auth/login', { json: { username, password, device }, auth: false });
   if (previous && previous.id !== body.user.id) {
-    // Someone else on this phone: the previous person's data is not theirs to see.
-    await setMeta('cursor', null);
+    // Someone else on this phone (nothing unsent, checked above): start from a clean store.
+    await wipeUserData();
   }
   const auth = { token: body.token, user: body.user, device_id: body.device_id };
   await setMeta('auth', auth);

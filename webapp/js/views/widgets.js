@@ -1,7 +1,7 @@
 // Pieces shared by several screens: photos, position, labels, export of unsent work.
 import { cacheBlob, getBlob, hasRoom, preparePhoto } from '../blobs.js';
 import { h, mount } from '../dom.js';
-import { formatTime, t } from '../i18n.js';
+import { t } from '../i18n.js';
 import { getMeta } from '../meta.js';
 import { allEntries } from '../outbox.js';
 
@@ -88,13 +88,21 @@ export function reasonText(error) {
   if (!error) return '';
   const known = t(`error.${error.code}`);
   const text = known === `error.${error.code}` ? error.message || error.code : known;
-  const details = Object.entries(error.details || {})
-    .map(([k, v]) => `${k}: ${Array.isArray(v) ? v.join('; ') : typeof v === 'object' ? JSON.stringify(v) : v}`);
+  const details = Object.entries(error.details || {}).map(([k, v]) => `${detailLabel(k)}: ${detailValue(v)}`);
   return details.length ? `${text} (${details.join(', ')})` : text;
 }
 
-export function opLabel(entry) {
-  return t(`op.${entry.op}`);
+// Workflow details name statuses by code ({current: "escalated"}): show the words people know.
+function detailLabel(key) {
+  const label = t(`detail.${key}`);
+  return label === `detail.${key}` ? key : label;
+}
+
+function detailValue(value) {
+  if (Array.isArray(value)) return value.join('; ');
+  if (value && typeof value === 'object') return JSON.stringify(value);
+  const status = t(`status.${value}`);
+  return status === `status.${value}` ? String(value) : status;
 }
 
 /** Everything unsent (intents with their photos) as a JSON file the person can keep or send. */
@@ -126,8 +134,6 @@ async function toBase64(blob) {
   for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
   return btoa(binary);
 }
-
-export function timeText(value) { return formatTime(value); }
 
 /** A two-step confirmation inside the page (no blocking dialogs on phones). */
 export function confirmButton(label, question, onConfirm, props = {}) {

@@ -1,0 +1,193 @@
+"""Benchmark of the field PWA with 5,000 cases, in headless Chromium (issue 3).
+
+Measures, against a real server on 127.0.0.1:
+  1. a full initial sync of 5,000 cases (plus the demo data) from sign-in to "synced";
+  2. time to first render of the case list when the app is opened with them stored locally;
+  3. time to search the list (a narrow and a broad query).
+
+Run: .venv/bin/python bench/pwa_bench.py [--cases 5000]. Not part of the test run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import requests
+from playwright.sync_api import expect, sync_playwright
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from tests.webapp.helpers import (  # noqa: E402
+    CHROMIUM,
+    CHROMIUM_FLAGS,
+    PASSWORD,
+    context_options,
+)
+
+FENGLING = REPO / ".venv" / "bin" / "fengling"
+TOWNS = ["dayan", "shenzhen", "xidian", "shiliang", "xiaojiang"]
+CATEGORIES = ["land", "water", "roads", "labour", "neighbours", "family", "environment", "other"]
+SURNAMES = "李王张刘陈杨黄赵周吴徐孙胡朱高林何郭马罗"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(data_dir: Path) -> tuple[subprocess.Popen, str]:
+    env = {**os.environ, "FENGLING_DATA_DIR": str(data_dir)}
+    for command in (["db", "upgrade"], ["seed-demo"]):
+        subprocess.run([str(FENGLING), *command], env=env, check=True, capture_output=True)
+    port = free_port()
+    process = subprocess.Popen(
+        [str(FENGLING), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            if requests.get(base + "/", timeout=1).status_code == 200:
+                return process, base
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    process.terminate()
+    raise RuntimeError("server did not start")
+
+
+def load_cases(base: str, count: int) -> float:
+    """Push `count` cases as the alliance admin, 500 per request; returns seconds taken."""
+    session = requests.Session()
+    login = session.post(
+        base + "/api/v1/auth/login",
+        json={
+            "username": "admin",
+            "password": PASSWORD,
+            "device": {
+                "id": str(uuid.uuid4()),
+                "name": "bench",
+                "platform": "bench",
+                "app_version": "bench",
+            },
+        },
+        timeout=30,
+    ).json()
+    session.headers.update({"Authorization": f"Bearer {login['token']}", "X-Schema-Version": "1"})
+    started = time.perf_counter()
+    for first in range(0, count, 500):
+        mutations = [case_mutation(i) for i in range(first, min(count, first + 500))]
+        response = session.post(
+            base + "/api/v1/sync/push", json={"mutations": mutations}, timeout=120
+        )
+        response.raise_for_status()
+        assert all(r["status"] == "applied" for r in response.json()["results"])
+    session.close()
+    return time.perf_counter() - started
+
+
+def case_mutation(i: int) -> dict:
+    town = TOWNS[i % len(TOWNS)]
+    involved = [TOWNS[(i + 1) % len(TOWNS)]] if i % 4 == 0 else []
+    applicant = SURNAMES[i % len(SURNAMES)] + "某"
+    return {
+        "mutation_id": str(uuid.uuid4()),
+        "op": "case.create",
+        "record_id": str(uuid.uuid4()),
+        "data": {
+            "title": f"压测纠纷 第{i:05d}号",
+            "category": CATEGORIES[i % len(CATEGORIES)],
+            "primary_town": town,
+            "involved_towns": involved,
+            "severity": ("low", "medium", "high")[i % 3],
+            "description": "批量生成的压测案件，用于衡量列表渲染与搜索。" * 2,
+            "parties": [
+                {"name": applicant, "role": "applicant"},
+                {"name": "某村委会", "role": "respondent"},
+            ],
+        },
+    }
+
+
+def measure(base: str, expected: int) -> dict[str, float]:
+    figures: dict[str, float] = {}
+    with sync_playwright() as playwright, tempfile.TemporaryDirectory() as profile:
+        context = playwright.chromium.launch_persistent_context(
+            profile, executable_path=CHROMIUM, args=CHROMIUM_FLAGS, **context_options(base)
+        )
+        page = context.pages[0]
+        page.goto("/")
+        page.get_by_label("用户名").fill("admin")
+        page.get_by_label("密码").fill(PASSWORD)
+        started = time.perf_counter()
+        page.get_by_role("button", name="登录").click()
+        expect(page.locator("#home-last-sync")).not_to_have_text("尚未同步", timeout=600_000)
+        figures["initial sync (s)"] = time.perf_counter() - started
+
+        started = time.perf_counter()
+        page.goto("/#/cases")
+        page.reload()
+        expect(page.locator("#case-list li").first).to_be_visible(timeout=60_000)
+        figures["first render of case list after opening (ms)"] = elapsed_ms(started)
+        count = page.locator("#case-count").inner_text()
+        assert str(expected) in count.replace(",", ""), count
+
+        search = page.get_by_role("searchbox")
+        for label, query, found in (
+            ("narrow", "第04321号", "共 1 件"),
+            ("broad", "压测纠纷", f"共 {expected - 5} 件"),
+        ):
+            started = time.perf_counter()
+            search.fill(query)
+            expect(page.locator("#case-count")).to_have_text(found, timeout=60_000)
+            figures[f"search, {label} query (ms)"] = elapsed_ms(started)
+            search.fill("")
+        figures["cases stored locally"] = float(
+            page.evaluate("""() => new Promise((resolve) => {
+                const open = indexedDB.open('fengling');
+                open.onsuccess = () => {
+                  const index = open.result.transaction('records').objectStore('records')
+                    .index('entity').count('case');
+                  index.onsuccess = () => resolve(index.result);
+                };
+            })""")
+        )
+        context.close()
+    return figures
+
+
+def elapsed_ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=5000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as data_dir:
+        process, base = start_server(Path(data_dir))
+        try:
+            loaded = load_cases(base, args.cases)
+            print(f"loaded {args.cases} cases into the server in {loaded:.1f} s")
+            figures = measure(base, args.cases + 5)  # plus the five demo cases
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+    width = max(len(name) for name in figures)
+    for name, value in figures.items():
+        print(f"{name:<{width}}  {value:10.1f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,227 @@
+"""Helpers for the PWA browser tests: launch options, signing in, the server's database."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+import struct
+import uuid
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import requests
+from playwright.sync_api import Page, expect
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PASSWORD = "fengling-demo"
+# The Dayan alliance hall site of the demo data (radius 150 m).
+DAYAN_SITE = {"latitude": 29.4812, "longitude": 121.1703, "accuracy": 12}
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+WAIT_MS = 15_000
+
+
+def context_options(base_url: str) -> dict[str, Any]:
+    return {
+        "base_url": base_url,
+        "viewport": {"width": 360, "height": 740},
+        "device_scale_factor": 1,
+        "locale": "zh-CN",
+        "timezone_id": "Asia/Shanghai",
+        "geolocation": DAYAN_SITE,
+        "permissions": ["geolocation"],
+        "service_workers": "allow",
+    }
+
+
+def sign_in(page: Page, username: str, screenshot: str | None = None) -> None:
+    """Open the app online, sign in, and wait until it is ready offline and fully synced."""
+    page.goto("/")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(PASSWORD)
+    if screenshot:
+        shoot(page, screenshot)
+    page.get_by_role("button", name="登录", exact=True).click()
+    expect(page.locator("#home-status")).to_be_visible(timeout=WAIT_MS)
+    expect(page.locator("body")).to_have_attribute("data-offline-ready", "yes", timeout=WAIT_MS)
+    wait_synced(page)
+
+
+def wait_synced(page: Page) -> None:
+    """Nothing pending and a successful sync recorded after the last change."""
+    expect_pending(page, 0)
+    expect(page.locator("#sync-now")).to_be_enabled(timeout=WAIT_MS)
+    expect(page.locator("#sync-now")).to_have_text("立即同步", timeout=WAIT_MS)
+
+
+def go_online(page: Page) -> None:
+    """Lift offline emulation; the app's own `online` handler then starts a sync.
+
+    Workaround for Chromium's offline emulation (with a service worker in control): the first
+    request issued about a second after going back online can stall until the browser closes.
+    One request to the network right away avoids it (the app's precached files would not reach
+    the network); it changes nothing on the server and does not touch the app's state.
+    """
+    page.context.set_offline(False)
+    page.evaluate("fetch('/api/v1/', {method: 'HEAD', cache: 'no-store'}).then((r) => r.status)")
+
+
+def wait_until(
+    page: Page, condition: Callable[[], Any], what: str, timeout_ms: int = WAIT_MS
+) -> None:
+    """Poll a Python-side condition (a route handler's record, say) within a bound."""
+    for _ in range(timeout_ms // 100):
+        if condition():
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"timed out waiting: {what}")
+
+
+def pending_count(page: Page) -> int:
+    return int(page.locator("#pending-badge").get_attribute("data-count") or "0")
+
+
+def expect_pending(page: Page, count: int) -> None:
+    badge = page.locator("#pending-badge")
+    expect(badge).to_have_attribute("data-count", str(count), timeout=WAIT_MS)
+
+
+def sync_now(page: Page) -> None:
+    page.locator("#sync-now").click()
+
+
+def shoot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+
+
+def png_bytes(colour: tuple[int, int, int], size: int = 64) -> bytes:
+    """A small solid-colour PNG, a stand-in for a camera photo."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = struct.pack(">I", zlib.crc32(kind + data))
+        return struct.pack(">I", len(data)) + kind + data + crc
+
+    rows = b"".join(b"\x00" + bytes(colour) * size for _ in range(size))
+    header = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
+def photo_file(name: str, colour: tuple[int, int, int]) -> dict[str, Any]:
+    return {"name": name, "mimeType": "image/png", "buffer": png_bytes(colour)}
+
+
+class ServerDb:
+    """Read-only look at the server's SQLite file: did it reach the server, and how often."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def rows(self, sql: str, *params: Any) -> list[tuple]:
+        with contextlib.closing(
+            sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=10)
+        ) as conn:
+            return conn.execute(sql, params).fetchall()
+
+    def value(self, sql: str, *params: Any) -> Any:
+        rows = self.rows(sql, *params)
+        return rows[0][0] if rows else None
+
+
+class ApiDevice:
+    """A second device speaking the protocol directly (the console's or another phone's role)."""
+
+    def __init__(self, base_url: str, username: str):
+        self.base = base_url + "/api/v1"
+        self.device_id = str(uuid.uuid4())
+        self.session = requests.Session()
+        body = self.session.post(
+            self.base + "/auth/login",
+            json={
+                "username": username,
+                "password": PASSWORD,
+                "device": {
+                    "id": self.device_id,
+                    "name": "test",
+                    "platform": "test",
+                    "app_version": "t",
+                },
+            },
+            timeout=10,
+        ).json()
+        self.user = body["user"]
+        self.session.headers.update(
+            {"Authorization": f"Bearer {body['token']}", "X-Schema-Version": "1"}
+        )
+
+    def close(self) -> None:
+        self.session.close()
+
+    def push(self, *mutations: dict[str, Any]) -> list[dict[str, Any]]:
+        response = self.session.post(
+            self.base + "/sync/push",
+            json={"mutations": [{"mutation_id": str(uuid.uuid4()), **m} for m in mutations]},
+            timeout=10,
+        )
+        response.raise_for_status()
+        return response.json()["results"]
+
+    def create_case(self, title: str, town: str = "dayan") -> str:
+        record_id = str(uuid.uuid4())
+        data = {"title": title, "category": "neighbours", "primary_town": town, "severity": "low"}
+        [result] = self.push({"op": "case.create", "record_id": record_id, "data": data})
+        assert result["status"] == "applied", result
+        return record_id
+
+    def move(self, record_id: str, frm: str, to: str) -> dict[str, Any]:
+        op = {"op": "case.transition", "record_id": record_id, "data": {"from": frm, "to": to}}
+        return self.push(op)[0]
+
+    def pull_all(self) -> list[dict[str, Any]]:
+        changes: list[dict[str, Any]] = []
+        cursor = None
+        for _ in range(100):
+            params = {"limit": 1000, **({"cursor": cursor} if cursor else {})}
+            body = self.session.get(self.base + "/sync/pull", params=params, timeout=10).json()
+            changes.extend(body["changes"])
+            cursor = body["cursor"]
+            if not body["has_more"]:
+                break
+        return changes
+
+
+def idb_outbox(page: Page) -> list[dict[str, Any]]:
+    """The app's outbox as stored in IndexedDB (read without the app's code)."""
+    raw = page.evaluate(
+        """() => new Promise((resolve, reject) => {
+            const open = indexedDB.open('fengling');
+            open.onsuccess = () => {
+              const db = open.result;
+              const request = db.transaction('outbox').objectStore('outbox').getAll();
+              request.onsuccess = () => {
+                resolve(JSON.stringify({version: db.version, rows: request.result}));
+                db.close();
+              };
+              request.onerror = () => reject(request.error);
+            };
+            open.onerror = () => reject(open.error);
+        })"""
+    )
+    return json.loads(raw)

@@ -1,0 +1,34 @@
+// The shell's static promises: every module is precached, catalogues match, no innerHTML.
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const webapp = fileURLToPath(new URL('../../../webapp/', import.meta.url));
+const files = (dir) => readdirSync(dir, { withFileTypes: true })
+  .flatMap((d) => (d.isDirectory() ? files(join(dir, d.name)) : [join(dir, d.name)]));
+const modules = files(join(webapp, 'js')).filter((f) => f.endsWith('.js'));
+
+test('the service worker precaches every module and catalogue, so the app opens offline', () => {
+  const worker = readFileSync(join(webapp, 'service-worker.js'), 'utf8');
+  const list = worker.slice(worker.indexOf('PRECACHE = ['), worker.indexOf('];', worker.indexOf('PRECACHE = [')));
+  const precached = new Set([...list.matchAll(/'([^']+)'/g)].map((m) => m[1]));
+  for (const file of [...modules, ...files(join(webapp, 'i18n'))]) {
+    assert.ok(precached.has(`/${relative(webapp, file)}`), `${relative(webapp, file)} is not precached`);
+  }
+  assert.match(worker, /const VERSION = '[^']+'/);
+});
+
+test('Chinese and English catalogues have the same keys', () => {
+  const zh = JSON.parse(readFileSync(join(webapp, 'i18n/zh-CN.json'), 'utf8'));
+  const en = JSON.parse(readFileSync(join(webapp, 'i18n/en.json'), 'utf8'));
+  assert.deepEqual(Object.keys(zh).sort(), Object.keys(en).sort());
+});
+
+test('no module writes HTML from strings', () => {
+  for (const file of modules) {
+    const source = readFileSync(file, 'utf8');
+    assert.doesNotMatch(source, /innerHTML|outerHTML|insertAdjacentHTML|document\.write/, relative(webapp, file));
+  }
+});

@@ -1,0 +1,180 @@
+// The engine's orchestration with an in-memory store and a scripted server (both injected).
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+
+import { ApiError } from '../../../webapp/js/api.js';
+import { createSyncEngine } from '../../../webapp/js/sync.js';
+import { planSettlement } from '../../../webapp/js/sync-rules.js';
+
+function memoryStore(entries = []) {
+  const meta = new Map([['auth', { token: 't', user: { id: 'u1' } }]]);
+  const records = new Map();
+  let outbox = entries.map((e, i) => ({ seq: i + 1, status: 'pending', record_id: `r${i}`, client_time: 'x', data: {}, op: 'case.update', mutation_id: `m${i}`, ...e }));
+  return {
+    meta, records, get outbox() { return outbox; },
+    getMeta: async (k) => meta.get(k) ?? null,
+    setMeta: async (k, v) => { if (v === null) meta.delete(k); else meta.set(k, v); },
+    pendingEntries: async () => outbox.filter((e) => e.status === 'pending'),
+    deviceStatus: async () => ({ pending: outbox.length }),
+    settle: async (batch, results) => {
+      const plan = planSettlement(batch, results);
+      const done = new Set(plan.confirmed.map((c) => c.entry.seq));
+      const rejected = new Map(plan.rejected.map((r) => [r.entry.seq, r.error]));
+      outbox = outbox.filter((e) => !done.has(e.seq))
+        .map((e) => (rejected.has(e.seq) ? { ...e, status: 'rejected', error: rejected.get(e.seq) } : e));
+      return plan;
+    },
+    uploadPhotos: async () => ({ uploaded: 0 }),
+    applyPull: async (changes, cursor, mark) => {
+      for (const c of changes) {
+        if (c.op === 'remove') records.delete(c.record_id);
+        else records.set(c.record_id, { data: c.data, seen: mark ?? records.get(c.record_id)?.seen ?? null });
+      }
+      meta.set('cursor', cursor);
+    },
+    dropUnseen: async (mark) => {
+      for (const [id, r] of records) if (r.seen !== mark && !outbox.some((e) => e.record_id === id)) records.delete(id);
+    },
+  };
+}
+
+/** A scripted server: push applies everything unless told otherwise; pull pages from a list. */
+function fakeApi({ pages = [[]], pushError = null, pullError = null } = {}) {
+  const calls = [];
+  let page = 0;
+  return {
+    calls,
+    async post(path, body) {
+      calls.push(['push', body.mutations.length]);
+      if (pushError) throw pushError();
+      return { results: body.mutations.map((m) => ({ mutation_id: m.mutation_id, status: 'applied', version: 2 })) };
+    },
+    async get(path, query) {
+      calls.push(['pull', query.cursor ?? null]);
+      const failure = pullError?.(query);
+      if (failure) throw failure;
+      const changes = pages[Math.min(page, pages.length - 1)];
+      page += 1;
+      return { changes, cursor: `c${page}`, has_more: page < pages.length };
+    },
+  };
+}
+
+const timers = () => {
+  const scheduled = [];
+  return { scheduled, setTimer: (fn, ms) => { scheduled.push(ms); return scheduled.length; }, clearTimer: () => {} };
+};
+
+describe('sync engine', () => {
+  test('pushes the outbox in batches, then pulls until has_more is false', async () => {
+    const store = memoryStore(Array.from({ length: 250 }, () => ({})));
+    const change = (id) => ({ entity: 'case', record_id: id, op: 'upsert', version: 1, data: { title: id } });
+    const api = fakeApi({ pages: [[change('a')], [change('b')], [change('c')]] });
+    const result = await createSyncEngine({ store, api, locks: null, ...timers() }).sync();
+    assert.equal(result.ok, true);
+    assert.deepEqual(api.calls, [['push', 100], ['push', 100], ['push', 50], ['pull', null], ['pull', 'c1'], ['pull', 'c2']]);
+    assert.equal(store.outbox.length, 0);
+    assert.deepEqual([...store.records.keys()], ['a', 'b', 'c']);
+    assert.equal(store.meta.get('cursor'), 'c3');
+  });
+
+  test('single flight: concurrent calls share one run, and a call during it runs once more', async () => {
+    const store = memoryStore([{}]);
+    const api = fakeApi();
+    const engine = createSyncEngine({ store, api, locks: null, ...timers() });
+    const [a, b] = [engine.sync('one'), engine.sync('two')];
+    assert.equal(a, b);
+    await a;
+    assert.deepEqual(api.calls.map((c) => c[0]), ['push', 'pull', 'pull']);
+  });
+
+  test('one sync across tabs: when another holds the lock, this one steps aside', async () => {
+    const store = memoryStore([{}]);
+    const api = fakeApi();
+    const locks = { request: async (name, options, fn) => fn(null) };
+    const result = await createSyncEngine({ store, api, locks, ...timers() }).sync();
+    assert.deepEqual(result, { skipped: 'locked' });
+    assert.equal(api.calls.length, 0);
+  });
+
+  test('401 keeps the outbox and waits for the person to sign in again', async () => {
+    const store = memoryStore([{}, {}]);
+    const clock = timers();
+    const api = fakeApi({ pushError: () => new ApiError(401, 'device_revoked', 'revoked') });
+    const result = await createSyncEngine({ store, api, locks: null, ...clock }).sync();
+    assert.equal(result.ok, false);
+    assert.equal(store.outbox.length, 2);
+    assert.equal(store.meta.get('auth_problem').code, 'device_revoked');
+    assert.deepEqual(clock.scheduled, [], 'no automatic retry against a refused token');
+    assert.deepEqual(await createSyncEngine({ store, api, locks: null, ...clock }).sync(), { skipped: 'auth_problem' });
+  });
+
+  test('426 stops syncing until the app is updated, outbox intact', async () => {
+    const store = memoryStore([{}]);
+    const api = fakeApi({ pushError: () => new ApiError(426, 'client_outdated', 'old') });
+    await createSyncEngine({ store, api, locks: null, ...timers() }).sync();
+    assert.equal(store.meta.get('update_required').code, 'client_outdated');
+    assert.equal(store.outbox.length, 1);
+  });
+
+  test('network failures retry with growing, jittered delays', async () => {
+    const store = memoryStore([{}]);
+    const clock = timers();
+    const api = fakeApi({ pushError: () => new ApiError(0, 'network', 'offline') });
+    const engine = createSyncEngine({ store, api, locks: null, random: () => 0.5, ...clock });
+    for (let i = 0; i < 4; i += 1) await engine.sync();
+    assert.deepEqual(clock.scheduled, [1500, 3000, 6000, 12000]);
+    assert.equal(store.outbox.length, 1);
+    assert.equal(store.meta.get('last_sync').ok, false);
+  });
+
+  test('413 halves the batch and carries on', async () => {
+    const store = memoryStore(Array.from({ length: 8 }, () => ({})));
+    let refusals = 1;
+    const api = fakeApi();
+    const post = api.post;
+    api.post = async (path, body) => {
+      if (refusals-- > 0) { api.calls.push(['refused', body.mutations.length]); throw new ApiError(413, 'payload_too_large', ''); }
+      return post(path, body);
+    };
+    await createSyncEngine({ store, api, locks: null, ...timers() }).sync();
+    assert.deepEqual(api.calls.slice(0, 3), [['refused', 8], ['push', 4], ['push', 4]]);
+  });
+
+  test('rejected intents stay, with their reason, and do not block the rest', async () => {
+    const store = memoryStore([{}, {}]);
+    const api = fakeApi();
+    api.post = async (path, body) => ({ results: [
+      { mutation_id: body.mutations[0].mutation_id, status: 'rejected', error: { code: 'stale_transition', message: '…', details: {} } },
+      { mutation_id: body.mutations[1].mutation_id, status: 'applied', version: 3 },
+    ] });
+    await createSyncEngine({ store, api, locks: null, ...timers() }).sync();
+    assert.deepEqual(store.outbox.map((e) => [e.mutation_id, e.status, e.error.code]), [['m0', 'rejected', 'stale_transition']]);
+  });
+
+  test('410 resync pulls from scratch, keeps the outbox, drops records not returned', async () => {
+    const store = memoryStore([{ record_id: 'local-new', status: 'rejected' }]);
+    for (const id of ['gone', 'kept', 'local-new']) store.records.set(id, { data: {} });
+    store.meta.set('cursor', 'old-epoch');
+    const api = fakeApi({
+      pages: [[{ entity: 'case', record_id: 'kept', op: 'upsert', version: 1, data: {} }]],
+      pullError: (q) => (q.cursor === 'old-epoch' ? new ApiError(410, 'resync_required', '') : null),
+    });
+    const result = await createSyncEngine({ store, api, locks: null, ...timers() }).sync();
+    assert.equal(result.ok, true);
+    assert.deepEqual(api.calls, [['pull', 'old-epoch'], ['pull', null]]);
+    assert.deepEqual([...store.records.keys()].sort(), ['kept', 'local-new']);
+    assert.equal(store.outbox.length, 1);
+    assert.equal(store.meta.get('resync'), undefined);
+    assert.equal(store.meta.get('cursor'), 'c1');
+  });
+
+  test('a push answering none of its batch is a failure, not a silent loop', async () => {
+    const store = memoryStore([{}]);
+    const api = fakeApi();
+    api.post = async () => ({ results: [] });
+    const result = await createSyncEngine({ store, api, locks: null, ...timers() }).sync();
+    assert.equal(result.ok, false);
+    assert.equal(store.outbox.length, 1);
+  });
+});

@@ -1,0 +1,76 @@
+// Check-in at a site: position preview (verified or not, at what accuracy), activity, people, photos.
+import { h, field, mount, select } from '../dom.js';
+import { t } from '../i18n.js';
+import { enqueue } from '../outbox.js';
+import { get, list } from '../records.js';
+import { previewCheckin } from '../sync-rules.js';
+import { currentPosition, photoPicker, positionText } from './widgets.js';
+import { formatDistance } from './route.js';
+
+export const keepOnSync = true;
+const ACTIVITIES = ['party_history_study', 'theme_party_day', 'visit', 'other'];
+
+export async function render(root, app, { id }) {
+  const site = (await get('site', id))?.data;
+  if (!site) { mount(root, h('p', { class: 'card' }, t('case.not_found'))); return; }
+  const roster = await rosterFor(site.town);
+  let position = null;
+  const verdict = h('p', { id: 'checkin-verdict', role: 'status', class: 'hint' }, t('gps.locating'));
+  const save = h('button', { type: 'submit', class: 'primary', id: 'save-checkin', disabled: true }, t('checkin.save'));
+  const locate = async () => {
+    verdict.textContent = t('gps.locating');
+    try {
+      position = await currentPosition();
+      const preview = previewCheckin(position, site);
+      verdict.textContent = `${positionText(position)} · ${t('route.distance', { d: formatDistance(preview.distance_m) })} · ${preview.verified ? t('checkin.will_verify') : t('checkin.will_not_verify', { radius: site.radius_m })}`;
+      verdict.className = preview.verified ? 'ok' : 'warn';
+      save.disabled = false;
+    } catch {
+      verdict.textContent = t('gps.failed');
+    }
+  };
+  const activity = select('activity', ACTIVITIES.map((a) => ({ value: a, label: t(`activity.${a}`) })), 'party_history_study');
+  const participants = h('input', { name: 'participants', type: 'number', min: 0, max: 10000, value: '1', inputmode: 'numeric' });
+  const names = [];
+  const chips = h('ul', { class: 'chips', id: 'participant-names' });
+  const nameInput = h('input', { name: 'participant_name', list: 'roster', 'aria-label': t('checkin.add_name') });
+  const addName = () => {
+    const name = nameInput.value.trim();
+    if (!name || names.includes(name)) return;
+    names.push(name);
+    nameInput.value = '';
+    mount(chips, names.map((n) => h('li', {}, n)));
+    if (Number(participants.value) < names.length) participants.value = String(names.length);
+  };
+  const notes = h('textarea', { name: 'notes', rows: 3 });
+  const picker = photoPicker(t('photo.add'));
+  mount(root, h('form', { class: 'card', onsubmit: async (event) => {
+    event.preventDefault();
+    if (!position) return;
+    await enqueue({ op: 'checkin.create', record_id: crypto.randomUUID(), data: {
+      site_id: id, at: new Date().toISOString(), ...position, activity: activity.value,
+      participants: Math.max(0, Number.parseInt(participants.value, 10) || 0), participant_names: names,
+      notes: notes.value.trim(), photos: picker.photos.map((p) => p.sha256),
+    } }, { blobs: picker.photos, author: app.auth.user.id });
+    await app.changed();
+    app.navigate('#/route');
+  } },
+  h('h1', {}, site.name), h('p', { class: 'hint' }, site.description || ''),
+  verdict, h('button', { type: 'button', onclick: locate }, t('gps.refresh')),
+  field(t('checkin.activity'), activity),
+  field(t('checkin.participants'), participants),
+  h('div', { class: 'field' }, h('label', {}, t('checkin.names'), nameInput),
+    h('datalist', { id: 'roster' }, roster.map((n) => h('option', { value: n }))),
+    h('button', { type: 'button', onclick: addName }, t('checkin.add_name')), chips),
+  field(t('checkin.notes'), notes),
+  picker.element,
+  save));
+  locate();
+}
+
+/** Names for the picker: everyone named at earlier check-ins of this town, kept offline. */
+async function rosterFor(town) {
+  const rows = await list('checkin');
+  const names = rows.filter((r) => r.data.town === town || !r.data.town).flatMap((r) => r.data.participant_names || []);
+  return [...new Set(names)].sort((a, b) => a.localeCompare(b, 'zh-CN'));
+}

@@ -1,0 +1,63 @@
+// Unsent work: pending intents, rejected ones with the server's reason (fix or discard), conflicts.
+import { h, mount, select } from '../dom.js';
+import { formatTime, t } from '../i18n.js';
+import { allEntries, discard, resubmit } from '../outbox.js';
+import { get, list } from '../records.js';
+import { movesFor } from '../sync-rules.js';
+import { conflictCard } from './case-detail.js';
+import { confirmButton, reasonText, statusLabel } from './widgets.js';
+
+export async function render(root, app) {
+  const entries = (await allEntries()).sort((a, b) => a.seq - b.seq);
+  const pending = entries.filter((e) => e.status === 'pending');
+  const rejected = entries.filter((e) => e.status === 'rejected');
+  const conflicts = (await list('conflict')).filter((c) => c.data.status === 'open' && c.data.by === app.auth.user.id && !c.handled);
+  mount(root,
+    h('section', { class: 'card', id: 'outbox-rejected' }, h('h2', {}, t('outbox.rejected', { n: rejected.length })),
+      rejected.length ? await Promise.all(rejected.map((e) => rejectedItem(app, e))) : h('p', { class: 'hint' }, t('outbox.none'))),
+    h('section', { class: 'card', id: 'outbox-conflicts' }, h('h2', {}, t('outbox.conflicts', { n: conflicts.length })),
+      await Promise.all(conflicts.map(async (c) => {
+        const record = await get('case', c.data.record_id);
+        return h('div', {}, h('a', { href: `#/case/${c.data.record_id}` }, record?.data?.title || ''), record ? conflictCard(app, record, c) : null);
+      }))),
+    h('section', { class: 'card', id: 'outbox-pending' }, h('h2', {}, t('outbox.pending', { n: pending.length })),
+      h('ul', { class: 'list' }, await Promise.all(pending.map(async (e) => h('li', { class: 'item' },
+        h('strong', {}, t(`op.${e.op}`)), ' ', await subject(e), h('span', { class: 'meta' }, ' · ', formatTime(e.client_time))))))));
+}
+
+async function subject(entry) {
+  const caseId = entry.entity === 'case' ? entry.record_id : entry.data?.case_id;
+  if (caseId) return (await get('case', caseId))?.data?.title || entry.data?.title || '';
+  if (entry.entity === 'checkin') return (await get('site', entry.data.site_id))?.data?.name || '';
+  return '';
+}
+
+async function rejectedItem(app, entry) {
+  const done = async (work) => { await work(); await app.changed(); app.render(); };
+  const actions = [confirmButton(t('outbox.discard'), t('outbox.discard_question'), () => done(() => discard(entry.seq)), { class: 'danger', dataset: { action: 'discard' } })];
+  if (entry.op === 'case.transition') actions.unshift(await transitionFix(app, entry, done));
+  else if (entry.op === 'case.create') actions.unshift(h('a', { class: 'action', href: `#/new-case?fix=${entry.seq}` }, t('outbox.fix')));
+  else {
+    actions.unshift(h('button', { type: 'button', dataset: { action: 'resend' }, onclick: async () => {
+      const record = entry.entity === 'case' ? await get('case', entry.record_id) : null;
+      await done(() => resubmit(entry.seq, { base_version: record?.version ?? entry.base_version }));
+    } }, t('outbox.resend')));
+  }
+  return h('div', { class: 'rejection', role: 'alert', dataset: { seq: String(entry.seq), op: entry.op } },
+    h('p', {}, h('strong', {}, t(`op.${entry.op}`)), ' ', await subject(entry), ' · ', formatTime(entry.client_time)),
+    entry.op === 'case.transition' ? h('p', {}, `${statusLabel(entry.data.from)} → ${statusLabel(entry.data.to)}`) : null,
+    h('p', { class: 'reason' }, t('outbox.reason'), ' ', reasonText(entry.error)),
+    h('div', { class: 'row' }, actions));
+}
+
+/** A stale move is fixed by choosing again from the case's current status. */
+async function transitionFix(app, entry, done) {
+  const record = await get('case', entry.record_id);
+  const current = record?.data?.status;
+  const moves = current ? movesFor(app.auth.user.role, current) : [];
+  if (!moves.length) return h('p', { class: 'hint' }, t('outbox.no_fix', { status: statusLabel(current) }));
+  const choice = select('fix_to', moves.map((to) => ({ value: to, label: `${statusLabel(current)} → ${statusLabel(to)}` })), moves[0], { 'aria-label': t('outbox.fix') });
+  return h('span', { class: 'fix' }, choice, h('button', { type: 'button', class: 'primary', dataset: { action: 'fix' }, onclick: () => done(
+    () => resubmit(entry.seq, { data: { ...entry.data, from: current, to: choice.value } }),
+  ) }, t('outbox.fix')));
+}

@@ -1,0 +1,51 @@
+// Settings: language, account, storage, install state, export of unsent work, logout.
+import { wipeUserData } from '../db.js';
+import { h, field, mount, select } from '../dom.js';
+import { formatBytes, language, nameOf, t } from '../i18n.js';
+import { storageInfo } from '../blobs.js';
+import { getMeta } from '../meta.js';
+import { confirmButton, exportUnsent } from './widgets.js';
+
+export async function render(root, app) {
+  const user = app.auth.user;
+  const ref = await app.reference();
+  const storage = await storageInfo();
+  const counts = await app.counts();
+  const unsent = counts.intents + counts.photos + counts.rejected;
+  const installed = matchMedia('(display-mode: standalone)').matches || navigator.standalone === true;
+  const lang = select('lang', [{ value: 'zh-CN', label: '简体中文' }, { value: 'en', label: 'English' }], language(),
+    { onchange: (e) => app.setLanguage(e.target.value) });
+  const message = h('p', { role: 'status', class: 'hint' });
+  mount(root,
+    h('section', { class: 'card' }, h('h1', {}, t('settings.title')), field(t('settings.language'), lang)),
+    h('section', { class: 'card', id: 'account' }, h('h2', {}, t('settings.account')),
+      h('dl', {},
+        h('dt', {}, t('settings.user')), h('dd', {}, `${user.display_name} (${user.username})`),
+        h('dt', {}, t('settings.role')), h('dd', {}, t(`role.${user.role}`)),
+        h('dt', {}, t('settings.town')), h('dd', {}, nameOf(ref.towns.find((x) => x.code === user.town)) || '—'),
+        h('dt', {}, t('settings.device')), h('dd', { class: 'mono' }, await getMeta('device_id')),
+        h('dt', {}, t('settings.version')), h('dd', {}, app.version))),
+    h('section', { class: 'card', id: 'storage' }, h('h2', {}, t('settings.storage')),
+      h('dl', {},
+        h('dt', {}, t('settings.used')), h('dd', {}, formatBytes(storage.usage)),
+        h('dt', {}, t('settings.free')), h('dd', {}, formatBytes(storage.quota - storage.usage)),
+        h('dt', {}, t('settings.persistent')), h('dd', { id: 'persisted' }, storage.persisted ? t('common.yes') : t('common.no')),
+        h('dt', {}, t('settings.installed')), h('dd', {}, installed ? t('common.yes') : t('common.no'))),
+      installed ? null : h('p', { class: 'hint nudge' }, t('settings.install_nudge')),
+      storage.persisted ? null : h('button', { type: 'button', onclick: async () => { await navigator.storage?.persist?.(); app.render(); } }, t('settings.ask_persist'))),
+    h('section', { class: 'card' }, h('h2', {}, t('settings.unsent', { n: unsent })),
+      h('button', { type: 'button', id: 'export', onclick: async () => { const p = await exportUnsent(); message.textContent = t('settings.exported', { n: p.mutations.length }); } }, t('settings.export')),
+      message),
+    h('section', { class: 'card' }, h('h2', {}, t('settings.logout')),
+      unsent ? h('p', { class: 'error' }, t('settings.logout_warn', { n: unsent })) : null,
+      confirmButton(t('settings.logout'), unsent ? t('settings.logout_confirm_unsent', { n: unsent }) : t('settings.logout_confirm'),
+        () => logout(app), { class: 'danger', id: 'logout' })));
+}
+
+/** Revoke the token when online, then wipe this person's data (the person confirmed). */
+async function logout(app) {
+  if (navigator.onLine) await app.api.json('POST', '/auth/logout').catch(() => {});
+  await wipeUserData();
+  app.auth = null;
+  app.navigate('#/login');
+}
