@@ -212,6 +212,7 @@ def apply_case_update(ctx: OpContext) -> OpResult:
     version = row["version"]
     if merge.apply:
         version = apply_case_changes(ctx, row, merge.apply)["version"]
+        resolve_own_conflicts(ctx, row["id"], set(merge.apply))
     conflicts = [
         record_conflict(ctx, row["id"], c.field, c.kept, c.incoming) for c in merge.conflicts
     ]
@@ -279,6 +280,53 @@ def record_conflict(
         owner_id=ctx.caller.user_id,
     )
     return {"field": field, "kept": kept, "incoming": incoming, "conflict_id": conflict["id"]}
+
+
+def resolve_own_conflicts(ctx: OpContext, record_id: str, fields: set[str]) -> None:
+    """The author's value of a field has now been applied: their open conflicts on it are
+    settled (the PWA's "resubmit my value"), and their phones see it in the feed."""
+    rows = (
+        ctx.session.execute(
+            select(CONFLICTS).where(
+                CONFLICTS.c.entity == "case",
+                CONFLICTS.c.record_id == record_id,
+                CONFLICTS.c.field.in_(fields),
+                CONFLICTS.c.by == ctx.caller.user_id,
+                CONFLICTS.c.status == "open",
+            )
+        )
+        .mappings()
+        .all()
+    )
+    for row in rows:
+        settled = {
+            **row,
+            "status": "resolved",
+            "resolved_by": ctx.caller.user_id,
+            "resolved_at": utcnow(),
+        }
+        ctx.conn.execute(
+            CONFLICTS.update()
+            .where(CONFLICTS.c.id == row["id"])
+            .values(
+                status="resolved",
+                resolved_by=ctx.caller.user_id,
+                resolved_at=settled["resolved_at"],
+            )
+        )
+        data = CONFLICT_DATA(settled)
+        ctx.writer.publish(
+            "conflict",
+            row["id"],
+            2,
+            NO_TOWNS,
+            data,
+            author=ctx.author,
+            action="conflict.resolve",
+            changed={"status": "resolved"},
+            is_new=False,
+            owner_id=row["by"],
+        )
 
 
 @handles("case.transition")

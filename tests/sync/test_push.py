@@ -270,3 +270,20 @@ def test_integration_accounts_cannot_push(login):
     response = job.push(case_create())
     assert response.status_code == 403
     assert response.get_json()["error"]["code"] == "read_only"
+
+
+def test_resubmitting_the_losing_value_settles_the_authors_conflict(login, rows):
+    a, b = login("dayan_supervisor"), login("dayan_worker")
+    create = case_create()
+    a.push_ok(create, case_update(create["record_id"], 1, title="甲的标题"))
+    [merged] = b.push_ok(case_update(create["record_id"], 1, title="乙的标题"))
+    conflict_id = merged["conflicts"][0]["conflict_id"]
+    b.sync()
+    version = b.of("case")[create["record_id"]]["version"]
+    [again] = b.push_ok(case_update(create["record_id"], version, title="乙的标题"))
+    assert again["status"] == "applied"
+    [record] = rows(MergeConflict, id=conflict_id)
+    assert record.status == "resolved" and record.resolved_by == b.user["id"]
+    b.sync()
+    assert b.of("conflict")[conflict_id]["data"]["status"] == "resolved"
+    assert b.of("case")[create["record_id"]]["data"]["title"] == "乙的标题"
