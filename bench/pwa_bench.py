@@ -33,7 +33,7 @@ from tests.webapp.helpers import (  # noqa: E402
     context_options,
 )
 
-FENGLING = REPO / ".venv" / "bin" / "fengling"
+FENGLING = Path(sys.executable).with_name("fengling")  # the venv running the bench
 TOWNS = ["dayan", "shenzhen", "xidian", "shiliang", "xiaojiang"]
 CATEGORIES = ["land", "water", "roads", "labour", "neighbours", "family", "environment", "other"]
 SURNAMES = "李王张刘陈杨黄赵周吴徐孙胡朱高林何郭马罗"
