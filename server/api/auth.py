@@ -28,18 +28,18 @@ def login():  # noqa: ANN201
     :raise 429: too_many_attempts.
     """
     body = json_body(LoginSchema())
-    begin_write(db.session, lock_feed=False)
     check_rate_limit(body["username"])
     user = db.session.scalar(select(User).where(User.username == body["username"]))
+    # The slow password check runs before the write lock is taken, never under it.
     is_valid = verify_password(user.password_hash if user else None, body["password"])
+    db.session.rollback()
+    begin_write(db.session, lock_feed=False)
+    user = db.session.scalar(select(User).where(User.username == body["username"]))
+    succeeded = bool(is_valid and user is not None and user.is_active)
     db.session.add(
-        LoginAttempt(
-            username=body["username"],
-            remote_addr=remote_addr(),
-            succeeded=bool(is_valid and user and user.is_active),
-        )
+        LoginAttempt(username=body["username"], remote_addr=remote_addr(), succeeded=succeeded)
     )
-    if not is_valid or user is None or not user.is_active:
+    if not succeeded:
         db.session.commit()
         raise Unauthorized("invalid_credentials")
     token = new_token()
