@@ -7,11 +7,12 @@ import os
 import tempfile
 from pathlib import Path
 
-from flask import Blueprint, Response, current_app, g, request, send_file
+from flask import Blueprint, Response, current_app, g, request
 from sqlalchemy import exists, insert, or_, select
 
 from server.api.http import limit_body
 from server.api.security import device_auth
+from server.domain.photos import strip_metadata
 from server.errors import AppError, NotFound
 from server.extensions import db
 from server.models import Blob, BlobRef, FeedEntry
@@ -86,7 +87,7 @@ def head_blob(sha256: str):  # noqa: ANN201
 @bp.get("/blobs/<sha256:sha256>")
 @device_auth(write=False)
 def get_blob(sha256: str):  # noqa: ANN201
-    """The photo's bytes, for a caller who can see a record that references it.
+    """The photo, without EXIF/XMP, for a caller who can see a record that references it.
 
     :raise 404: not_found (also when the caller may not see it).
     """
@@ -109,9 +110,10 @@ def get_blob(sha256: str):  # noqa: ANN201
     db.session.rollback()
     if not may_see or blob is None:
         raise NotFound()
-    response = send_file(blob_path(sha256), mimetype=blob.content_type, max_age=31536000)
-    response.headers["Cache-Control"] = "private, max-age=31536000, immutable"
-    return response
+    # The original is kept (its hash is its name); viewers get it without camera metadata.
+    content = strip_metadata(blob_path(sha256).read_bytes(), blob.content_type)
+    return Response(content, mimetype=blob.content_type,
+                    headers={"Cache-Control": "private, max-age=31536000, immutable"})
 
 
 def write_atomically(path: Path, content: bytes) -> None:

@@ -127,3 +127,14 @@ def test_a_record_may_reference_a_photo_before_it_is_uploaded(worker):
 def test_integration_accounts_cannot_upload(login):
     job = login("integration")
     assert put(job, png(8)).status_code == 403
+
+
+def test_a_served_photo_no_longer_tells_where_it_was_taken(worker):
+    from tests.domain.test_photos import EXIF, JFIF, SCAN, TABLES
+
+    photo = b"\xff\xd8" + JFIF + EXIF + TABLES + SCAN
+    put(worker, photo, "image/jpeg")
+    worker.push_ok(case_create(photos=[sha(photo)]))
+    status, served = fetch(worker, f"/api/v1/blobs/{sha(photo)}")
+    assert status == 200
+    assert b"GPSLatitude" not in served and served.endswith(SCAN)
