@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 
 from server.database import begin_write
@@ -127,7 +127,3 @@ def finish_run(run_id: int, outcome: str, counts: dict, message: str) -> None:
         )
     )
     db.session.commit()
-
-
-def last_runs(limit: int = 50) -> list[JobRun]:
-    return list(db.session.scalars(select(JobRun).order_by(JobRun.id.desc()).limit(limit)))

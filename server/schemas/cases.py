@@ -19,7 +19,6 @@ from server.schemas.base import (
 SEVERITIES = ("low", "medium", "high")
 PARTY_ROLES = ("applicant", "respondent", "other")
 EVENT_KINDS_PUSHED = ("note", "mediation", "follow_up", "photo")
-EVENT_KINDS_SERVER = ("status_change", "assignment", "escalation", "handoff", "overdue")
 EDITABLE_CASE_FIELDS = (
     "title",
     "category",

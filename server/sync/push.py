@@ -160,7 +160,7 @@ def rejection_row(caller: Caller, raw: Any, result: dict[str, Any]) -> dict[str,
         "mutation_id": str(result.get("mutation_id"))[:64],
         "op": str(raw.get("op") if isinstance(raw, dict) else "")[:32],
         "record_id": record_id[:64] if isinstance(record_id, str) else None,
-        "data": json.loads(to_json(data)) if _jsonable(data) else None,
+        "data": data,  # parsed from the request's JSON, so it stores as JSON
         "error_code": result["error"]["code"],
         "error_details": result["error"]["details"],
         "status": "open",
@@ -245,11 +245,3 @@ def valid_uuid(value: Any) -> str | None:
 def _echo(raw: Any) -> Any:
     value = raw.get("mutation_id") if isinstance(raw, dict) else None
     return value if isinstance(value, (str, int)) and len(str(value)) <= 64 else None
-
-
-def _jsonable(value: Any) -> bool:
-    try:
-        to_json(value)
-        return True
-    except (TypeError, ValueError):
-        return False

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -19,17 +18,13 @@ import pytest
 import requests
 from playwright.sync_api import Browser, BrowserContext, Playwright, sync_playwright
 
+from tests.ports import free_port
 from tests.webapp.helpers import CHROMIUM, CHROMIUM_FLAGS, DAYAN_SITE, ServerDb, context_options
 
 REPO = Path(__file__).resolve().parents[2]
 FENGLING = Path(sys.executable).with_name("fengling")  # the venv running the tests
 SERVER_START_TIMEOUT_S = 30
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class PwaServer:
