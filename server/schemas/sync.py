@@ -29,7 +29,7 @@ class DeviceStatusSchema(StrictSchema):
     pending = fields.Integer(strict=True, validate=validate.Range(0, 1_000_000))
     app_version = text_field(30)
     sw_version = text_field(30)
-    storage_used = fields.Integer(strict=True, validate=validate.Range(0))
+    storage_used = fields.Integer(strict=True, validate=validate.Range(0, 2**53))  # bytes
 
 
 class PushRequestSchema(StrictSchema):
