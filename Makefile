@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint bench bench-pwa clean
+.PHONY: run test lint bench bench-pwa bench-console clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ bench: $(STAMP)
 bench-pwa: $(STAMP)
 	bash scripts/ensure-services
 	$(BIN)/python bench/pwa_bench.py
+
+## bench-console: the console's queue and case page with 50,000 cases
+bench-console: $(STAMP)
+	$(BIN)/python -m bench.console_bench
 
 clean:
 	rm -rf $(VENV) data

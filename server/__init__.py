@@ -26,7 +26,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False
     app.url_map.converters["sha256"] = Sha256Converter
 
-    from server import api, cli, errors, health, pwa, requestlog, security_headers
+    from server import api, cli, console, errors, health, pwa, requestlog, security_headers
     from server.database import configure_engine
     from server.extensions import db
 
@@ -39,5 +39,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(health.bp)
     api.init_app(app)
     pwa.init_app(app)
+    console.init_app(app)
     cli.init_app(app)
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 from pathlib import Path
 
@@ -29,6 +30,10 @@ class Config:
     ROLLUP_DAYS: int = 2  # today and yesterday, in the alliance's time zone
     COMPACT_HORIZON_DAYS: int = 180  # longer than any phone stays offline with unsent work
     BACKUP_KEEP: int = 7  # newest backups kept in DATA_DIR/backups
+    CONSOLE_SESSION_HOURS: int = 12  # a console sign-in lasts one working day
+    CONSOLE_COOKIE_SECURE: bool = False  # cookies are Secure over HTTPS anyway; True forces it
+    CONSOLE_STALE_DAYS: int = 3  # devices not synced for longer are highlighted
+    CONSOLE_PAGE_SIZE: int = 50
 
 
 def normalise_database_url(url: str) -> str:
@@ -48,6 +53,9 @@ def finalise(config: dict) -> None:
     url = config.get("DATABASE_URL") or f"sqlite:///{data_dir / 'fengling.db'}"
     config["DATABASE_URL"] = normalise_database_url(url)
     config["SQLALCHEMY_DATABASE_URI"] = config["DATABASE_URL"]
+    options = config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+    # JSON columns keep Chinese as text, so the console's search finds party names.
+    options.setdefault("json_serializer", _json_text)
     if config["DATABASE_URL"].startswith("postgresql"):
         timeout = int(config["LOCK_TIMEOUT_MS"])
         config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {}).setdefault(
@@ -55,6 +63,10 @@ def finalise(config: dict) -> None:
         )
     if not config.get("SECRET_KEY"):
         config["SECRET_KEY"] = _kept_secret(data_dir / "secret_key")
+
+
+def _json_text(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _kept_secret(path: Path) -> str:

@@ -45,6 +45,15 @@ ERROR_MESSAGES: dict[str, tuple[str, str]] = {
         "只能指派给案件所涉乡镇的在岗人员。",
         "The assignee must be an active member of a town the case involves.",
     ),
+    "invalid_handoff": (
+        "无法移交：案件已结束、目标就是主办乡镇，或已有待处理的移交请求。",
+        "Cannot hand off: the case is finished, the town leads it already, or a request is open.",
+    ),
+    "already_settled": ("此事项已被处理。", "This has already been settled."),
+    "csrf_failed": (
+        "表单已过期或来源不明，请刷新页面后重试。",
+        "The form expired or did not come from this site; reload the page and try again.",
+    ),
     "payload_too_large": ("提交的数据过大。", "The request is too large."),
     "schema_version_missing": (
         "缺少 X-Schema-Version 请求头。",
@@ -83,6 +92,7 @@ _REASONS_ZH: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^Not a valid UUID\.$"), "应为 UUID。"),
     (re.compile(r"^Not a valid datetime\.$"), "应为带时区的 RFC 3339 时间。"),
     (re.compile(r"^Not a valid aware datetime\.$"), "时间必须带时区。"),
+    (re.compile(r"^Not a valid date\.$"), "应为日期（年-月-日）。"),
     (re.compile(r"^Not a valid list\.$"), "应为列表。"),
     (re.compile(r"^Not a valid mapping type\.$"), "应为对象。"),
     (re.compile(r"^Invalid input type\.$"), "类型不正确。"),

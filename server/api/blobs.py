@@ -13,6 +13,7 @@ from sqlalchemy import exists, insert, or_, select
 from server.api.http import limit_body
 from server.api.security import device_auth
 from server.domain.photos import strip_metadata
+from server.domain.visibility import Scope
 from server.errors import AppError, NotFound
 from server.extensions import db
 from server.models import Blob, BlobRef, FeedEntry
@@ -91,7 +92,14 @@ def get_blob(sha256: str):  # noqa: ANN201
 
     :raise 404: not_found (also when the caller may not see it).
     """
-    scope = g.caller.scope
+    return photo_response(sha256, g.caller.scope)
+
+
+def photo_response(sha256: str, scope: Scope) -> Response:
+    """The photo without camera metadata, if `scope` sees a record that references it.
+
+    The original is kept (its hash is its name). :raises NotFound: otherwise.
+    """
     may_see = db.session.scalar(
         select(
             exists().where(
@@ -110,7 +118,6 @@ def get_blob(sha256: str):  # noqa: ANN201
     db.session.rollback()
     if not may_see or blob is None:
         raise NotFound()
-    # The original is kept (its hash is its name); viewers get it without camera metadata.
     content = strip_metadata(blob_path(sha256).read_bytes(), blob.content_type)
     return Response(content, mimetype=blob.content_type,
                     headers={"Cache-Control": "private, max-age=31536000, immutable"})

@@ -12,13 +12,15 @@ from server.models.changes import (
     ServerState,
 )
 from server.models.checkins import Checkin, Route, Site
+from server.models.console import CaseHandoff, ConsoleSession
 from server.models.jobs import DailyStat, JobLock, JobRun
 from server.models.people import Device, LoginAttempt, User
 from server.models.towns import Category, Grid, Town
 
 __all__ = [
-    "Base", "Blob", "BlobRef", "Case", "CaseEvent", "Category", "Change", "Checkin", "DailyStat",
-    "Device", "FeedEntry", "FeedRevocation", "Grid", "JobLock", "JobRun", "LoginAttempt",
+    "Base", "Blob", "BlobRef", "Case", "CaseEvent", "CaseHandoff", "Category", "Change", "Checkin",
+    "ConsoleSession", "DailyStat", "Device", "FeedEntry", "FeedRevocation", "Grid", "JobLock",
+    "JobRun", "LoginAttempt",
     "MergeConflict", "MutationReceipt", "RejectedIntent", "Route", "ServerState", "Site", "Town",
     "User",
 ]

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String, Text, false
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.models.base import Base, UTCDateTime, utcnow
@@ -12,6 +22,13 @@ from server.models.base import Base, UTCDateTime, utcnow
 
 class Case(Base):
     __tablename__ = "cases"
+    __table_args__ = (
+        # The console's counts per status scan this index, not the table, whatever the filters.
+        Index("ix_cases_queue", "status", "town_mask", "category", "is_overdue",
+              "is_cross_town", "assignee", "created_at"),
+        # "Unassigned" and "assigned to X" pages walk this in date order and stop at a page.
+        Index("ix_cases_assignee_created", "assignee", "created_at"),
+    )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     number: Mapped[str] = mapped_column(String(32), unique=True)
     title: Mapped[str] = mapped_column(String(200))
@@ -25,11 +42,11 @@ class Case(Base):
     photos: Mapped[list] = mapped_column(JSON, default=list)
     reported_at: Mapped[datetime] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(16), index=True)
-    assignee: Mapped[str | None] = mapped_column(ForeignKey("users.id"), index=True)
+    assignee: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
     due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     reported_by: Mapped[str] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     is_cross_town: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     is_overdue: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default=false(), index=True
@@ -69,3 +86,5 @@ class MergeConflict(Base):
     status: Mapped[str] = mapped_column(String(16), default="open", index=True)
     resolved_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # kept | incoming | new | resubmitted: how the conflict was settled.
+    resolution: Mapped[str | None] = mapped_column(String(16))

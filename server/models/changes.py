@@ -78,6 +78,8 @@ class RejectedIntent(Base):
     error_details: Mapped[dict] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16), default="open", index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    handled_by: Mapped[str | None] = mapped_column(String(36))  # a supervisor closed it
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Change(Base):

@@ -34,3 +34,11 @@ class LoginResponseSchema(Schema):
 
 class LogoutResponseSchema(Schema):
     ok = fields.Boolean()
+
+
+class ConsoleLoginSchema(StrictSchema):
+    """The console's sign-in form; `next` is where to go afterwards (within the console)."""
+
+    username = required_text(64)
+    password = fields.String(required=True, validate=validate.Length(min=1, max=256))
+    next = text_field(500, load_default="")

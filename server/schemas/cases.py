@@ -142,3 +142,6 @@ class ConflictDataSchema(Schema):
     device_id = fields.String(allow_none=True)
     at = fields.DateTime()
     status = fields.String()
+    resolution = fields.String(allow_none=True)  # kept | incoming | new | resubmitted
+    resolved_by = fields.String(allow_none=True)
+    resolved_at = fields.DateTime(allow_none=True)

@@ -101,7 +101,13 @@ def handles(op: str) -> Callable[[Handler], Handler]:
 
 
 def handler_for(op: str) -> Handler:
-    """Unknown ops never reach here: the envelope schema refuses them."""
-    from server.sync import ops_cases, ops_checkins  # noqa: F401  (registers the handlers)
+    """Unknown ops never reach here: the envelope schema refuses them. The console's own
+    ops (handoffs, conflict resolution) are registered here too but are not pushable."""
+    from server.sync import (  # noqa: F401  (registers the handlers)
+        ops_cases,
+        ops_checkins,
+        ops_conflicts,
+        ops_handoffs,
+    )
 
     return HANDLERS[op]

@@ -221,17 +221,18 @@ def apply_case_update(ctx: OpContext) -> OpResult:
 
 
 def apply_case_changes(
-    ctx: OpContext, row: dict[str, Any], changes: dict[str, Any]
+    ctx: OpContext, row: dict[str, Any], changes: dict[str, Any], action: str = "case.update"
 ) -> dict[str, Any]:
     """Derived fields follow the edited ones: visibility, cross-town flag, due date."""
     changes = dict(changes)
-    if "involved_towns" in changes:
-        towns = [row["primary_town"], *changes["involved_towns"]]
+    if "involved_towns" in changes or "primary_town" in changes:
+        primary = changes.get("primary_town", row["primary_town"])
+        towns = [primary, *changes.get("involved_towns", row["involved_towns"])]
         changes["town_mask"] = town_mask(towns, ctx.ref.town_bits)
         changes["is_cross_town"] = len(towns) > 1
     if "severity" in changes:
         changes["due_at"] = due_at(row["created_at"], changes["severity"])
-    new = save_case(ctx, row, changes, "case.update")
+    new = save_case(ctx, row, changes, action)
     if "photos" in changes:
         ctx.writer.set_photos("case", row["id"], changes["photos"], is_new=False)
     if new["town_mask"] != row["town_mask"]:
@@ -264,6 +265,9 @@ def record_conflict(
         "mutation_id": ctx.mutation.mutation_id,
         "at": utcnow(),
         "status": "open",
+        "resolution": None,
+        "resolved_by": None,
+        "resolved_at": None,
     }
     ctx.conn.execute(CONFLICTS.insert(), conflict)
     data = CONFLICT_DATA(conflict)
@@ -299,34 +303,26 @@ def resolve_own_conflicts(ctx: OpContext, record_id: str, fields: set[str]) -> N
         .all()
     )
     for row in rows:
-        settled = {
-            **row,
-            "status": "resolved",
-            "resolved_by": ctx.caller.user_id,
-            "resolved_at": utcnow(),
-        }
-        ctx.conn.execute(
-            CONFLICTS.update()
-            .where(CONFLICTS.c.id == row["id"])
-            .values(
-                status="resolved",
-                resolved_by=ctx.caller.user_id,
-                resolved_at=settled["resolved_at"],
-            )
+        settle_conflict(ctx, dict(row), "resubmitted")
+
+
+def settle_conflict(ctx: OpContext, row: dict[str, Any], resolution: str) -> None:
+    """Mark a conflict resolved and tell its author's phones how (version 2 in the feed)."""
+    now = utcnow()
+    settled = {**row, "status": "resolved", "resolution": resolution,
+               "resolved_by": ctx.caller.user_id, "resolved_at": now}
+    ctx.conn.execute(
+        CONFLICTS.update().where(CONFLICTS.c.id == row["id"]).values(
+            status="resolved", resolution=resolution, resolved_by=ctx.caller.user_id,
+            resolved_at=now,
         )
-        data = CONFLICT_DATA(settled)
-        ctx.writer.publish(
-            "conflict",
-            row["id"],
-            2,
-            NO_TOWNS,
-            data,
-            author=ctx.author,
-            action="conflict.resolve",
-            changed={"status": "resolved"},
-            is_new=False,
-            owner_id=row["by"],
-        )
+    )
+    data = CONFLICT_DATA(settled)
+    ctx.writer.publish(
+        "conflict", row["id"], 2, NO_TOWNS, data, author=ctx.author, action="conflict.resolve",
+        changed={"status": "resolved", "resolution": resolution}, is_new=False,
+        owner_id=row["by"],
+    )
 
 
 @handles("case.transition")

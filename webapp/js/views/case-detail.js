@@ -37,27 +37,51 @@ export async function render(root, app, { id }) {
     await timeline(app, record, userName));
 }
 
-/** Rejected intents on this case and merge conflicts its author lost. */
+/** Rejected intents on this case, merge conflicts its author lost, and how others settled them. */
 async function problems(app, record) {
   const rejected = (await allEntries()).filter((e) => e.status === 'rejected' && (e.record_id === record.id || e.data?.case_id === record.id));
-  const conflicts = (await list('conflict')).filter((c) => c.data.record_id === record.id && c.data.status === 'open'
-    && c.data.by === app.auth.user.id && !c.handled);
-  if (!rejected.length && !conflicts.length) return null;
+  const all = (await list('conflict')).filter((c) => c.data.record_id === record.id);
+  const conflicts = all.filter((c) => c.data.status === 'open' && c.data.by === app.auth.user.id && !c.handled);
+  const outcomes = unseenOutcomes(all, app.auth.user.id);
+  if (!rejected.length && !conflicts.length && !outcomes.length) return null;
   return h('section', { class: 'card problems' },
     rejected.map((e) => h('div', { class: 'rejection', role: 'alert' },
       h('p', {}, h('strong', {}, t('outbox.rejected_op', { op: t(`op.${e.op}`) })), ' ', reasonText(e.error)),
       h('a', { href: '#/outbox' }, t('outbox.resolve')))),
-    conflicts.map((c) => conflictCard(app, record, c)));
+    conflicts.map((c) => conflictCard(app, record, c)),
+    outcomes.map((c) => outcomeNotice(app, record, c)));
+}
+
+const SETTLED_BY_OTHERS = ['kept', 'incoming', 'new'];
+const showValue = (v) => (typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v ?? ''));
+
+/**
+ * The author's conflicts that someone else settled (at the console) and that this phone has
+ * not shown yet: once dismissed they are marked handled 'seen' and stay quiet.
+ */
+export function unseenOutcomes(conflicts, userId) {
+  return conflicts.filter((c) => c.data?.status === 'resolved' && c.data.by === userId
+    && SETTLED_BY_OTHERS.includes(c.data.resolution) && c.data.resolved_by !== userId && c.handled !== 'seen');
+}
+
+/** A small notice of how a supervisor settled the author's conflict, with the value now in force. */
+export function outcomeNotice(app, record, conflict) {
+  const c = conflict.data;
+  const now = record?.data ? record.data[c.field] : undefined;
+  return h('div', { class: 'outcome', role: 'status', dataset: { conflict: conflict.id, resolution: c.resolution } },
+    h('p', {}, h('strong', {}, t(`conflict.outcome.${c.resolution}`, { field: t(`field.${c.field}`) }))),
+    now === undefined ? null : h('p', {}, t('conflict.outcome_now'), ' ', h('span', { class: 'now' }, showValue(now))),
+    h('button', { type: 'button', class: 'dismiss', onclick: async () => { await setConflictHandled(conflict.id, 'seen'); app.render(); } },
+      t('conflict.outcome_dismiss')));
 }
 
 /** The value that lost a merge, with the choice to resubmit it or keep the server's. */
 export function conflictCard(app, record, conflict) {
   const c = conflict.data;
-  const show = (v) => (typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v ?? ''));
   return h('div', { class: 'conflict', role: 'alert', dataset: { conflict: conflict.id } },
     h('p', {}, h('strong', {}, t('conflict.title', { field: t(`field.${c.field}`) }))),
-    h('p', {}, t('conflict.kept'), ' ', h('span', { class: 'kept' }, show(c.kept))),
-    h('p', {}, t('conflict.yours'), ' ', h('span', { class: 'incoming' }, show(c.incoming))),
+    h('p', {}, t('conflict.kept'), ' ', h('span', { class: 'kept' }, showValue(c.kept))),
+    h('p', {}, t('conflict.yours'), ' ', h('span', { class: 'incoming' }, showValue(c.incoming))),
     h('button', { type: 'button', class: 'primary', onclick: async () => {
       const current = await get('case', record.id);
       await enqueue({ op: 'case.update', record_id: record.id, base_version: current.version, data: { [c.field]: c.incoming } });

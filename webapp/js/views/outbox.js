@@ -4,14 +4,16 @@ import { formatTime, t } from '../i18n.js';
 import { allEntries, discard, resubmit } from '../outbox.js';
 import { get, list } from '../records.js';
 import { movesFor } from '../sync-rules.js';
-import { conflictCard } from './case-detail.js';
+import { conflictCard, outcomeNotice, unseenOutcomes } from './case-detail.js';
 import { confirmButton, reasonText, statusLabel } from './widgets.js';
 
 export async function render(root, app) {
   const entries = (await allEntries()).sort((a, b) => a.seq - b.seq);
   const pending = entries.filter((e) => e.status === 'pending');
   const rejected = entries.filter((e) => e.status === 'rejected');
-  const conflicts = (await list('conflict')).filter((c) => c.data.status === 'open' && c.data.by === app.auth.user.id && !c.handled);
+  const all = await list('conflict');
+  const conflicts = all.filter((c) => c.data.status === 'open' && c.data.by === app.auth.user.id && !c.handled);
+  const outcomes = unseenOutcomes(all, app.auth.user.id);
   mount(root,
     h('section', { class: 'card', id: 'outbox-rejected' }, h('h2', {}, t('outbox.rejected', { n: rejected.length })),
       rejected.length ? await Promise.all(rejected.map((e) => rejectedItem(app, e))) : h('p', { class: 'hint' }, t('outbox.none'))),
@@ -20,6 +22,11 @@ export async function render(root, app) {
         const record = await get('case', c.data.record_id);
         return h('div', {}, h('a', { href: `#/case/${c.data.record_id}` }, record?.data?.title || ''), record ? conflictCard(app, record, c) : null);
       }))),
+    outcomes.length ? h('section', { class: 'card', id: 'outbox-outcomes' }, h('h2', {}, t('outbox.outcomes', { n: outcomes.length })),
+      await Promise.all(outcomes.map(async (c) => {
+        const record = await get('case', c.data.record_id);
+        return h('div', {}, h('a', { href: `#/case/${c.data.record_id}` }, record?.data?.title || ''), outcomeNotice(app, record, c));
+      }))) : null,
     h('section', { class: 'card', id: 'outbox-pending' }, h('h2', {}, t('outbox.pending', { n: pending.length })),
       h('ul', { class: 'list' }, await Promise.all(pending.map(async (e) => h('li', { class: 'item' },
         h('strong', {}, t(`op.${e.op}`)), ' ', await subject(e), h('span', { class: 'meta' }, ' · ', formatTime(e.client_time))))))));

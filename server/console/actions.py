@@ -1,0 +1,74 @@
+"""Console actions run as intents: the same op handlers and domain rules as a push, in one
+unit of work under the write lock, so every change lands in the feed for the phones."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import ValidationError
+from sqlalchemy.exc import IntegrityError
+
+from server.console.auth import Staff
+from server.console.forms import FormError, translated
+from server.console.i18n import current_language
+from server.database import begin_write
+from server.domain.errors import RuleViolation
+from server.errors import flatten_errors
+from server.extensions import db
+from server.i18n import error_message
+from server.models import User
+from server.models.base import new_id, utcnow
+from server.sync.context import RefData, caller_for
+from server.sync.feed import FeedWriter
+from server.sync.ops import BatchState, Mutation, OpContext, OpResult, handler_for
+
+
+class ActionRefused(FormError):
+    """A rule refused the action; `message` says why in the user's language."""
+
+    @property
+    def message(self) -> str:
+        return error_message(self.code, current_language())
+
+
+def run_op(
+    staff: Staff,
+    op: str,
+    record_id: str,
+    data: dict[str, Any],
+    base_version: int | None = None,
+) -> OpResult:
+    """Apply one intent as `staff` (no device: the audit shows it came from the console).
+
+    :raises ActionRefused: validation or a domain rule refused it; nothing was written.
+    """
+    session = db.session
+    session.rollback()
+    writer = FeedWriter(session, begin_write(session))
+    try:
+        user = session.get(User, staff.user.id)
+        if user is None or not user.is_active:
+            raise RuleViolation("account_disabled", {})
+        ref = RefData.load(session)
+        caller = caller_for(user, None, ref)
+        mutation = Mutation(new_id(), op, record_id, data, utcnow(), base_version)
+        ctx = OpContext(session, writer, ref, caller, mutation, BatchState())
+        with session.connection().begin_nested():
+            result = handler_for(op)(ctx)
+        writer.finish()
+        session.commit()
+    except ValidationError as error:
+        session.rollback()
+        raise ActionRefused(translated(flatten_errors(error.messages))) from error
+    except RuleViolation as error:
+        session.rollback()
+        details = error.details if isinstance(error.details, dict) else {}
+        fields = {k: v for k, v in details.items() if isinstance(v, list)}
+        raise ActionRefused(translated(fields), error.code) from error
+    except IntegrityError as error:
+        session.rollback()
+        raise ActionRefused({}, "bad_request") from error
+    except BaseException:
+        session.rollback()
+        raise
+    return result

@@ -1,0 +1,99 @@
+"""A supervisor or admin at the console: a browser-like client with its own cookies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from bs4 import BeautifulSoup
+from flask import Flask
+
+from tests.factories import DEMO_PASSWORD
+
+
+class ConsoleUser:
+    """One person at the console. Forms are posted with the CSRF token of their session,
+    read from the page like a browser would."""
+
+    def __init__(self, app: Flask, username: str, password: str = DEMO_PASSWORD):
+        self.client = app.test_client()
+        self.username = username
+        self.password = password
+        self.csrf = ""
+
+    def sign_in(self) -> Any:
+        page = self.client.get("/console/login")
+        token = BeautifulSoup(page.text, "html.parser").select_one("input[name=csrf_token]")
+        response = self.client.post("/console/login", data={
+            "csrf_token": token["value"], "username": self.username, "password": self.password,
+        })
+        if response.status_code == 302:
+            self.csrf = self.read_csrf(self.client.get("/console/cases"))
+        return response
+
+    @staticmethod
+    def read_csrf(response: Any) -> str:
+        field = BeautifulSoup(response.text, "html.parser").select_one("input[name=csrf_token]")
+        return field["value"] if field else ""
+
+    def get(self, path: str, **kwargs: Any) -> Any:
+        return self.client.get(path, **kwargs)
+
+    def page(self, path: str, **kwargs: Any) -> BeautifulSoup:
+        """GET a page that must answer 200, parsed."""
+        response = self.client.get(path, **kwargs)
+        assert response.status_code == 200, (path, response.status_code, response.text[:500])
+        return BeautifulSoup(response.text, "html.parser")
+
+    def post(self, path: str, data: dict | None = None, *, csrf: bool = True,
+             **kwargs: Any) -> Any:
+        form = dict(data or {})
+        if csrf:
+            form["csrf_token"] = self.csrf
+        return self.client.post(path, data=form, **kwargs)
+
+
+def soup(response: Any) -> BeautifulSoup:
+    return BeautifulSoup(response.text, "html.parser")
+
+
+@pytest.fixture
+def console(app: Flask):  # noqa: ANN201
+    """console("dayan_supervisor") -> a signed-in ConsoleUser."""
+
+    def sign_in(username: str, password: str = DEMO_PASSWORD) -> ConsoleUser:
+        user = ConsoleUser(app, username, password)
+        response = user.sign_in()
+        assert response.status_code == 302, response.text[:500]
+        return user
+
+    return sign_in
+
+
+@pytest.fixture
+def admin_console(console) -> ConsoleUser:  # noqa: ANN001
+    return console("admin")
+
+
+@pytest.fixture
+def dayan_console(console) -> ConsoleUser:  # noqa: ANN001
+    return console("dayan_supervisor")
+
+
+@pytest.fixture
+def report(login):  # noqa: ANN001
+    """report(town="dayan", **fields) -> the id of a case a worker of that town registered
+    from their phone, through the sync protocol."""
+    from tests.factories import case_create
+
+    phones: dict[str, Any] = {}
+
+    def register(town: str = "dayan", **data: Any) -> str:
+        if town not in phones:
+            phones[town] = login(f"{town}_worker")
+        mutation = case_create(town, **data)
+        [result] = phones[town].push_ok(mutation)
+        assert result["status"] == "applied", result
+        return mutation["record_id"]
+
+    return register
