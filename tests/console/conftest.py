@@ -97,3 +97,26 @@ def report(login):  # noqa: ANN001
         return mutation["record_id"]
 
     return register
+
+
+def browser_fields(form: Any, button: Any | None = None) -> dict[str, Any]:
+    """What a browser sends for `form` as rendered: named inputs with their values, checked
+    boxes, selected options, textareas, and the pressed button's name (if it has one)."""
+    data: dict[str, Any] = {}
+    for field in form.select("input[name], select[name], textarea[name]"):
+        name = field["name"]
+        if field.name == "select":
+            option = field.select_one("option[selected]") or field.select_one("option")
+            value = option.get("value", option.text) if option else ""
+        elif field.name == "textarea":
+            value = field.text
+        elif field.get("type") in ("checkbox", "radio"):
+            if not field.has_attr("checked"):
+                continue
+            value = field.get("value", "on")
+        else:
+            value = field.get("value", "")
+        data.setdefault(name, []).append(value)
+    if button is not None and button.get("name"):
+        data.setdefault(button["name"], []).append(button.get("value", ""))
+    return data
