@@ -10,6 +10,7 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from server.extensions import db
+from server.jobs.runner import JOB_NAMES
 
 
 def init_app(app: Flask) -> None:
@@ -122,9 +123,6 @@ def device_revoke(device_id: str) -> None:
     if not revoke_device(device_id):
         raise click.ClickException(f"no device {device_id}")
     click.echo(f"revoked {device_id}")
-
-
-JOB_NAMES = ["escalate-overdue", "rollup", "compact", "backup", "verify"]
 
 
 @click.command("jobs")

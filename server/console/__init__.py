@@ -150,6 +150,7 @@ from server.console import (  # noqa: E402, F401  (each area module adds its rou
     devices,
     exports,
     inbox,
+    jobs,
     queue,
     stats,
 )

@@ -45,6 +45,7 @@ class JobResult:
 
 Job = Callable[[JobContext], JobResult]
 JOBS: dict[str, Job] = {}
+JOB_NAMES = ("escalate-overdue", "rollup", "compact", "backup", "verify")
 
 
 def job(name: str) -> Callable[[Job], Job]:

@@ -1,0 +1,30 @@
+"""Admins see what the scheduled jobs did: every run with its outcome and counts."""
+
+from __future__ import annotations
+
+from server.jobs.runner import run_job
+
+
+def test_an_admin_sees_each_job_run_with_its_counts(app, admin_console, report, execute):
+    case_id = report()
+    execute("UPDATE cases SET due_at = '2020-01-01 00:00:00+00:00' WHERE id = :id", id=case_id)
+    with app.app_context():
+        assert run_job("escalate-overdue").exit_code == 0
+        assert run_job("rollup", dry_run=True).exit_code == 0
+    page = admin_console.page("/console/admin/jobs")
+    rows = page.select("#job-runs tbody tr[data-outcome]")
+    assert [row.select("td")[0].text for row in rows] == ["rollup", "escalate-overdue"]
+    assert rows[1]["data-outcome"] == "ok" and "overdue: 1" in rows[1].text
+    assert rows[0]["data-outcome"] == "dry_run"
+    only = admin_console.page("/console/admin/jobs", query_string={"name": "rollup"})
+    assert len(only.select("#job-runs tbody tr[data-outcome]")) == 1
+
+
+def test_a_failed_run_stands_out_and_supervisors_cannot_look(app, console, execute):
+    execute("INSERT INTO job_runs (name, started_at, finished_at, outcome, counts, message) "
+            "VALUES ('backup', '2026-11-26 01:00:00+00:00', '2026-11-26 01:00:05+00:00', "
+            "'failed', '{}', 'OSError: disk full')")
+    page = console("admin").page("/console/admin/jobs")
+    [row] = page.select("#job-runs tbody tr.stale")
+    assert "disk full" in row.text and "失败" in row.text
+    assert console("dayan_supervisor").get("/console/admin/jobs").status_code == 403
