@@ -1,10 +1,9 @@
 """Contract fuzzing: schemathesis generates requests from our OpenAPI document; the server must
 never fail, must answer as documented, and must not ignore authentication.
 
-Negative generation (schema-violating requests) runs too, for server errors and documented
-answers; its `negative_data_rejection` check is left out because the test sends a real token
-in place of the generated Authorization header, which that check counts as accepting a
-violation (tracked in issue 6)."""
+Negative generation (schema-violating requests) runs too: every such request must be refused
+with a 4xx. The device's real token and schema version are sent unless the generated case
+brings its own (deliberately wrong) header, which then wins."""
 
 from __future__ import annotations
 
@@ -12,19 +11,30 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
+from schemathesis.config import SchemathesisConfig
 from schemathesis.generation import GenerationMode
-from schemathesis.specs.openapi.checks import ignored_auth, response_schema_conformance
+from schemathesis.specs.openapi.checks import (
+    ignored_auth,
+    negative_data_rejection,
+    response_schema_conformance,
+)
 
 CHECKS = {
     GenerationMode.POSITIVE: [not_a_server_error, response_schema_conformance, ignored_auth],
-    GenerationMode.NEGATIVE: [not_a_server_error, response_schema_conformance],
+    GenerationMode.NEGATIVE: [not_a_server_error, response_schema_conformance,
+                              negative_data_rejection],
 }
 EXAMPLES = 25
+# The refusals the protocol documents, 426 (client outdated) and 413 (too large) included.
+REFUSALS = ["400", "401", "403", "404", "405", "409", "413", "415", "422", "426", "429"]
+CONFIG = SchemathesisConfig.from_dict(
+    {"checks": {"negative_data_rejection": {"expected-statuses": REFUSALS}}}
+)
 
 
 def operations(app):  # noqa: ANN001, ANN201
     """Every operation, logout last (it revokes the token the others use)."""
-    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
+    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app, config=CONFIG)
     found = [result.ok() for result in schema.get_all_operations()]
     return sorted(found, key=lambda op: op.path == "/auth/logout")
 
@@ -39,6 +49,7 @@ def test_every_operation_keeps_its_contract(app, worker, mode):  # noqa: ANN001
         @settings(max_examples=EXAMPLES, deadline=None, database=None,
                   suppress_health_check=list(HealthCheck))
         def keeps_contract(case) -> None:  # noqa: ANN001
-            case.call_and_validate(headers=worker.headers, checks=CHECKS[mode])
+            headers = {**worker.headers, **(case.headers or {})}
+            case.call_and_validate(headers=headers, checks=CHECKS[mode])
 
         keeps_contract()
