@@ -49,6 +49,10 @@ ERROR_MESSAGES: dict[str, tuple[str, str]] = {
         "无法移交：案件已结束、目标就是主办乡镇，或已有待处理的移交请求。",
         "Cannot hand off: the case is finished, the town leads it already, or a request is open.",
     ),
+    "stale_record": (
+        "案件已被他人更改，请查看最新内容后再处理。",
+        "The case changed meanwhile; look at its current state and try again.",
+    ),
     "already_settled": ("此事项已被处理。", "This has already been settled."),
     "csrf_failed": (
         "表单已过期或来源不明，请刷新页面后重试。",

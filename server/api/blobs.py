@@ -95,10 +95,13 @@ def get_blob(sha256: str):  # noqa: ANN201
     return photo_response(sha256, g.caller.scope)
 
 
-def photo_response(sha256: str, scope: Scope) -> Response:
+def photo_response(
+    sha256: str, scope: Scope, cache_control: str = "private, max-age=31536000, immutable"
+) -> Response:
     """The photo without camera metadata, if `scope` sees a record that references it.
 
-    The original is kept (its hash is its name). :raises NotFound: otherwise.
+    The original is kept (its hash is its name). Phones may cache it for good (it never
+    changes); the console, often on a shared office PC, does not. :raises NotFound: otherwise.
     """
     may_see = db.session.scalar(
         select(
@@ -119,8 +122,7 @@ def photo_response(sha256: str, scope: Scope) -> Response:
     if not may_see or blob is None:
         raise NotFound()
     content = strip_metadata(blob_path(sha256).read_bytes(), blob.content_type)
-    return Response(content, mimetype=blob.content_type,
-                    headers={"Cache-Control": "private, max-age=31536000, immutable"})
+    return Response(content, mimetype=blob.content_type, headers={"Cache-Control": cache_control})
 
 
 def write_atomically(path: Path, content: bytes) -> None:

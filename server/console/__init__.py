@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, Response, current_app, g, render_template, request
 from markupsafe import Markup
@@ -93,11 +94,23 @@ def render_page(template: str, status: int = 200, **context: Any) -> tuple[str, 
 
 
 @bp.before_request
-def _csrf() -> None:
-    from server.console.auth import check_csrf
+def _csrf() -> Response | None:
+    """A form sent after the session ended (expired, signed out elsewhere) goes to the sign-in
+    page and back, instead of failing as a forged form; every other POST needs its token."""
+    from flask import redirect, url_for
 
-    if request.method not in ("GET", "HEAD", "OPTIONS"):
-        check_csrf()
+    from server.console.auth import check_csrf, load_staff, safe_next
+
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return None
+    if request.endpoint not in ("console.login", "console.logout") and load_staff() is None:
+        referrer = urlsplit(request.referrer or "")
+        back = referrer.path if referrer.netloc == request.host else ""
+        return redirect(url_for("console.login", next=safe_next(back), expired=1))
+    if request.endpoint == "console.logout" and load_staff() is None:
+        return None  # already signed out: nothing to protect
+    check_csrf()
+    return None
 
 
 @bp.after_request

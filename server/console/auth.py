@@ -134,9 +134,12 @@ def sign_in(username: str, password: str) -> str | None:
     db.session.rollback()
     begin_write(db.session, lock_feed=False)
     user = db.session.scalar(select(User).where(User.username == username))
-    succeeded = bool(is_valid and user and user.is_active and user.role in STAFF_ROLES)
-    db.session.add(LoginAttempt(username=username, remote_addr=remote_addr(), succeeded=succeeded))
-    if not succeeded:
+    knows_password = bool(is_valid and user and user.is_active)
+    # A worker with the right password is refused here but is no attacker: the attempt does
+    # not count towards the limit that would also lock their phone's sign-in.
+    db.session.add(LoginAttempt(username=username, remote_addr=remote_addr(),
+                                succeeded=knows_password))
+    if not (knows_password and user.role in STAFF_ROLES):
         db.session.commit()
         return None
     now = utcnow()

@@ -34,7 +34,7 @@ def home() -> Response:
 def login_form() -> Response:
     if load_staff() is not None:
         return redirect(safe_next(request.args.get("next")))
-    return login_page()
+    return login_page(t("login.expired") if request.args.get("expired") else "")
 
 
 def login_page(error: str = "", status: int = 200) -> Response:

@@ -65,7 +65,6 @@ class HandoffDecisionForm(StrictSchema):
     decision = fields.String(required=True,
                              validate=validate.OneOf(("accepted", "declined", "cancelled")))
     note = text_field(2000, load_default="")
-    case_id = UUIDString(required=True)
 
 
 @dataclass
@@ -209,15 +208,15 @@ def request_handoff(case_id: Any) -> Any:
 @bp.post("/handoffs/<uuid:handoff_id>/decide")
 @staff_required
 def decide_handoff(handoff_id: Any) -> Any:
-    try:
-        form = load(HandoffDecisionForm(), request.form)
-    except FormError as error:
-        case_id = request.form.get("case_id", "")
-        if not case_id:
-            raise NotFound() from error
-        return case_page(case_id, errors=error.errors, message=t("form.invalid"), status=422)
-    case_id = form.pop("case_id")
+    """The handoff's own case decides where the answer is shown, never a form field."""
+    handoff = db.session.get(CaseHandoff, str(handoff_id))
+    if handoff is None:
+        raise NotFound()
+    case_id = handoff.case_id
     find_case(g.staff, case_id)
+    form = form_or_page(case_id, HandoffDecisionForm())
+    if not isinstance(form, dict):
+        return form
     return act(case_id, "case.handoff_decide", str(handoff_id), form,
                done=f"done.handoff_{form['decision']}")
 
@@ -225,4 +224,4 @@ def decide_handoff(handoff_id: Any) -> Any:
 @bp.get("/photos/<sha256:sha256>")
 @staff_required
 def photo(sha256: str) -> Response:
-    return photo_response(sha256, g.staff.caller.scope)
+    return photo_response(sha256, g.staff.caller.scope, cache_control="private, no-store")

@@ -19,7 +19,7 @@ from sqlalchemy import ColumnElement, Select, and_, case, func, select
 
 from server.console import bp, names, render_page
 from server.console.auth import Staff, staff_required
-from server.console.forms import FormError, load
+from server.console.forms import FormError, day_field, load
 from server.console.i18n import t, t_or
 from server.console.queue import day_start
 from server.console.scope import visible_checkins
@@ -40,8 +40,8 @@ class CheckinFilterSchema(StrictSchema):
     route = UUIDString()
     town = code_field()
     verified = fields.String(validate=validate.OneOf(("yes", "no")))
-    date_from = fields.Date()
-    date_to = fields.Date()
+    date_from = day_field()
+    date_to = day_field()
     page = fields.Integer(load_default=1, validate=validate.Range(1, 100_000))
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
-from marshmallow import Schema, ValidationError
+from marshmallow import Schema, ValidationError, fields, validate
 from werkzeug.datastructures import MultiDict
 
 from server.console.i18n import current_language
@@ -51,3 +52,9 @@ def translated(errors: dict[str, Any]) -> dict[str, list[str]]:
     result = translate_details(errors, current_language())
     assert isinstance(result, dict)
     return result
+
+
+def day_field() -> fields.Date:
+    """A calendar day in a filter; bounded so date arithmetic and UTC conversion never
+    overflow (year 1 or 9999 would)."""
+    return fields.Date(validate=validate.Range(date(2000, 1, 1), date(2100, 12, 31)))

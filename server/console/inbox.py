@@ -61,6 +61,8 @@ class HandledForm(StrictSchema):
 class ResolveForm(StrictSchema):
     choice = fields.String(required=True, validate=validate.OneOf(("keep", "incoming", "new")))
     value = fields.String(validate=validate.Length(max=MAX_VALUE_CHARS))
+    # The case version the page showed: a case changed since then is not overwritten blindly.
+    base_version = fields.Integer(load_default=None, validate=validate.Range(1, 2**31))
 
 
 @dataclass
@@ -177,7 +179,7 @@ def rejections() -> tuple[str, int]:
     )
 
 
-@bp.post("/rejections/<int:rejection_id>/handled")
+@bp.post("/rejections/<int(max=9223372036854775807):rejection_id>/handled")
 @staff_required
 def rejection_handled(rejection_id: int) -> Response:
     """Close a rejection once the worker has been helped; closing twice changes nothing."""
@@ -339,7 +341,7 @@ def resolve_conflict(conflict_id: Any) -> Any:
             errors=error.errors, message=t("form.invalid"), error_for=str(conflict_id), status=422
         )
     try:
-        run_op(staff, "conflict.resolve", str(conflict_id), data)
+        run_op(staff, "conflict.resolve", str(conflict_id), data, form["base_version"])
     except ActionRefused as refused:
         if refused.code == "not_found":
             raise NotFound() from refused
@@ -351,6 +353,6 @@ def resolve_conflict(conflict_id: Any) -> Any:
             errors=errors,
             message=refused.message,
             error_for=str(conflict_id),
-            status=409 if refused.code == "already_settled" else 422,
+            status=409 if refused.code in ("already_settled", "stale_record") else 422,
         )
     return redirect(url_for("console.conflicts", done=f"done.conflict_{form['choice']}"))

@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, Select, String, and_, cast, false, func, o
 
 from server.console import CHINA, bp, render_page
 from server.console.auth import Staff, staff_required
-from server.console.forms import FormError, load
+from server.console.forms import FormError, day_field, load
 from server.console.scope import involves_town, visible_cases
 from server.domain.handoff import PENDING
 from server.domain.workflow import STATUSES
@@ -38,8 +38,8 @@ class QueueFilterSchema(StrictSchema):
     overdue = fields.Boolean()
     unassigned = fields.Boolean()
     assignee = UUIDString()
-    date_from = fields.Date()
-    date_to = fields.Date()
+    date_from = day_field()
+    date_to = day_field()
     q = text_field(100)
     sort = fields.String(load_default="created", validate=validate.OneOf(tuple(SORTS)))
     dir = fields.String(load_default="desc", validate=validate.OneOf(("asc", "desc")))

@@ -15,12 +15,12 @@ from typing import Any
 
 from flask import g, request
 from markupsafe import Markup
-from marshmallow import ValidationError, fields, validates_schema
+from marshmallow import ValidationError, validates_schema
 from sqlalchemy import ColumnElement, and_, case, func, select, true
 
 from server.console import CHINA, bp, names, render_page
 from server.console.auth import Staff, staff_required
-from server.console.forms import FormError, load
+from server.console.forms import FormError, day_field, load
 from server.console.i18n import t
 from server.console.queue import day_start, town_bits
 from server.console.scope import involves_town
@@ -48,8 +48,8 @@ class StatsFilterSchema(StrictSchema):
     """The statistics page's query string: a town (admins only) and a registration range."""
 
     town = code_field()
-    date_from = fields.Date()
-    date_to = fields.Date()
+    date_from = day_field()
+    date_to = day_field()
 
     @validates_schema
     def _range_in_order(self, data: dict[str, Any], **_kwargs: Any) -> None:

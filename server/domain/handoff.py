@@ -45,14 +45,17 @@ def check_decision(
     role: str,
     caller_town: str | None,
     note: str,
+    case_status: str,
 ) -> None:
     """The receiving town accepts or declines (a decline says why); the asking town may
-    cancel; an admin may do either.
+    cancel; an admin may do either. A case finished meanwhile can no longer be taken over.
 
     :raises RuleViolation: invalid_handoff, forbidden, validation_failed.
     """
     if handoff_status != PENDING or decision not in DECISIONS:
         raise RuleViolation("invalid_handoff", {"status": handoff_status})
+    if decision == "accepted" and case_status not in OPEN_STATUSES:
+        raise RuleViolation("invalid_handoff", {"case_status": case_status})
     deciding_town = from_town if decision == "cancelled" else to_town
     if role != "admin" and not (role == "supervisor" and caller_town == deciding_town):
         raise RuleViolation("forbidden", {"role": role, "town": caller_town})

@@ -36,6 +36,10 @@ def apply_conflict_resolve(ctx: OpContext) -> OpResult:
     if row["status"] != "open":
         raise RuleViolation("already_settled", {"record_id": row["id"]})
     version = case["version"]
+    base = ctx.mutation.base_version
+    if data["choice"] != "keep" and base is not None and base != version:
+        # The case changed after the page was shown: writing now could overwrite that change.
+        raise RuleViolation("stale_record", {"version": version})
     if data["choice"] != "keep":
         value = row["incoming"] if data["choice"] == "incoming" else data.get("value")
         change = CASE_UPDATE.load({row["field"]: value})

@@ -64,10 +64,10 @@ def apply_handoff_decision(ctx: OpContext) -> OpResult:
     if row is None or (caller.role != "admin" and caller.town not in (row["from_town"],
                                                                       row["to_town"])):
         raise RuleViolation("not_found", {"record_id": ctx.mutation.record_id})
-    check_decision(row["status"], data["decision"], row["from_town"], row["to_town"],
-                   caller.role, caller.town, data["note"])
     case = load_case(ctx.session, row["case_id"])
     assert case is not None
+    check_decision(row["status"], data["decision"], row["from_town"], row["to_town"],
+                   caller.role, caller.town, data["note"], case["status"])
     ctx.conn.execute(
         HANDOFFS.update().where(HANDOFFS.c.id == row["id"]).values(
             status=data["decision"], decided_by=caller.user_id, decided_at=utcnow(),

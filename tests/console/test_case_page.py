@@ -43,7 +43,9 @@ def test_photos_not_yet_uploaded_are_marked_pending(dayan_console, report, login
     [image] = page.select("#fields .photos img")
     assert hashes[0] in image["src"]
     assert [p["data-photo"] for p in page.select(".photo-pending")] == [hashes[1]]
-    assert dayan_console.get(image["src"]).data.startswith(b"\xff\xd8\xff")
+    served = dayan_console.get(image["src"])
+    assert served.data.startswith(b"\xff\xd8\xff")
+    assert "no-store" in served.headers["Cache-Control"]  # not left in a shared PC's cache
 
 
 def test_accept_assign_mediate_resolve_close_and_follow_up_reach_the_phone(

@@ -196,7 +196,9 @@ def test_the_xlsx_export_has_chinese_headers_and_the_filtered_rows(console, chec
     assert flagged[3] == "大堰镇网格员" and flagged[4] == "党史学习" and flagged[5] == 12
     assert flagged[7] > 150 and flagged[8] == 30
     assert flagged[0] == "2026-11-26 09:12"  # China Standard Time, as the worker saw it
-    assert by_check["已核验"][9] == "'=HYPERLINK(\"x\")"  # never a live formula
+    assert by_check["已核验"][9] == "=HYPERLINK(\"x\")"
+    [text] = [c for row in sheet.iter_rows() for c in row if c.value == "=HYPERLINK(\"x\")"]
+    assert text.data_type == "s"  # text, never a live formula
 
     only_flagged = dayan.get("/console/checkins/export.xlsx?verified=no")
     sheet = openpyxl.load_workbook(io.BytesIO(only_flagged.data)).active

@@ -72,7 +72,10 @@ def test_a_filtered_xlsx_has_chinese_headers_and_exactly_the_filtered_cases(
     assert (water["协办乡镇"], water["是否跨镇"], water["是否超期"]) == ("深甽镇", "是", "否")
     assert land["登记人"] and land["承办人"] is None
     assert land["当事人"] == "李某（申请人）、王某（被申请人）"
-    assert water["情况描述"] == "'=HYPERLINK(\"x\")"  # never run as a formula
+    assert water["情况描述"] == "=HYPERLINK(\"x\")"
+    cells = openpyxl.load_workbook(io.BytesIO(response.data)).active.iter_rows()
+    [text] = [c for row in cells for c in row if c.value == "=HYPERLINK(\"x\")"]
+    assert text.data_type == "s"  # text, never run as a formula
     assert len(land["登记时间"]) == 16 and len(land["办理期限"]) == 10
 
 
@@ -170,3 +173,22 @@ def test_the_query_count_does_not_grow_with_the_rows(app: Flask, dayan_console, 
         assert export_queries() == few
     finally:
         event.remove(engine, "before_cursor_execute", count)
+
+
+def test_text_with_control_characters_pasted_on_a_phone_still_exports(dayan_console, login):
+    login("dayan_worker").push_ok(case_create(title="标题\x0b有\x1b控制符"))
+    xlsx = dayan_console.get("/console/cases/export.xlsx")
+    assert xlsx.status_code == 200
+    assert sheet_rows(xlsx.data)[1][1] == "标题有控制符"
+    csv_file = dayan_console.get("/console/cases/export.csv")
+    assert csv_rows(csv_file.data)[1][1] == "标题\x0b有\x1b控制符"
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31"])
+def test_a_date_out_of_range_is_a_clear_refusal_not_a_crash(dayan_console, day):
+    for path in ("/console/cases", "/console/cases/export.csv", "/console/stats",
+                 "/console/checkins"):
+        for name in ("date_from", "date_to"):
+            response = dayan_console.get(path, query_string={name: day})
+            assert response.status_code == 400, (path, name)
+            assert "须在 2000-01-01 到 2100-12-31 之间" in response.text, (path, name)

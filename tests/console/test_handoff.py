@@ -32,7 +32,7 @@ def test_a_handoff_is_visible_to_both_towns_until_the_receiver_accepts(
 
     handoff_id = pending_handoff(shenzhen, case_id)
     accepted = shenzhen.post(f"/console/handoffs/{handoff_id}/decide",
-                             {"decision": "accepted", "case_id": case_id, "note": "同意接收"})
+                             {"decision": "accepted", "note": "同意接收"})
     assert accepted.status_code == 302
     page = shenzhen.page(f"/console/cases/{case_id}")
     assert page.select_one("#lead-town").text == "深甽镇"
@@ -55,10 +55,10 @@ def test_declining_needs_a_reason_and_leaves_the_case_where_it_was(console, repo
     handoff_id = pending_handoff(shenzhen, case_id)
 
     bare = shenzhen.post(f"/console/handoffs/{handoff_id}/decide",
-                         {"decision": "declined", "case_id": case_id})
+                         {"decision": "declined"})
     assert bare.status_code == 422
     declined = shenzhen.post(f"/console/handoffs/{handoff_id}/decide",
-                             {"decision": "declined", "case_id": case_id,
+                             {"decision": "declined",
                               "note": "不在本镇辖区"})
     assert declined.status_code == 302
     assert shenzhen.get(f"/console/cases/{case_id}").status_code == 404
@@ -76,15 +76,15 @@ def test_only_the_receiving_town_decides_and_only_one_request_is_open(console, r
     handoff_id = pending_handoff(dayan, case_id)
 
     self_accept = dayan.post(f"/console/handoffs/{handoff_id}/decide",
-                             {"decision": "accepted", "case_id": case_id})
+                             {"decision": "accepted"})
     assert self_accept.status_code == 422
     assert "没有权限" in soup(self_accept).select_one(".message.error").text
     outsider = xidian.post(f"/console/handoffs/{handoff_id}/decide",
-                           {"decision": "accepted", "case_id": case_id})
+                           {"decision": "accepted"})
     assert outsider.status_code == 404
 
     cancelled = dayan.post(f"/console/handoffs/{handoff_id}/decide",
-                           {"decision": "cancelled", "case_id": case_id})
+                           {"decision": "cancelled"})
     assert cancelled.status_code == 302
     assert request_handoff(dayan, case_id, "xidian").status_code == 302
 
@@ -94,3 +94,21 @@ def test_a_town_cannot_hand_off_a_case_it_does_not_lead(console, report):
     shenzhen = console("shenzhen_supervisor")
     response = request_handoff(shenzhen, case_id, "shenzhen")
     assert response.status_code == 422
+
+
+def test_a_case_closed_while_a_handoff_waits_cannot_be_taken_over(console, report, login):
+    from tests.factories import transition
+
+    case_id = report()
+    dayan, shenzhen = console("dayan_supervisor"), console("shenzhen_supervisor")
+    request_handoff(dayan, case_id, "shenzhen")
+    handoff_id = pending_handoff(shenzhen, case_id)
+    login("dayan_supervisor").push_ok(transition(case_id, "registered", "accepted"),
+                                      transition(case_id, "accepted", "escalated"),
+                                      transition(case_id, "escalated", "closed"))
+    late = shenzhen.post(f"/console/handoffs/{handoff_id}/decide", {"decision": "accepted"})
+    assert late.status_code == 409
+    assert dayan.page(f"/console/cases/{case_id}").select_one("#lead-town").text == "大堰镇"
+    declined = shenzhen.post(f"/console/handoffs/{handoff_id}/decide",
+                             {"decision": "declined", "note": "案件已办结"})
+    assert declined.status_code == 302

@@ -279,3 +279,27 @@ def test_workers_cannot_open_the_inboxes(console, app):
     for path in ("/console/rejections", "/console/conflicts"):
         response = client.get(path)
         assert response.status_code == 302 and "/console/login" in response.headers["Location"]
+
+
+def test_a_case_changed_after_the_page_was_shown_is_not_overwritten(
+    login, dayan_console: ConsoleUser, rows
+):
+    """The page offered the value set aside while a phone changed the title again: taking it
+    now would silently lose that newer title, so the console asks to look again."""
+    from server.models import Case, MergeConflict
+
+    case_id, conflict_id, _ = two_phones_edit(login, "title", "甲", "乙")
+    page = dayan_console.page("/console/conflicts")
+    form = page.select_one(f"#conflict-{conflict_id} form.decide")
+    shown_version = form.select_one("input[name=base_version]")["value"]
+    assert page.select_one(f"#conflict-{conflict_id} .current").text.startswith("甲")
+    login("dayan_supervisor").push_ok(case_update(case_id, 2, title="丙"))
+
+    stale = dayan_console.post(f"/console/conflicts/{conflict_id}/resolve",
+                               {"choice": "incoming", "base_version": shown_version})
+    assert stale.status_code == 409
+    assert "案件已被他人更改" in stale.text
+    assert rows(Case, id=case_id)[0].title == "丙"
+    assert rows(MergeConflict, id=conflict_id)[0].status == "open"
+    fresh = dayan_console.page("/console/conflicts")
+    assert fresh.select_one(f"#conflict-{conflict_id} .current").text.startswith("丙")

@@ -99,3 +99,30 @@ def test_console_pages_carry_a_strict_content_security_policy(dayan_console):
     assert "frame-ancestors 'none'" in policy
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_a_form_sent_after_the_session_ended_goes_to_sign_in_not_to_an_error(
+    dayan_console, report, execute
+):
+    case_id = report()
+    execute("UPDATE console_sessions SET expires_at = '2020-01-01 00:00:00+00:00'")
+    response = dayan_console.post(f"/console/cases/{case_id}/events",
+                                  {"kind": "note", "body": "写了一半的备注"},
+                                  headers={"Referer": f"http://localhost/console/cases/{case_id}"})
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith(
+        f"/console/login?next=/console/cases/{case_id}")
+    page = soup(dayan_console.get(response.headers["Location"]))
+    assert "登录已过期" in page.select_one("[role=alert]").text
+    assert dayan_console.post("/console/logout", csrf=False).status_code == 302
+
+
+def test_a_worker_trying_the_console_does_not_lock_their_phone(app, login):
+    for _ in range(6):
+        assert ConsoleUser(app, "dayan_worker").sign_in().status_code == 401
+    assert login("dayan_worker").token is not None
+
+
+def test_a_huge_rejection_number_is_not_found_not_a_crash(dayan_console):
+    response = dayan_console.post("/console/rejections/99999999999999999999/handled")
+    assert response.status_code == 404
