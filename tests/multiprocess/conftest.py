@@ -23,7 +23,8 @@ START_TIMEOUT_S = 30
 class ServerProcess:
     """`fengling serve` in a subprocess, stopped with SIGTERM (a graceful shutdown)."""
 
-    def __init__(self, database_url: str, data_dir: Path, log_path: Path):
+    def __init__(self, database_url: str, data_dir: Path, log_path: Path,
+                 workers: int = SERVER_WORKERS):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         env = {
@@ -31,6 +32,7 @@ class ServerProcess:
             "FENGLING_DATABASE_URL": database_url,
             "FENGLING_DATA_DIR": str(data_dir),
         }
+        self.log_path = log_path
         self.log = log_path.open("w")
         self.process = subprocess.Popen(
             [
@@ -41,7 +43,7 @@ class ServerProcess:
                 "--port",
                 str(self.port),
                 "--workers",
-                str(SERVER_WORKERS),
+                str(workers),
             ],
             env=env,
             stdout=self.log,
@@ -77,12 +79,14 @@ class ServerProcess:
 
 @pytest.fixture
 def start_server(database_url: str, tmp_path: Path) -> Iterator:
-    """start_server() -> a running ServerProcess on this test's database (shared data dir)."""
+    """start_server(workers=3) -> a running ServerProcess on this test's database (shared
+    data dir)."""
     servers: list[ServerProcess] = []
 
-    def start() -> ServerProcess:
+    def start(workers: int = SERVER_WORKERS) -> ServerProcess:
         server = ServerProcess(
-            database_url, tmp_path / "server-data", tmp_path / f"server-{len(servers)}.log"
+            database_url, tmp_path / "server-data", tmp_path / f"server-{len(servers)}.log",
+            workers,
         )
         servers.append(server)
         return server
