@@ -56,12 +56,17 @@ def case_mutation(i: int) -> dict:
 
 
 class Server:
-    def __init__(self, data_dir: Path, workers: int):
+    def __init__(self, data_dir: Path, workers: int, database_url: str | None = None):
         self.env = {
             **os.environ,
             "FENGLING_DATA_DIR": str(data_dir),
             "FENGLING_DEMO_PASSWORD": "bench-password",
         }
+        self.database_url = database_url
+        if database_url:
+            self.env["FENGLING_DATABASE_URL"] = database_url
+        else:
+            self.env.pop("FENGLING_DATABASE_URL", None)
         subprocess.run([FENGLING, "db", "upgrade"], env=self.env, check=True, capture_output=True)
         subprocess.run([FENGLING, "seed-demo"], env=self.env, check=True, capture_output=True)
         self.base = f"http://127.0.0.1:{free_port()}"
@@ -164,6 +169,29 @@ def raw_floor(payloads: list[str], batch: int, folder: Path) -> tuple[float, flo
     return insert_rate, read_rate
 
 
+def raw_floor_postgresql(payloads: list[str], batch: int, url: str) -> tuple[float, float]:
+    """Raw psycopg: insert the JSON texts with executemany per batch, then read them by seq."""
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        conn.execute("DROP TABLE IF EXISTS raw_feed")
+        conn.execute("CREATE TABLE raw_feed (seq BIGSERIAL PRIMARY KEY, body TEXT)")
+        conn.commit()
+        started = time.perf_counter()
+        with conn.cursor() as cursor:
+            for i in range(0, len(payloads), batch):
+                cursor.executemany("INSERT INTO raw_feed (body) VALUES (%s)",
+                                   [(p,) for p in payloads[i : i + batch]])
+                conn.commit()
+        insert_rate = len(payloads) / (time.perf_counter() - started)
+        started = time.perf_counter()
+        rows = conn.execute("SELECT seq, body FROM raw_feed ORDER BY seq").fetchall()
+        read_rate = len(rows) / (time.perf_counter() - started)
+        conn.execute("DROP TABLE raw_feed")
+        conn.commit()
+    return insert_rate, read_rate
+
+
 def summary(values: list[float]) -> dict:
     return {"median": statistics.median(values), "min": min(values), "max": max(values)}
 
@@ -173,9 +201,10 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def one_run(records: int, workers: int, work: Path) -> dict:
+def one_run(records: int, workers: int, work: Path, database: str, big: int) -> dict:
     data_dir = work / f"run-{uuid.uuid4().hex[:8]}"
-    server = Server(data_dir, workers)
+    database_url = create_pg_database() if database == "postgresql" else None
+    server = Server(data_dir, workers, database_url)
     try:
         figures: dict = {}
         for batch in (100, 500):
@@ -185,7 +214,10 @@ def one_run(records: int, workers: int, work: Path) -> dict:
             cpu_before = server.cpu_seconds()
             elapsed = sum(device.push(mutations[i : i + batch]) for i in range(0, records, batch))
             cpu = server.cpu_seconds() - cpu_before
-            raw_insert, raw_read = raw_floor(payloads, batch, work)
+            if database_url:
+                raw_insert, raw_read = raw_floor_postgresql(payloads, batch, database_url)
+            else:
+                raw_insert, raw_read = raw_floor(payloads, batch, work)
             figures[f"push_{batch}"] = {
                 "rate": records / elapsed,
                 "raw_insert": raw_insert,
@@ -198,10 +230,86 @@ def one_run(records: int, workers: int, work: Path) -> dict:
         figures["concurrent"] = concurrent_devices(server.base)
         figures["peak_rss_mib"] = server.peak_rss_mib()
         figures["payload_bytes"] = statistics.mean(len(p.encode()) for p in payloads)
+        if big:
+            figures["incremental_big"] = incremental_at_scale(server, data_dir, big)
         return figures
     finally:
         server.stop()
         shutil.rmtree(data_dir, ignore_errors=True)
+        if database_url:
+            drop_pg_database(database_url)
+
+
+PG_ADMIN_URL = os.environ.get("FENGLING_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def create_pg_database() -> str:
+    import psycopg
+
+    name = f"fengling_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return f"{PG_ADMIN_URL.rpartition('/')[0]}/{name}"
+
+
+def drop_pg_database(url: str) -> None:
+    import psycopg
+
+    name = url.rpartition("/")[2]
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def fill_feed(server: Server, data_dir: Path, total: int) -> tuple[str, int]:
+    """Grow the feed to `total` records with case-sized rows written straight into the table
+    (as months of pushes would leave it); returns (epoch, last_seq)."""
+    from server.domain.visibility import ALL_TOWNS
+
+    body = json.dumps(case_mutation(0)["data"], ensure_ascii=False)
+    if server.database_url:
+        import psycopg
+
+        with psycopg.connect(server.database_url) as conn:
+            epoch, last = conn.execute("SELECT epoch, last_seq FROM server_state").fetchone()
+            count = conn.execute("SELECT count(*) FROM feed").fetchone()[0]
+            with conn.cursor().copy(
+                "COPY feed (entity, record_id, seq, op, version, town_mask, data) FROM STDIN"
+            ) as copy:
+                for n in range(1, total - count + 1):
+                    copy.write_row(("case", str(uuid.uuid4()), last + n, "upsert", 1, ALL_TOWNS,
+                                    body))
+            last += total - count
+            conn.execute("UPDATE server_state SET last_seq = %s", (last,))
+            conn.execute("ANALYZE feed")
+        return epoch, last
+    conn = sqlite3.connect(data_dir / "fengling.db", timeout=60)
+    conn.execute("BEGIN IMMEDIATE")
+    epoch, last = conn.execute("SELECT epoch, last_seq FROM server_state").fetchone()
+    count = conn.execute("SELECT count(*) FROM feed").fetchone()[0]
+    for start in range(0, total - count, 50_000):
+        rows = [("case", str(uuid.uuid4()), last + n, "upsert", 1, ALL_TOWNS, body)
+                for n in range(start + 1, min(total - count, start + 50_000) + 1)]
+        conn.executemany("INSERT INTO feed (entity, record_id, seq, op, version, town_mask, data)"
+                         " VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+    last += total - count
+    conn.execute("UPDATE server_state SET last_seq = ?", (last,))
+    conn.commit()
+    conn.close()
+    return epoch, last
+
+
+def incremental_at_scale(server: Server, data_dir: Path, total: int) -> dict:
+    """The incremental pull of 100 changes again, with `total` records in the feed: the
+    reader's cursor is at the end, as a phone's is after its last sync."""
+    from server.domain.visibility import ALL_TOWNS
+    from server.sync.cursor import Cursor
+
+    epoch, last = fill_feed(server, data_dir, total)
+    reader = Device(server.base)
+    cursor = Cursor(epoch, last, f"{ALL_TOWNS:x}").encode()
+    figures = incremental_pull(server, reader, cursor)
+    figures["records"] = total
+    return figures
 
 
 def incremental_pull(server: Server, reader: Device, cursor: str) -> dict:
@@ -276,13 +384,15 @@ def report(runs: list[dict]) -> dict:
     table = {
         "push batches of 100 (mutations/s)": collect("push_100", "rate"),
         "push batches of 500 (mutations/s)": collect("push_500", "rate"),
-        "raw sqlite3 insert, batches of 500 (rows/s)": collect("push_500", "raw_insert"),
+        "raw driver insert, batches of 500 (rows/s)": collect("push_500", "raw_insert"),
         "server CPU per pushed mutation (µs, batches of 500)": collect(
             "push_500", "cpu_us_per_mutation"
         ),
         "pull from scratch, pages of 500 (records/s)": collect("pull", "rate"),
-        "raw sqlite3 read by seq (rows/s)": collect("pull", "raw_read"),
+        "raw driver read by seq (rows/s)": collect("pull", "raw_read"),
         "incremental pull of 100 changes, p50 (ms)": collect("incremental", "p50_ms"),
+        **({"incremental pull of 100 changes at the big feed, p50 (ms)":
+            collect("incremental_big", "p50_ms")} if "incremental_big" in runs[0] else {}),
         "20 devices × 50 × 20: throughput (mutations/s)": collect("concurrent", "rate"),
         "20 devices: p50 latency (ms)": collect("concurrent", "p50_ms"),
         "20 devices: p95 latency (ms)": collect("concurrent", "p95_ms"),
@@ -299,6 +409,9 @@ def report(runs: list[dict]) -> dict:
         "20 devices / raw insert": collect("concurrent", "rate")["median"]
         / collect("push_500", "raw_insert")["median"],
     }
+    if "incremental_big" in runs[0]:
+        ratios["incremental big / 20k"] = collect("incremental_big", "p50_ms")["median"] / collect(
+            "incremental", "p50_ms")["median"]
     return {"table": table, "ratios": ratios}
 
 
@@ -307,10 +420,14 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=20_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--big", type=int, default=0,
+                        help="also time the incremental pull with this many records in the feed")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="fengling-bench-"))
     try:
-        runs = [one_run(args.records, args.workers, work) for _ in range(args.runs)]
+        runs = [one_run(args.records, args.workers, work, args.database, args.big)
+                for _ in range(args.runs)]
     finally:
         shutil.rmtree(work, ignore_errors=True)
     result = {
@@ -318,10 +435,12 @@ def main() -> None:
         "records": args.records,
         "runs": args.runs,
         "workers": args.workers,
+        "database": args.database,
+        "big": args.big,
         **report(runs),
     }
     print(
-        f"Fengling sync benchmark: {args.records} records, {args.runs} runs, SQLite, "
+        f"Fengling sync benchmark: {args.records} records, {args.runs} runs, {args.database}, "
         f"{args.workers} server processes, {result['machine']}"
     )
     print(f"{'figure':<56} {'median':>12} {'min':>12} {'max':>12}")
@@ -331,6 +450,6 @@ def main() -> None:
         print(f"ratio {name:<50} {ratio:>12.3f}")
     out = ROOT / "bench" / "results"
     out.mkdir(exist_ok=True)
-    target = out / f"sync-{time.strftime('%Y%m%dT%H%M%S')}.json"
+    target = out / f"sync-{args.database}-{time.strftime('%Y%m%dT%H%M%S')}.json"
     target.write_text(json.dumps(result, indent=2, ensure_ascii=False))
     print(f"written: {target.relative_to(ROOT)}")
