@@ -48,6 +48,7 @@ class Checkpoint:
     seq: int
     changes: int
     photo_sets: int
+    new_rows: int
 
 
 class FeedWriter:
@@ -56,18 +57,34 @@ class FeedWriter:
         self.seq = last_seq
         self.changes: list[dict[str, Any]] = []
         self.photo_sets: list[tuple[str, str, list[str], bool]] = []
+        # With `buffer_new_rows`, new feed rows wait and go in one statement (push's fast
+        # path); they are written before anything updates the feed, and by finish().
+        self.buffer_new_rows = False
+        self.new_rows: list[dict[str, Any]] = []
 
     @property
     def conn(self) -> Connection:
         return self.session.connection()
 
     def checkpoint(self) -> Checkpoint:
-        return Checkpoint(self.seq, len(self.changes), len(self.photo_sets))
+        return Checkpoint(self.seq, len(self.changes), len(self.photo_sets), len(self.new_rows))
+
+    def reset_to(self, point: Checkpoint) -> None:
+        """Forget everything since `point`, numbers included: its transaction rolled back."""
+        self.rollback_to(point)
+        self.seq = point.seq
 
     def rollback_to(self, point: Checkpoint) -> None:
         """Forget what an intent rolled back to its savepoint had queued."""
         del self.changes[point.changes :]
         del self.photo_sets[point.photo_sets :]
+        del self.new_rows[point.new_rows :]
+
+    def flush(self) -> None:
+        """Write the buffered new feed rows."""
+        if self.new_rows:
+            self.conn.execute(FEED.insert(), self.new_rows)
+            self.new_rows = []
 
     def publish(
         self,
@@ -87,9 +104,12 @@ class FeedWriter:
         self.seq += 1
         row = {"seq": self.seq, "op": "upsert", "version": version, "town_mask": town_mask,
                "owner_id": owner_id, "data": to_json(data)}
-        if is_new:
+        if is_new and self.buffer_new_rows:
+            self.new_rows.append({"entity": entity, "record_id": record_id, **row})
+        elif is_new:
             self.conn.execute(FEED.insert(), {"entity": entity, "record_id": record_id, **row})
         else:
+            self.flush()
             self.conn.execute(UPDATE_FEED, {"b_entity": entity, "b_record_id": record_id, **row})
         self.changes.append({
             "seq": self.seq, "entity": entity, "record_id": record_id, "version": version,
@@ -109,6 +129,7 @@ class FeedWriter:
     def rescope(self, entity: str, record_id: str, town_mask: int, lost_mask: int) -> None:
         """A record's visibility changed but not its data (a timeline following its case)."""
         self.seq += 1
+        self.flush()
         self.conn.execute(UPDATE_FEED, {"b_entity": entity, "b_record_id": record_id,
                                         "seq": self.seq, "town_mask": town_mask})
         self.revoke(entity, record_id, lost_mask)
@@ -117,7 +138,9 @@ class FeedWriter:
         self.photo_sets.append((entity, record_id, list(photos), is_new))
 
     def finish(self) -> None:
-        """Write the queued audit rows and photo references, and the last sequence number."""
+        """Write the queued feed and audit rows and photo references, and the last sequence
+        number."""
+        self.flush()
         if self.changes:
             self.conn.execute(CHANGES.insert(), self.changes)
         self.write_photo_refs()

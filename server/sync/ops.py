@@ -88,6 +88,8 @@ class OpContext:
         self.claimed.append((entity, record_id))
 
 
+# A handler validates and refuses (ValidationError, RuleViolation) before its first write:
+# push runs a batch without a savepoint per intent and relies on it (server.sync.push).
 Handler = Callable[[OpContext], OpResult]
 HANDLERS: dict[str, Handler] = {}
 

@@ -39,8 +39,38 @@ def push(
     """Apply `mutations` for `caller`; returns one stored result per mutation, in order.
 
     The caller holds the global write lock (server.database.begin_write) and commits.
+
+    Handlers refuse an intent before their first write (server.sync.ops), so a refusal needs
+    no savepoint: the batch runs in one. Only a database constraint the rules did not foresee
+    can fail after a write; then the batch is redone intent by intent, each in a savepoint,
+    so that only the offending intent is rejected (rule 1).
     """
+    start = writer.checkpoint()
+    try:
+        with session.connection().begin_nested():
+            return apply_batch(session, caller, ref, writer, mutations, device_status,
+                               careful=False)
+    except IntegrityError:
+        log.warning("constraint failed in a batch; redoing it intent by intent")
+        writer.reset_to(start)
+        return apply_batch(session, caller, ref, writer, mutations, device_status,
+                           careful=True)
+
+
+def apply_batch(
+    session: Session,
+    caller: Caller,
+    ref: RefData,
+    writer: FeedWriter,
+    mutations: list[Any],
+    device_status: dict[str, Any] | None,
+    *,
+    careful: bool,
+) -> list[dict[str, Any]]:
+    """One pass over the batch; `careful` wraps every intent in its own savepoint and writes
+    its feed rows at once, so a constraint failure is caught with the intent that caused it."""
     assert caller.device_id is not None
+    writer.buffer_new_rows = not careful
     ids = [raw.get("mutation_id") for raw in mutations if isinstance(raw, dict)]
     # Rule 2: results already stored for this device are replayed, never re-applied.
     stored = load_receipts(session, caller.device_id, [i for i in ids if isinstance(i, str)])
@@ -57,7 +87,7 @@ def push(
             results.append({**stored[key.lower()], "replayed": True})
             continue
         # Rule 1: in order, each in its own savepoint; a rejection never blocks the rest.
-        result, mutation = apply_one(session, caller, writer, ref, raw, batch)
+        result, mutation = apply_one(session, caller, writer, ref, raw, batch, careful)
         if result["status"] == "rejected":
             if mutation is not None and mutation.op in CREATE_OPS:
                 batch.rejected_creates.add(mutation.record_id)
@@ -90,8 +120,10 @@ def apply_one(
     ref: RefData,
     raw: Any,
     batch: BatchState,
+    careful: bool = True,
 ) -> tuple[dict[str, Any], Mutation | None]:
-    """Validate the envelope and run the op in a savepoint; returns the result to store."""
+    """Validate the envelope and run the op (in a savepoint when `careful`); returns the
+    result to store. Outside careful mode a constraint failure propagates to `push`."""
     try:
         if not isinstance(raw, dict):
             raise ValidationError(["Not a valid mapping type."])
@@ -112,10 +144,16 @@ def apply_one(
     mutation = Mutation(**envelope)
     ctx = OpContext(session, writer, ref, caller, mutation, batch)
     checkpoint = writer.checkpoint()
+    refusals: tuple[type[Exception], ...] = (ValidationError, RuleViolation)
     try:
-        with session.connection().begin_nested():
+        if careful:
+            with session.connection().begin_nested():
+                outcome = handler_for(mutation.op)(ctx)
+        else:
             outcome = handler_for(mutation.op)(ctx)
-    except (ValidationError, RuleViolation, IntegrityError) as error:
+    except (*refusals, IntegrityError) as error:
+        if not careful and not isinstance(error, refusals):
+            raise
         writer.rollback_to(checkpoint)
         batch.existing_ids.difference_update(ctx.claimed)
         return rejected_result(mutation, error), mutation
