@@ -180,6 +180,26 @@ def publish(writer: FeedWriter, entity: str, record_id: str, data: dict[str, Any
                       author=Author(g.admin_id))
 
 
+def change_published(writer: FeedWriter, entity: str, record: Any, schema: Schema,
+                     change: Callable[[], None]) -> None:
+    """Apply `change` to `record` and publish it with the next version, only if what phones
+    see of it (its data schema's dump) changed."""
+    before = schema.dump(record)
+    change()
+    after = schema.dump(record)
+    if after != before:
+        db.session.flush()
+        publish(writer, entity, record.id, after)
+
+
+def set_fields(record: Any, form: dict[str, Any]) -> Callable[[], None]:
+    def change() -> None:
+        for key, value in form.items():
+            setattr(record, key, value)
+
+    return change
+
+
 def submit(page: Callable[..., Any], endpoint: str,
            schema: Schema | Callable[[], dict[str, Any]],
            apply: Callable[[FeedWriter | None, dict[str, Any]], str], *,
@@ -304,16 +324,15 @@ def admin_user_edit(user_id: Any) -> Any:
         if user.id == g.admin_id and form["role"] != "admin":
             raise refuse("role", "admin.error.self_demote")
         check_town(form["town"])
-        before = UserDataSchema().dump(user)
-        user.display_name = form["display_name"]
-        user.role = form["role"]
-        user.town_code = form["town"]
-        if user.role != "integration":
-            user.scope_towns = None
-        after = UserDataSchema().dump(user)
-        if after != before:
-            db.session.flush()
-            publish(writer, "user", user.id, after)
+
+        def change() -> None:
+            user.display_name = form["display_name"]
+            user.role = form["role"]
+            user.town_code = form["town"]
+            if user.role != "integration":
+                user.scope_towns = None
+
+        change_published(writer, "user", user, UserDataSchema(), change)
         return "done.admin_user_saved"
 
     return submit(admin_users, "console.admin_users", UserEditForm(), apply)
@@ -397,13 +416,7 @@ def admin_town_edit(code: str) -> Any:
         town = db.session.scalar(select(Town).where(Town.code == code))
         if town is None:
             raise NotFound()
-        before = TownDataSchema().dump(town)
-        for key, value in form.items():
-            setattr(town, key, value)
-        after = TownDataSchema().dump(town)
-        if after != before:
-            db.session.flush()
-            publish(writer, "town", town.id, after)
+        change_published(writer, "town", town, TownDataSchema(), set_fields(town, form))
         return "done.admin_town_saved"
 
     return submit(admin_towns, "console.admin_towns", TownEditForm(), apply)
@@ -480,13 +493,8 @@ def admin_category_edit(code: str) -> Any:
         category = db.session.scalar(select(Category).where(Category.code == code))
         if category is None:
             raise NotFound()
-        before = CategoryDataSchema().dump(category)
-        for key, value in form.items():
-            setattr(category, key, value)
-        after = CategoryDataSchema().dump(category)
-        if after != before:
-            db.session.flush()
-            publish(writer, "category", category.id, after)
+        change_published(writer, "category", category, CategoryDataSchema(),
+                         set_fields(category, form))
         return "done.admin_category_saved"
 
     return submit(admin_categories, "console.admin_categories", CategoryEditForm(), apply)
@@ -545,12 +553,7 @@ def admin_site_edit(code: str) -> Any:
         if site is None:
             raise NotFound()
         check_town(form["town"])
-        before = SiteDataSchema().dump(site)
-        site_fields(site, form)
-        after = SiteDataSchema().dump(site)
-        if after != before:
-            db.session.flush()
-            publish(writer, "site", site.id, after)
+        change_published(writer, "site", site, SiteDataSchema(), lambda: site_fields(site, form))
         return "done.admin_site_saved"
 
     return submit(admin_sites, "console.admin_sites", SiteEditForm(), apply)

@@ -6,6 +6,7 @@ to a phone's push and the change reaches the phones in the feed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -161,48 +162,47 @@ def form_or_page(case_id: Any, schema: StrictSchema) -> dict | tuple:
         return case_page(case_id, errors=error.errors, message=t("form.invalid"), status=422)
 
 
-@bp.post("/cases/<uuid:case_id>/transition")
-@staff_required
-def transition(case_id: Any) -> Any:
-    form = form_or_page(case_id, TransitionForm())
+def case_action(case_id: Any, schema: StrictSchema,
+                intent: Callable[[dict], tuple[str, str, dict]], done: str = "done.action") -> Any:
+    """Check the form and that the case is visible, then run the intent the form describes:
+    `intent(form)` gives (op, record id, data)."""
+    form = form_or_page(case_id, schema)
     if not isinstance(form, dict):
         return form
     find_case(g.staff, str(case_id))
-    return act(case_id, "case.transition", str(case_id),
-               {"from": form["from_status"], "to": form["to_status"], "note": form["note"]})
+    op, record_id, data = intent(form)
+    return act(case_id, op, record_id, data, done=done)
+
+
+@bp.post("/cases/<uuid:case_id>/transition")
+@staff_required
+def transition(case_id: Any) -> Any:
+    return case_action(case_id, TransitionForm(), lambda f: ("case.transition", str(case_id), {
+        "from": f["from_status"], "to": f["to_status"], "note": f["note"]}))
 
 
 @bp.post("/cases/<uuid:case_id>/assign")
 @staff_required
 def assign(case_id: Any) -> Any:
-    form = form_or_page(case_id, AssignForm())
-    if not isinstance(form, dict):
-        return form
-    find_case(g.staff, str(case_id))
-    return act(case_id, "case.assign", str(case_id), {"assignee": form["assignee"]})
+    return case_action(case_id, AssignForm(),
+                       lambda f: ("case.assign", str(case_id), {"assignee": f["assignee"]}))
 
 
 @bp.post("/cases/<uuid:case_id>/events")
 @staff_required
 def add_event(case_id: Any) -> Any:
     """A note or a follow-up visit on the timeline."""
-    form = form_or_page(case_id, EventForm())
-    if not isinstance(form, dict):
-        return form
-    find_case(g.staff, str(case_id))
-    return act(case_id, "case_event.create", new_id(),
-               {"case_id": str(case_id), "kind": form["kind"], "body": form["body"],
-                "at": utcnow().isoformat()})
+    return case_action(case_id, EventForm(), lambda f: ("case_event.create", new_id(), {
+        "case_id": str(case_id), "kind": f["kind"], "body": f["body"],
+        "at": utcnow().isoformat()}))
 
 
 @bp.post("/cases/<uuid:case_id>/handoff")
 @staff_required
 def request_handoff(case_id: Any) -> Any:
-    form = form_or_page(case_id, HandoffForm())
-    if not isinstance(form, dict):
-        return form
-    find_case(g.staff, str(case_id))
-    return act(case_id, "case.handoff_request", str(case_id), form, done="done.handoff_requested")
+    return case_action(case_id, HandoffForm(),
+                       lambda f: ("case.handoff_request", str(case_id), f),
+                       done="done.handoff_requested")
 
 
 @bp.post("/handoffs/<uuid:handoff_id>/decide")
