@@ -54,3 +54,22 @@ def test_a_postgresql_writer_holds_the_feed_lock_until_commit(app, database_url)
         db.session.rollback()
         assert db.session.execute(text("SELECT 1")).scalar() == 1
         db.session.rollback()
+
+
+def test_sqlite_writers_take_turns_through_a_kernel_lock(tmp_path):
+    """A second writer waits for the first one's turn to end, then gets it at once; after
+    the timeout it goes on without one (SQLite's busy timeout then decides)."""
+    import time
+
+    from server.database import TURN_KEY, end_write_turn, take_write_turn
+
+    lock = tmp_path / "fengling.db.writelock"
+    first = take_write_turn(lock, timeout_s=1)
+    assert first is not None
+    started = time.monotonic()
+    assert take_write_turn(lock, timeout_s=0.05) is None
+    assert time.monotonic() - started >= 0.05
+    end_write_turn({TURN_KEY: first})
+    second = take_write_turn(lock, timeout_s=0.05)
+    assert second is not None
+    end_write_turn({TURN_KEY: second})
