@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, bindparam
+from sqlalchemy import Connection, Table, bindparam
 from sqlalchemy.orm import Session
 
 from server.models import BlobRef, Change, FeedEntry, FeedRevocation, ServerState
@@ -57,10 +57,11 @@ class FeedWriter:
         self.seq = last_seq
         self.changes: list[dict[str, Any]] = []
         self.photo_sets: list[tuple[str, str, list[str], bool]] = []
-        # With `buffer_new_rows`, new feed rows wait and go in one statement (push's fast
-        # path); they are written before anything updates the feed, and by finish().
+        # With `buffer_new_rows`, new rows (feed rows, and records through `insert`) wait and
+        # go in one statement per table (push's fast path); `flush()` writes them, before
+        # anything updates or reads what they hold, and `finish()` at the end.
         self.buffer_new_rows = False
-        self.new_rows: list[dict[str, Any]] = []
+        self.new_rows: list[tuple[Table, dict[str, Any]]] = []
 
     @property
     def conn(self) -> Connection:
@@ -80,11 +81,21 @@ class FeedWriter:
         del self.photo_sets[point.photo_sets :]
         del self.new_rows[point.new_rows :]
 
+    def insert(self, table: Table, row: dict[str, Any]) -> None:
+        """Insert a new row now, or with the batch's others when buffering."""
+        if self.buffer_new_rows:
+            self.new_rows.append((table, row))
+        else:
+            self.conn.execute(table.insert(), row)
+
     def flush(self) -> None:
-        """Write the buffered new feed rows."""
-        if self.new_rows:
-            self.conn.execute(FEED.insert(), self.new_rows)
-            self.new_rows = []
+        """Write the buffered new rows, one statement per table (no foreign key links them)."""
+        by_table: dict[Table, list[dict[str, Any]]] = {}
+        for table, row in self.new_rows:
+            by_table.setdefault(table, []).append(row)
+        for table, rows in by_table.items():
+            self.conn.execute(table.insert(), rows)
+        self.new_rows = []
 
     def publish(
         self,
@@ -104,10 +115,8 @@ class FeedWriter:
         self.seq += 1
         row = {"seq": self.seq, "op": "upsert", "version": version, "town_mask": town_mask,
                "owner_id": owner_id, "data": to_json(data)}
-        if is_new and self.buffer_new_rows:
-            self.new_rows.append({"entity": entity, "record_id": record_id, **row})
-        elif is_new:
-            self.conn.execute(FEED.insert(), {"entity": entity, "record_id": record_id, **row})
+        if is_new:
+            self.insert(FEED, {"entity": entity, "record_id": record_id, **row})
         else:
             self.flush()
             self.conn.execute(UPDATE_FEED, {"b_entity": entity, "b_record_id": record_id, **row})

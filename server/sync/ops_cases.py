@@ -178,7 +178,7 @@ def apply_case_create(ctx: OpContext) -> OpResult:
         "town_mask": town_mask(towns, ctx.ref.town_bits),
         "version": 1,
     }
-    ctx.conn.execute(CASE.insert(), row)
+    ctx.writer.insert(CASE, row)  # with the batch's other new cases, when push buffers them
     publish_case(ctx, row, "case.create", set(CASE_DATA.fields), is_new=True)
     ctx.writer.set_photos("case", row["id"], row["photos"], is_new=True)
     return OpResult("applied", 1)

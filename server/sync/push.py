@@ -26,6 +26,8 @@ CREATE_OPS = {"case.create": "case", "checkin.create": "checkin", "case_event.cr
 ENTITY_TABLES = {"case": Case.__table__, "case_event": CaseEvent.__table__,
                  "checkin": Checkin.__table__}
 MUTATION_SCHEMA = MutationSchema()
+# Ops whose new rows may wait for the end of the batch: they read nothing a buffered row holds.
+BUFFERED_OPS = frozenset({"case.create"})
 
 
 def push(
@@ -143,6 +145,8 @@ def apply_one(
         return result, mutation
     mutation = Mutation(**envelope)
     ctx = OpContext(session, writer, ref, caller, mutation, batch)
+    if mutation.op not in BUFFERED_OPS:
+        writer.flush()  # it may read or refer to records created earlier in the batch
     checkpoint = writer.checkpoint()
     refusals: tuple[type[Exception], ...] = (ValidationError, RuleViolation)
     try:
