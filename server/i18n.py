@@ -119,6 +119,7 @@ _REASONS_ZH: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^Ahead of the server's version (\d+)\.$"), r"超出服务器当前版本 \1。"),
     (re.compile(r"^Not a valid SHA-256 hex digest\.$"), "应为 SHA-256 十六进制摘要。"),
     (re.compile(r"^Cannot be changed here\.$"), "此处不能修改该字段。"),
+    (re.compile(r"^Must not contain NUL characters\.$"), "不能包含空字符（NUL）。"),
 ]
 
 

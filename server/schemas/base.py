@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate
 
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
 CODE_PATTERN = r"^[a-z][a-z0-9_]{0,31}$"
@@ -13,10 +13,45 @@ MAX_PHOTOS = 20
 
 
 class StrictSchema(Schema):
-    """Unknown fields are an error, never silently dropped (no mass assignment)."""
+    """Unknown fields are an error, never silently dropped (no mass assignment); text with a
+    NUL character is refused (PostgreSQL cannot store it, and no person types it)."""
 
     class Meta:
         unknown = RAISE
+
+    # Fields whose content another schema loads and checks (a push's mutations, an intent's
+    # data), so that the refusal names the field where that schema would.
+    nul_check_skip: tuple[str, ...] = ()
+
+    @pre_load
+    def refuse_nul(self, data: Any, **_kwargs: Any) -> Any:
+        if isinstance(data, dict) and self.nul_check_skip:
+            data_to_check = {k: v for k, v in data.items() if k not in self.nul_check_skip}
+        else:
+            data_to_check = data
+        found = nul_paths(data_to_check, "")
+        if found:
+            raise ValidationError({path or "_schema": [NUL_REASON] for path in found})
+        return data
+
+
+NUL_REASON = "Must not contain NUL characters."
+
+
+def nul_paths(value: Any, path: str) -> list[str]:
+    """Where in a parsed JSON value (keys included) a NUL character occurs."""
+    if isinstance(value, str):
+        return [path] if "\x00" in value else []
+    if isinstance(value, dict):
+        found = []
+        for key, item in value.items():
+            here = f"{path}.{key}" if path else str(key)
+            found += [here] if isinstance(key, str) and "\x00" in key else nul_paths(item, here)
+        return found
+    if isinstance(value, list):
+        return [p for index, item in enumerate(value) for p in nul_paths(item, f"{path}.{index}"
+                                                                         if path else str(index))]
+    return []
 
 
 class UUIDString(fields.UUID):

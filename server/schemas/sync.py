@@ -35,11 +35,14 @@ class DeviceStatusSchema(StrictSchema):
 class PushRequestSchema(StrictSchema):
     """Mutations are checked one by one (a bad one rejects only itself), so here they are raw."""
 
+    nul_check_skip = ("mutations",)
+
     device = fields.Nested(DeviceStatusSchema, load_default=None)
     mutations = fields.List(fields.Raw(), required=True)
 
 
 class MutationSchema(StrictSchema):
+    nul_check_skip = ("data",)  # loaded by the op's own schema
     mutation_id = UUIDString(required=True)
     op = fields.String(required=True, validate=validate.OneOf(OPS))
     record_id = UUIDString(required=True)

@@ -162,3 +162,17 @@ def test_500_mutations_in_one_batch_are_accepted(worker, rows):
     results = worker.push_ok(*[case_create(title=f"批量{i}") for i in range(500)])
     assert {r["status"] for r in results} == {"applied"}
     assert len(rows(Case)) == 500
+
+
+def test_text_with_a_nul_character_is_refused_not_a_server_error(client, worker, rows):
+    """PostgreSQL cannot store NUL in text, and no person types one: refused everywhere."""
+    from server.models import Case
+
+    login = client.post("/api/v1/auth/login", json={
+        "username": "\x00", "password": "x", "device": {"id": new_id()}})
+    assert login.status_code == 422
+    assert login.get_json()["error"]["details"]["username"] == ["不能包含空字符（NUL）。"]
+    [result] = worker.push_ok(case_create(title="山林\x00纠纷"))
+    assert result["status"] == "rejected"
+    assert result["error"]["details"] == {"title": ["不能包含空字符（NUL）。"]}
+    assert rows(Case) == []
