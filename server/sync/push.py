@@ -70,7 +70,7 @@ def apply_batch(
     careful: bool,
 ) -> list[dict[str, Any]]:
     """One pass over the batch; `careful` wraps every intent in its own savepoint and writes
-    its feed rows at once, so a constraint failure is caught with the intent that caused it."""
+    its new rows at once, so a constraint failure is caught with the intent that caused it."""
     assert caller.device_id is not None
     writer.buffer_new_rows = not careful
     ids = [raw.get("mutation_id") for raw in mutations if isinstance(raw, dict)]
@@ -88,7 +88,7 @@ def apply_batch(
         if isinstance(key, str) and key.lower() in stored:
             results.append({**stored[key.lower()], "replayed": True})
             continue
-        # Rule 1: in order, each in its own savepoint; a rejection never blocks the rest.
+        # Rule 1: in order; a rejection writes nothing and never blocks the rest.
         result, mutation = apply_one(session, caller, writer, ref, raw, batch, careful)
         if result["status"] == "rejected":
             if mutation is not None and mutation.op in CREATE_OPS:
