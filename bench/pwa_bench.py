@@ -135,11 +135,17 @@ def measure(base: str, expected: int) -> dict[str, float]:
         expect(page.locator("#home-last-sync")).not_to_have_text("尚未同步", timeout=600_000)
         figures["initial sync (s)"] = time.perf_counter() - started
 
+        # The page notes when the first case appears, in ms since the navigation began: the
+        # test runner's own polling would add up to 100 ms of its own to a stopwatch here.
+        context.add_init_script(FIRST_RENDER_PROBE)
         started = time.perf_counter()
         page.goto("/#/cases")
         page.reload()
         expect(page.locator("#case-list li").first).to_be_visible(timeout=60_000)
-        figures["first render of case list after opening (ms)"] = elapsed_ms(started)
+        figures["first render of case list after opening, as the runner saw it (ms)"] = (
+            elapsed_ms(started))
+        figures["first render of case list after opening, in the page (ms)"] = page.evaluate(
+            "() => window.__firstCaseRender")
         count = page.locator("#case-count").inner_text()
         assert str(expected) in count.replace(",", ""), count
 
@@ -165,6 +171,16 @@ def measure(base: str, expected: int) -> dict[str, float]:
         )
         context.close()
     return figures
+
+
+FIRST_RENDER_PROBE = """
+new MutationObserver((_, observer) => {
+  if (document.querySelector('#case-list li')) {
+    window.__firstCaseRender = performance.now();
+    observer.disconnect();
+  }
+}).observe(document, { childList: true, subtree: true });
+"""
 
 
 def elapsed_ms(started: float) -> float:
