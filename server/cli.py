@@ -217,7 +217,8 @@ def serve(host: str, port: int, workers: int) -> None:
 
     click.echo(
         f"Fengling is serving at http://{host}:{port}/  (API: /api/v1, "
-        f"{workers} workers, database: {safe_url()})"
+        f"{workers} workers, database: {safe_url()})\n"
+        f"Supervisor console: http://{host}:{port}/console"
     )
     run(host, port, workers)
 
