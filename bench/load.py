@@ -20,7 +20,9 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import requests
@@ -51,6 +53,24 @@ def sign_in(base: str, username: str, password: str) -> requests.Session:
     session.headers.update({"Authorization": f"Bearer {response.json()['token']}",
                             "X-Schema-Version": "1"})
     return session
+
+
+def timed(tally: Tally, label: str, send: Callable[[], requests.Response]
+          ) -> tuple[requests.Response, float] | None:
+    """Send one request; its answer and milliseconds, or None with the error counted."""
+    started = time.perf_counter()
+    try:
+        response = send()
+    except requests.RequestException as error:
+        with tally.lock:
+            tally.errors.append(f"{label}: {error}")
+        return None
+    elapsed = (time.perf_counter() - started) * 1000
+    if response.status_code != 200:
+        with tally.lock:
+            tally.errors.append(f"{label} {response.status_code}: {response.text[:200]}")
+        return None
+    return response, elapsed
 
 
 def phone(base: str, town: str, password: str, deadline: float, seed: int,
@@ -86,19 +106,11 @@ def phone(base: str, town: str, password: str, deadline: float, seed: int,
                               "data": {"title": f"山林权属争议 {seed}", "category": "land",
                                        "primary_town": town, "description": TEXT,
                                        "parties": [{"name": "李某", "role": "applicant"}]}})
-        started = time.perf_counter()
-        try:
-            response = session.post(f"{base}/api/v1/sync/push", json={"mutations": batch},
-                                    timeout=60)
-        except requests.RequestException as error:
-            with tally.lock:
-                tally.errors.append(f"push: {error}")
+        answer = timed(tally, "push", partial(
+            session.post, f"{base}/api/v1/sync/push", json={"mutations": batch}, timeout=60))
+        if answer is None:
             continue
-        elapsed = (time.perf_counter() - started) * 1000
-        if response.status_code != 200:
-            with tally.lock:
-                tally.errors.append(f"push {response.status_code}: {response.text[:200]}")
-            continue
+        response, elapsed = answer
         results = response.json()["results"]
         with tally.lock:
             tally.push_ms.append(elapsed)
@@ -111,19 +123,12 @@ def phone(base: str, town: str, password: str, deadline: float, seed: int,
         for mutation, result in zip(batch, results, strict=True):
             if mutation["op"] in ("case.create", "case.update") and result["status"] != "rejected":
                 mine[mutation["record_id"]] = result["version"]
-        started = time.perf_counter()
-        try:
-            params = {"cursor": cursor} if cursor else {}
-            response = session.get(f"{base}/api/v1/sync/pull", params=params, timeout=60)
-        except requests.RequestException as error:
-            with tally.lock:
-                tally.errors.append(f"pull: {error}")
+        params = {"cursor": cursor} if cursor else {}
+        answer = timed(tally, "pull", partial(
+            session.get, f"{base}/api/v1/sync/pull", params=params, timeout=60))
+        if answer is None:
             continue
-        elapsed = (time.perf_counter() - started) * 1000
-        if response.status_code != 200:
-            with tally.lock:
-                tally.errors.append(f"pull {response.status_code}")
-            continue
+        response, elapsed = answer
         page = response.json()
         cursor = page["cursor"]
         with tally.lock:
