@@ -5,7 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, missing, pre_load, validate
+
+from server.schemas.fastload import compile_loader
 
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
 CODE_PATTERN = r"^[a-z][a-z0-9_]{0,31}$"
@@ -22,6 +24,21 @@ class StrictSchema(Schema):
     # Fields whose content another schema loads and checks (a push's mutations, an intent's
     # data), so that the refusal names the field where that schema would.
     nul_check_skip: tuple[str, ...] = ()
+
+    def load(self, data: Any, *, many: bool | None = None, partial: Any = None,
+             unknown: str | None = None) -> Any:
+        """marshmallow's load, through the compiled fast path when it is sure the input is
+        valid (server.schemas.fastload); marshmallow decides everything else."""
+        if many is None and partial is None and unknown is None:
+            fast = self.__dict__.get("_fast_loader", missing)
+            if fast is missing:
+                fast = self._fast_loader = compile_loader(self)
+            if fast is not None:
+                try:
+                    return fast(data)
+                except Exception:  # noqa: BLE001, S110 (Defer, or any doubt: marshmallow decides)
+                    pass
+        return super().load(data, many=many, partial=partial, unknown=unknown)
 
     @pre_load
     def refuse_nul(self, data: Any, **_kwargs: Any) -> Any:
