@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import secrets
 from pathlib import Path
+
+from server.json_text import to_json
 
 DEFAULT_DATA_DIR = Path.cwd() / "data"
 
@@ -55,7 +56,7 @@ def finalise(config: dict) -> None:
     config["SQLALCHEMY_DATABASE_URI"] = config["DATABASE_URL"]
     options = config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
     # JSON columns keep Chinese as text, so the console's search finds party names.
-    options.setdefault("json_serializer", _json_text)
+    options.setdefault("json_serializer", to_json)
     if config["DATABASE_URL"].startswith("postgresql"):
         timeout = int(config["LOCK_TIMEOUT_MS"])
         config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {}).setdefault(
@@ -63,10 +64,6 @@ def finalise(config: dict) -> None:
         )
     if not config.get("SECRET_KEY"):
         config["SECRET_KEY"] = _kept_secret(data_dir / "secret_key")
-
-
-def _json_text(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False)
 
 
 def _kept_secret(path: Path) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, Response, current_app, g, jsonify, request
+from flask import Blueprint, Response, current_app, g, request
 from sqlalchemy import update
 
 from server.api.http import json_body, limit_body
@@ -13,10 +13,11 @@ from server.database import begin_write
 from server.errors import Forbidden, PayloadTooLarge
 from server.extensions import db
 from server.i18n import error_message, pick_language, translate_details
+from server.json_text import to_json
 from server.models import Device
 from server.models.base import utcnow
 from server.schemas.sync import PullQuerySchema, PushRequestSchema
-from server.sync.feed import FeedWriter, to_json
+from server.sync.feed import FeedWriter
 from server.sync.pull import pull
 from server.sync.push import push
 
@@ -40,9 +41,9 @@ def push_view():  # noqa: ANN201
     results = push(db.session, g.caller, g.ref, writer, body["mutations"], body["device"])
     db.session.commit()
     language = pick_language(request.headers.get("Accept-Language"))
-    return jsonify(
-        results=[render_result(r, language) for r in results], server_time=utcnow().isoformat()
-    )
+    body = {"results": [render_result(r, language) for r in results],
+            "server_time": utcnow().isoformat()}
+    return Response(to_json(body), mimetype="application/json")
 
 
 @bp.get("/sync/pull")

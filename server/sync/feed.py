@@ -11,13 +11,14 @@ statements by `finish()`.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam
 from sqlalchemy.orm import Session
 
+from server.database import insert_many
+from server.json_text import to_json
 from server.models import BlobRef, Change, FeedEntry, FeedRevocation, ServerState
 from server.models.base import utcnow
 
@@ -37,10 +38,6 @@ class Author:
     user_id: str | None
     device_id: str | None = None
     mutation_id: str | None = None
-
-
-def to_json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 @dataclass(frozen=True)
@@ -94,7 +91,7 @@ class FeedWriter:
         for table, row in self.new_rows:
             by_table.setdefault(table, []).append(row)
         for table, rows in by_table.items():
-            self.conn.execute(table.insert(), rows)
+            insert_many(self.conn, table, rows)
         self.new_rows = []
 
     def publish(
@@ -151,7 +148,7 @@ class FeedWriter:
         number."""
         self.flush()
         if self.changes:
-            self.conn.execute(CHANGES.insert(), self.changes)
+            insert_many(self.conn, CHANGES, self.changes)
         self.write_photo_refs()
         self.conn.execute(
             ServerState.__table__.update().where(ServerState.id == 1).values(last_seq=self.seq)
@@ -170,4 +167,4 @@ class FeedWriter:
         rows = [{"sha256": h, "entity": e, "record_id": r}
                 for (e, r), photos in final.items() for h in set(photos)]
         if rows:
-            self.conn.execute(REFS.insert(), rows)
+            insert_many(self.conn, REFS, rows)

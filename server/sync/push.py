@@ -11,14 +11,16 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from server.database import insert_many
 from server.domain.errors import RuleViolation
 from server.errors import flatten_errors
+from server.json_text import to_json
 from server.models import Case, CaseEvent, Checkin, Device, MutationReceipt, RejectedIntent
 from server.models.base import utcnow
 from server.schemas.base import UUIDString
 from server.schemas.sync import MutationSchema
 from server.sync.context import Caller, RefData
-from server.sync.feed import FeedWriter, to_json
+from server.sync.feed import FeedWriter
 from server.sync.ops import BatchState, Mutation, OpContext, handler_for
 
 log = logging.getLogger(__name__)
@@ -107,9 +109,9 @@ def apply_batch(
         results.append(result)
     conn = session.connection()
     if receipts:
-        conn.execute(MutationReceipt.__table__.insert(), receipts)
+        insert_many(conn, MutationReceipt.__table__, receipts)
     if rejections:
-        conn.execute(RejectedIntent.__table__.insert(), rejections)
+        insert_many(conn, RejectedIntent.__table__, rejections)
     writer.finish()
     record_device_status(session, caller.device_id, device_status)
     return results
