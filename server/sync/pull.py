@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
-from sqlalchemy import Integer, String, Text, cast, literal, null, or_, select, union_all
+from sqlalchemy import (
+    Integer,
+    String,
+    Text,
+    bindparam,
+    cast,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from server.domain.visibility import Scope
 from server.errors import ResyncRequired
+from server.json_text import to_json
 from server.models import FeedEntry, FeedRevocation, ServerState
 from server.sync.cursor import Cursor
+
+STATE = select(ServerState.epoch, ServerState.last_seq, ServerState.compacted_seq)
 
 
 @dataclass(frozen=True)
@@ -29,9 +42,8 @@ def pull(session: Session, scope: Scope, cursor_text: str | None, limit: int) ->
     :raises ResyncRequired: the cursor is from another epoch, compacted history, or
         a visibility the caller no longer has.
     """
-    state = session.execute(
-        select(ServerState.epoch, ServerState.last_seq, ServerState.compacted_seq)
-    ).one()
+    conn = session.connection()  # Core statements: the ORM layer adds nothing here
+    state = conn.execute(STATE).one()
     after = 0
     if cursor_text:
         cursor = Cursor.decode(cursor_text)
@@ -39,7 +51,7 @@ def pull(session: Session, scope: Scope, cursor_text: str | None, limit: int) ->
         if reason:
             raise ResyncRequired(details={"reason": reason})
         after = cursor.seq
-    rows = session.execute(visible_changes(scope, after, limit + 1)).all()
+    rows = conn.execute(visible_changes(scope, after, limit + 1)).all()
     has_more = len(rows) > limit
     rows = rows[:limit]
     # Everything up to last_seq is committed in this snapshot: the next pull starts there.
@@ -70,8 +82,15 @@ def visible_changes(scope: Scope, after: int, limit: int):  # noqa: ANN201
 
     Each side is limited before the two are merged, so a page reads at most `limit` rows of
     each index range instead of sorting everything above the cursor (which made a pull from
-    scratch cost more with every page).
+    scratch cost more with every page). The statement is built once (VISIBLE_CHANGES):
+    building it cost about as much as running it.
     """
+    return VISIBLE_CHANGES.params(after=after, mask=scope.mask, user_id=scope.user_id,
+                                  limit=limit)
+
+
+def _visible_changes_statement():  # noqa: ANN202
+    after, mask, limit = bindparam("after"), bindparam("mask"), bindparam("limit")
     feed = select(
         FeedEntry.seq,
         FeedEntry.entity,
@@ -81,7 +100,7 @@ def visible_changes(scope: Scope, after: int, limit: int):  # noqa: ANN201
         FeedEntry.data,
     ).where(
         FeedEntry.seq > after,
-        or_(FeedEntry.town_mask.op("&")(scope.mask) != 0, FeedEntry.owner_id == scope.user_id),
+        or_(FeedEntry.town_mask.op("&")(mask) != 0, FeedEntry.owner_id == bindparam("user_id")),
     ).order_by(FeedEntry.seq).limit(limit).subquery()
     revocations = select(
         FeedRevocation.seq,
@@ -91,14 +110,17 @@ def visible_changes(scope: Scope, after: int, limit: int):  # noqa: ANN201
         cast(null(), Integer).label("version"),
         cast(null(), Text).label("data"),
     ).where(
-        FeedRevocation.seq > after, FeedRevocation.town_mask.op("&")(scope.mask) != 0
+        FeedRevocation.seq > after, FeedRevocation.town_mask.op("&")(mask) != 0
     ).order_by(FeedRevocation.seq).limit(limit).subquery()
     both = union_all(select(feed), select(revocations)).subquery()
     return select(both).order_by(both.c.seq).limit(limit)
 
 
+VISIBLE_CHANGES = _visible_changes_statement()
+
+
 def change_json(row) -> str:  # noqa: ANN001
-    head = f'{{"entity":"{row.entity}","record_id":{json.dumps(row.record_id)}'
+    head = f'{{"entity":"{row.entity}","record_id":{to_json(row.record_id)}'
     if row.op == "remove":
         return head + ',"op":"remove"}'
     return f'{head},"op":"upsert","version":{int(row.version)},"data":{row.data}}}'
