@@ -5,12 +5,12 @@ from __future__ import annotations
 import fcntl
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import Connection, Dialect, Engine, Table, event, text
+from sqlalchemy import Connection, Dialect, Engine, Executable, Row, Table, event, text
 from sqlalchemy.orm import Session, scoped_session
 
 WRITE_OPTION = "fengling_write"
@@ -155,3 +155,26 @@ def _insert_plan(dialect: Dialect, table: Table, names: tuple[str, ...]) -> Inse
     processors = [(name, table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
                   for name in names]
     return sql, processors
+
+
+_prepared: dict[tuple[str, int], tuple[str, tuple[str, ...] | None, dict[str, Any]]] = {}
+
+
+def run_prepared(conn: Connection, statement: Executable, **params: Any) -> Sequence[Row]:
+    """Run a statement built once (a module constant) straight on the driver.
+
+    Its SQL is compiled once per dialect; each run then skips SQLAlchemy's cache-key walk
+    over the statement and its result processing, which together cost about a third of an
+    incremental pull. Only for statements whose parameters and result columns need no type
+    conversion (integers and text), such as the pull's.
+    """
+    key = (conn.dialect.name, id(statement))
+    prepared = _prepared.get(key)
+    if prepared is None:
+        compiled = statement.compile(dialect=conn.dialect)
+        order = tuple(compiled.positiontup or ()) if compiled.positional else None
+        prepared = _prepared[key] = (compiled.string, order, dict(compiled.params))
+    sql, order, defaults = prepared
+    values = {**defaults, **params}
+    arguments = tuple(values[name] for name in order) if order is not None else values
+    return conn.exec_driver_sql(sql, arguments).all()

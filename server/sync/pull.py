@@ -18,6 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from server.database import run_prepared
 from server.domain.visibility import Scope
 from server.errors import ResyncRequired
 from server.json_text import to_json
@@ -42,23 +43,24 @@ def pull(session: Session, scope: Scope, cursor_text: str | None, limit: int) ->
     :raises ResyncRequired: the cursor is from another epoch, compacted history, or
         a visibility the caller no longer has.
     """
-    conn = session.connection()  # Core statements: the ORM layer adds nothing here
-    state = conn.execute(STATE).one()
+    conn = session.connection()
+    epoch, last_seq, compacted_seq = run_prepared(conn, STATE)[0]
     after = 0
     if cursor_text:
         cursor = Cursor.decode(cursor_text)
-        reason = resync_reason(cursor, state.epoch, state.last_seq, state.compacted_seq, scope)
+        reason = resync_reason(cursor, epoch, last_seq, compacted_seq, scope)
         if reason:
             raise ResyncRequired(details={"reason": reason})
         after = cursor.seq
-    rows = conn.execute(visible_changes(scope, after, limit + 1)).all()
+    rows = run_prepared(conn, VISIBLE_CHANGES, after=after, mask=scope.mask,
+                        user_id=scope.user_id, limit=limit + 1)
     has_more = len(rows) > limit
     rows = rows[:limit]
     # Everything up to last_seq is committed in this snapshot: the next pull starts there.
-    next_seq = rows[-1].seq if has_more else max(state.last_seq, after)
+    next_seq = rows[-1][0] if has_more else max(last_seq, after)
     return PullPage(
-        changes_json=[change_json(row) for row in rows],
-        cursor=Cursor(state.epoch, next_seq, scope.fingerprint).encode(),
+        changes_json=[change_json(*row) for row in rows],
+        cursor=Cursor(epoch, next_seq, scope.fingerprint).encode(),
         has_more=has_more,
     )
 
@@ -77,19 +79,15 @@ def resync_reason(
     return None
 
 
-def visible_changes(scope: Scope, after: int, limit: int):  # noqa: ANN201
-    """Upserts and removals the scope may see, above `after`, in sequence order.
+def _visible_changes_statement():  # noqa: ANN202
+    """Upserts and removals a scope (`mask`, `user_id`) may see above `after`, in sequence
+    order, at most `limit`.
 
     Each side is limited before the two are merged, so a page reads at most `limit` rows of
     each index range instead of sorting everything above the cursor (which made a pull from
-    scratch cost more with every page). The statement is built once (VISIBLE_CHANGES):
-    building it cost about as much as running it.
+    scratch cost more with every page). Built once: building it cost about as much as
+    running it.
     """
-    return VISIBLE_CHANGES.params(after=after, mask=scope.mask, user_id=scope.user_id,
-                                  limit=limit)
-
-
-def _visible_changes_statement():  # noqa: ANN202
     after, mask, limit = bindparam("after"), bindparam("mask"), bindparam("limit")
     feed = select(
         FeedEntry.seq,
@@ -119,8 +117,9 @@ def _visible_changes_statement():  # noqa: ANN202
 VISIBLE_CHANGES = _visible_changes_statement()
 
 
-def change_json(row) -> str:  # noqa: ANN001
-    head = f'{{"entity":"{row.entity}","record_id":{to_json(row.record_id)}'
-    if row.op == "remove":
+def change_json(_seq: int, entity: str, record_id: str, op: str, version: int | None,
+                data: str | None) -> str:
+    head = f'{{"entity":"{entity}","record_id":{to_json(record_id)}'
+    if op == "remove":
         return head + ',"op":"remove"}'
-    return f'{head},"op":"upsert","version":{int(row.version)},"data":{row.data}}}'
+    return f'{head},"op":"upsert","version":{int(version)},"data":{data}}}'
