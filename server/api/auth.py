@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Blueprint, current_app, g, jsonify, request
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from server.api.http import json_body
 from server.api.security import device_auth
@@ -62,7 +62,7 @@ def login():  # noqa: ANN201
 @device_auth(write=True)
 def logout():  # noqa: ANN201
     """Revoke this device's token; its outbox stays on the phone."""
-    g.device.token_hash = None
+    db.session.execute(update(Device).where(Device.id == g.device_id).values(token_hash=None))
     db.session.commit()
     return jsonify(ok=True)
 

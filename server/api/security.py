@@ -7,6 +7,7 @@ from functools import wraps
 from typing import Any
 
 from flask import current_app, g, request
+from sqlalchemy import Row, bindparam, select
 
 from server.database import begin_snapshot_read, begin_write
 from server.errors import AppError, Unauthorized
@@ -35,31 +36,41 @@ def check_schema_version() -> None:
         )
 
 
-def authenticate() -> tuple[User, Device]:
-    """:raises Unauthorized: invalid_token, device_revoked or account_disabled (401)."""
+# What a request needs of the device and its user, read as plain columns: loading two ORM
+# objects per request cost a tenth of an incremental pull.
+SIGNED_IN = (
+    select(Device.id.label("device_id"), Device.is_revoked, Device.last_pull_at, User.id,
+           User.is_active, User.role, User.town_code, User.scope_towns)
+    .join(User, User.id == Device.user_id)
+    .where(Device.token_hash == bindparam("token_hash"))
+)
+
+
+def authenticate() -> Row:
+    """The signed-in device and user (SIGNED_IN's columns).
+
+    :raises Unauthorized: invalid_token, device_revoked or account_disabled (401).
+    """
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise Unauthorized("unauthorized")
-    row = db.session.execute(
-        db.select(Device, User)
-        .join(User, User.id == Device.user_id)
-        .where(Device.token_hash == token_hash(token.strip()))
+    row = db.session.connection().execute(
+        SIGNED_IN, {"token_hash": token_hash(token.strip())}
     ).first()
     if row is None:
         raise Unauthorized("invalid_token")
-    device, user = row
-    if device.is_revoked:
+    if row.is_revoked:
         raise Unauthorized("device_revoked")
-    if not user.is_active:
+    if not row.is_active:
         raise Unauthorized("account_disabled")
-    return user, device
+    return row
 
 
 def device_auth(*, write: bool) -> Callable:
     """Open the unit of work (writer or snapshot reader), then authenticate the device.
 
-    Sets `g.caller`, `g.user` and `g.device`.
+    Sets `g.caller`, `g.signed_in` (authenticate's row) and `g.device_id`.
     """
 
     def decorator(view: Callable) -> Callable:
@@ -76,10 +87,10 @@ def device_auth(*, write: bool) -> Callable:
                 g.last_seq = begin_write(db.session)
             else:
                 begin_snapshot_read(db.session)
-            user, device = authenticate()
-            g.user, g.device, g.device_id = user, device, device.id
+            g.signed_in = authenticate()
+            g.device_id = g.signed_in.device_id
             g.ref = RefData.load(db.session)
-            g.caller: Caller = caller_for(user, device.id, g.ref)
+            g.caller: Caller = caller_for(g.signed_in, g.device_id, g.ref)
             return view(*args, **kwargs)
 
         return wrapped

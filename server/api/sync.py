@@ -55,7 +55,7 @@ def pull_view():  # noqa: ANN201
     """
     query = PullQuerySchema().load(request.args.to_dict())
     limit = query.get("limit", current_app.config["PULL_DEFAULT_LIMIT"])
-    device_id, last_pull_at = g.device.id, g.device.last_pull_at
+    device_id, last_pull_at = g.device_id, g.signed_in.last_pull_at
     page = pull(db.session, g.caller.scope, query.get("cursor"), limit)
     db.session.rollback()  # end the read snapshot
     note_pull(device_id, last_pull_at)

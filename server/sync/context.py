@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
+from server.database import run_prepared
 from server.domain.visibility import ALL_TOWNS, Scope, scope_for
 from server.models import Category, Town, User
+
+TOWNS = select(Town.code, Town.bit, Town.abbr)
+CATEGORIES = select(Category.code)
 
 
 @dataclass(frozen=True)
@@ -36,12 +40,13 @@ class RefData:
 
     @classmethod
     def load(cls, session: Session) -> RefData:
-        towns = session.execute(select(Town.code, Town.bit, Town.abbr)).all()
-        categories = session.scalars(select(Category.code)).all()
+        """Every API request loads this: two small prepared statements (server.database)."""
+        conn = session.connection()
+        towns = run_prepared(conn, TOWNS)
         return cls(
             town_bits={code: bit for code, bit, _ in towns},
             town_abbr={code: abbr for code, _, abbr in towns},
-            categories=frozenset(categories),
+            categories=frozenset(code for (code,) in run_prepared(conn, CATEGORIES)),
         )
 
 
@@ -50,6 +55,7 @@ def system_caller() -> Caller:
     return Caller(None, "system", None, Scope(ALL_TOWNS, ""), None)
 
 
-def caller_for(user: User, device_id: str | None, ref: RefData) -> Caller:
+def caller_for(user: User | Row, device_id: str | None, ref: RefData) -> Caller:
+    """`user`: a User, or a row with its id, role, town_code and scope_towns."""
     scope = scope_for(user.role, user.id, user.town_code, user.scope_towns, ref.town_bits)
     return Caller(user.id, user.role, user.town_code, scope, device_id)
