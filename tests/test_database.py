@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import text
+from sqlalchemy.dialects import postgresql, sqlite
 
 from server.database import begin_write
 from server.extensions import db
+from server.models.base import UTCDateTime
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])
@@ -78,8 +83,6 @@ def test_sqlite_writers_take_turns_through_a_kernel_lock(tmp_path):
 def test_rows_written_by_insert_many_are_stored_as_sqlalchemy_stores_them(app):
     """The push path's fast insert gives the same stored values, Chinese text, JSON, times
     and flags included, as SQLAlchemy's own insert, on each database."""
-    from datetime import datetime, timedelta, timezone
-
     from server.database import insert_many
     from server.models import Case
     from server.models.base import new_id
@@ -115,3 +118,22 @@ def test_rows_written_by_insert_many_are_stored_as_sqlalchemy_stores_them(app):
         loaded = db.session.get(Case, fast["id"])
         assert (loaded.parties[0]["name"], loaded.reported_at, loaded.is_cross_town) == (
             "李某", moment, True)
+
+
+@given(moment=st.datetimes(timezones=st.sampled_from(
+    [UTC, timezone(timedelta(hours=8)), timezone(timedelta(hours=-11, minutes=-30))])))
+@settings(max_examples=300, deadline=None)
+def test_times_are_stored_on_sqlite_as_sqlalchemys_datetime_stores_them(moment: datetime):
+    """UTCDateTime writes SQLite's text in one step; it must be the text SQLAlchemy's own
+    DATETIME makes of the same instant in UTC, or stored times would stop sorting."""
+    dialect = sqlite.dialect()
+    ours = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
+    theirs = sqlite.DATETIME().bind_processor(dialect)
+    assert ours(moment) == theirs(moment.astimezone(UTC).replace(tzinfo=None))
+
+
+def test_a_naive_time_is_refused_on_every_database():
+    for dialect in (sqlite.dialect(), postgresql.psycopg.dialect()):
+        process = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
+        with pytest.raises(ValueError, match="naive"):
+            process(datetime(2026, 1, 1))

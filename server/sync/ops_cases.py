@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from server.domain.errors import RuleViolation
@@ -80,9 +80,16 @@ def next_case_number(ctx: OpContext, abbr: str, year: int) -> str:
     prefix = f"{abbr}{year}-"
     numbers = ctx.batch.case_numbers
     if prefix not in numbers:
-        last = ctx.session.scalar(
-            select(func.max(CASE.c.number)).where(CASE.c.number.like(prefix + "%"))
-        )
+        if ctx.session.get_bind().dialect.name == "sqlite":
+            # A range on the number's unique index, not a scan of every case: SQLite's LIKE
+            # ignores ASCII case, so it cannot use that index. Text compares bytewise here;
+            # every number with the prefix lies in [prefix, prefix with "-" raised to ".").
+            matches = (CASE.c.number >= prefix) & (CASE.c.number < prefix[:-1] + ".")
+        else:
+            matches = CASE.c.number.like(prefix + "%")
+        last = ctx.conn.execute(
+            select(CASE.c.number).where(matches).order_by(CASE.c.number.desc()).limit(1)
+        ).scalar()
         numbers[prefix] = int(last[len(prefix) :]) if last else 0
     numbers[prefix] += 1
     return f"{prefix}{numbers[prefix]:05d}"

@@ -215,7 +215,7 @@ def rejection_row(caller: Caller, raw: Any, result: dict[str, Any]) -> dict[str,
 def load_receipts(session: Session, device_id: str, mutation_ids: list[str]) -> dict[str, dict]:
     if not mutation_ids:
         return {}
-    rows = session.execute(
+    rows = session.connection().execute(
         select(MutationReceipt.mutation_id, MutationReceipt.result).where(
             MutationReceipt.device_id == device_id,
             MutationReceipt.mutation_id.in_({i.lower() for i in mutation_ids}),
@@ -236,7 +236,8 @@ def load_existing_ids(session: Session, mutations: list[Any]) -> set[tuple[str, 
     for entity, ids in wanted.items():
         if ids:
             table = ENTITY_TABLES[entity]
-            found = session.scalars(select(table.c.id).where(table.c.id.in_(ids)))
+            found = session.connection().execute(
+                select(table.c.id).where(table.c.id.in_(ids))).scalars()
             taken.update((entity, record_id) for record_id in found)
     return taken
 
@@ -253,13 +254,13 @@ def load_rejected_creates(session: Session, device_id: str, mutations: list[Any]
     if not ids:
         return set()
     return set(
-        session.scalars(
+        session.connection().execute(
             select(RejectedIntent.record_id).where(
                 RejectedIntent.device_id == device_id,
                 RejectedIntent.op.in_(list(CREATE_OPS)),
                 RejectedIntent.record_id.in_(ids),
             )
-        ).all()
+        ).scalars()
     )
 
 
@@ -276,7 +277,9 @@ def record_device_status(session: Session, device_id: str, status: dict[str, Any
         ):
             if key in status:
                 values[column] = status[key]
-    session.execute(update(Device).where(Device.id == device_id).values(**values))
+    # Core on the connection: an ORM-enabled UPDATE would first look for Device objects
+    # in the session to keep them in step.
+    session.connection().execute(update(Device).where(Device.id == device_id).values(**values))
 
 
 def valid_uuid(value: Any) -> str | None:

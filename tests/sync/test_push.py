@@ -12,6 +12,7 @@ from server.models import (
     MergeConflict,
     MutationReceipt,
     RejectedIntent,
+    Town,
 )
 from tests.factories import case_create, case_event, case_update, checkin, new_id, transition
 
@@ -305,3 +306,18 @@ def test_a_constraint_the_rules_missed_rejects_only_its_own_intent(worker, execu
     replay = worker.push_ok(before, clash, after)
     assert [r["status"] for r in replay] == ["applied", "rejected", "applied"]
     assert all(r["replayed"] for r in replay)
+
+
+def test_case_numbers_run_on_per_town_across_batches_without_repeating(login, rows):
+    """Each town numbers its cases of the year 1, 2, 3… whichever batch they arrive in."""
+    admin = login("admin")
+    first = [case_create("dayan"), case_create("xidian"), case_create("dayan")]
+    second = [case_create("dayan"), case_create("xidian")]
+    admin.push_ok(*first)
+    admin.push_ok(*second)
+    year = rows(Case, id=first[0]["record_id"])[0].created_at.year
+    numbers = [rows(Case, id=m["record_id"])[0].number for m in first + second]
+    abbr = {town: rows(Town, code=town)[0].abbr for town in ("dayan", "xidian")}
+    assert numbers == [f"{abbr['dayan']}{year}-00001", f"{abbr['xidian']}{year}-00001",
+                       f"{abbr['dayan']}{year}-00002", f"{abbr['dayan']}{year}-00003",
+                       f"{abbr['xidian']}{year}-00002"]
