@@ -6,7 +6,7 @@ import { getMeta } from './js/meta.js';
 import { idbStore } from './js/store.js';
 import { createSyncEngine } from './js/sync.js';
 
-const VERSION = '1.1.0';
+const VERSION = '1.2.0';
 const PREFIX = 'fengling-shell-';
 const CACHE = `${PREFIX}${VERSION}`;
 export const PRECACHE = [
@@ -20,6 +20,7 @@ export const PRECACHE = [
   '/icons/maskable-512.png',
   '/js/api.js',
   '/js/blobs.js',
+  '/js/boot.js',
   '/js/db.js',
   '/js/dom.js',
   '/js/i18n.js',
@@ -45,10 +46,19 @@ export const PRECACHE = [
   '/js/views/widgets.js',
 ];
 
+// Shell files the browser may take from the cache without starting this worker.
+const SHELL_ROUTES = ['/js/*', '/css/*', '/i18n/*', '/icons/*', '/manifest.webmanifest'];
+
 self.addEventListener('install', (event) => {
   // The API never passes through this worker where the browser can route it around us.
   if (event.addRoutes && self.URLPattern) {
     event.addRoutes([{ condition: { urlPattern: new URLPattern({ pathname: '/api/*' }) }, source: 'network' }]);
+    // Where the browser can also answer from a named cache itself, the shell skips the worker;
+    // a browser that refuses this rule still has the fetch handler below.
+    event.addRoutes([
+      { condition: { urlPattern: new URLPattern({ pathname: '/', search: '' }), requestMode: 'navigate' }, source: { cacheName: CACHE } },
+      ...SHELL_ROUTES.map((pathname) => ({ condition: { urlPattern: new URLPattern({ pathname }) }, source: { cacheName: CACHE } })),
+    ]).catch(() => {});
   }
   event.waitUntil((async () => {
     const cache = await caches.open(CACHE);
@@ -79,13 +89,16 @@ self.addEventListener('fetch', (event) => {
   else if (PRECACHE.includes(url.pathname)) event.respondWith(fromCache(event.request, url.pathname));
 });
 
+// Opened once when the worker starts, not on every request.
+const shellCache = caches.open(CACHE);
+
 async function shell(request) {
-  const cached = await caches.match('/', { cacheName: CACHE });
+  const cached = await (await shellCache).match('/');
   return cached || fetch(request);
 }
 
 async function fromCache(request, path) {
-  const cached = await caches.match(path, { cacheName: CACHE });
+  const cached = await (await shellCache).match(path);
   return cached || fetch(request);
 }
 

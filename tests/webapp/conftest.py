@@ -69,6 +69,14 @@ def pwa_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PwaServer]:
 
 
 @pytest.fixture
+def own_pwa_server(tmp_path: Path) -> Iterator[PwaServer]:
+    """A server for one test alone, for data that would change what the other tests see."""
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    yield from start_server(data_dir)
+
+
+@pytest.fixture
 def staged_pwa_server(tmp_path: Path) -> Iterator[tuple[PwaServer, Path]]:
     """A server whose app files are a copy the test may change: a new version being deployed."""
     staged = tmp_path / "webapp"
@@ -158,7 +166,7 @@ def site_position() -> dict:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):  # noqa: ANN201
     report = yield
     if report.when == "call" and report.failed:
-        server = item.funcargs.get("pwa_server")
+        server = item.funcargs.get("pwa_server") or item.funcargs.get("own_pwa_server")
         log = server.data_dir / "server.log" if server else None
         if log and log.exists():
             tail = log.read_text(errors="replace").splitlines()[-40:]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
 from playwright.sync_api import BrowserContext, Page, Route, expect
 
 from tests.webapp.helpers import (
@@ -96,48 +97,63 @@ def test_page_closed_mid_sync_resumes_without_loss(
     expect(page.locator("#case-list")).to_contain_text(title)
 
 
-V1_DATABASE = """async ({auth, deviceId, caseId, mutationId, title}) => {
-  // The layout released as schema version 1: no indexes, outbox entries without a status.
+# A database as an earlier version of the app left it: signed in, one case captured offline
+# and still in the outbox. Each layout is exactly what that version created.
+OLD_DATABASE = """async ({version, auth, deviceId, caseId, mutationId, title}) => {
   const db = await new Promise((resolve, reject) => {
-    const open = indexedDB.open('fengling', 1);
+    const open = indexedDB.open('fengling', version);
     open.onupgradeneeded = () => {
       const d = open.result;
-      d.createObjectStore('records', {keyPath: ['entity', 'id']});
-      d.createObjectStore('outbox', {keyPath: 'seq', autoIncrement: true});
-      d.createObjectStore('blobs', {keyPath: 'sha256'});
+      // version 1: no indexes, outbox entries without a status
+      const records = d.createObjectStore('records', {keyPath: ['entity', 'id']});
+      const outbox = d.createObjectStore('outbox', {keyPath: 'seq', autoIncrement: true});
+      const blobs = d.createObjectStore('blobs', {keyPath: 'sha256'});
       d.createObjectStore('meta', {keyPath: 'key'});
+      if (version >= 2) {
+        records.createIndex('entity', 'entity');
+        records.createIndex('case_id', 'data.case_id');
+        outbox.createIndex('record_id', 'record_id');
+        outbox.createIndex('status', 'status');
+        blobs.createIndex('state', 'state');
+      }
     };
     open.onsuccess = () => resolve(open.result);
     open.onerror = () => reject(open.error);
   });
   const tx = db.transaction(['records', 'outbox', 'meta'], 'readwrite');
+  const now = new Date().toISOString();
   const data = {title, category: 'other', primary_town: 'dayan', severity: 'medium'};
+  if (version >= 2) data.reported_at = now; // version 2's form set it; the list's index uses it
   tx.objectStore('meta').put({key: 'device_id', value: deviceId});
   tx.objectStore('meta').put({key: 'auth', value: auth});
   tx.objectStore('records').put({entity: 'case', id: caseId, version: null, server: null,
                                  data: {...data, status: 'registered'}, confirmed: []});
-  tx.objectStore('outbox').add({mutation_id: mutationId, op: 'case.create', record_id: caseId,
-                                client_time: new Date().toISOString(), data});
+  const entry = {mutation_id: mutationId, op: 'case.create', record_id: caseId, client_time: now,
+                 data};
+  const extra = {status: 'pending', entity: 'case', created_at: now, base_version: null};
+  tx.objectStore('outbox').add(version >= 2 ? {...entry, ...extra} : entry);
   await new Promise((resolve, reject) => { tx.oncomplete = resolve; tx.onerror = reject; });
   db.close();
 }"""
 
 
-def test_database_upgrade_from_version_1_keeps_the_outbox(
-    browser_context: BrowserContext, pwa_server
+@pytest.mark.parametrize("old_version", [1, 2])
+def test_database_upgrade_keeps_the_outbox_and_lists_the_case(
+    browser_context: BrowserContext, pwa_server, old_version: int
 ) -> None:
     # The old app signed in and kept its token, device id and user in meta.
     phone = ApiDevice(pwa_server.base_url, "dayan_worker")
     token = phone.session.headers["Authorization"].split()[1]
     phone.close()
-    title = f"旧版本离线登记 {uuid.uuid4().hex[:6]}"
+    title = f"旧版本{old_version}离线登记 {uuid.uuid4().hex[:6]}"
     case_id, mutation_id = str(uuid.uuid4()), str(uuid.uuid4())
     page = browser_context.new_page()
     page.goto("/manifest.webmanifest")  # same origin, none of the app's code runs
     auth = {"token": token, "user": phone.user, "device_id": phone.device_id}
     page.evaluate(
-        V1_DATABASE,
+        OLD_DATABASE,
         {
+            "version": old_version,
             "auth": auth,
             "deviceId": phone.device_id,
             "caseId": case_id,
@@ -152,10 +168,12 @@ def test_database_upgrade_from_version_1_keeps_the_outbox(
     expect(page.locator("#home-status")).to_be_visible(timeout=WAIT_MS)
     expect_pending(page, 1)
     stored = idb_outbox(page)
-    assert stored["version"] == 2
+    assert stored["version"] == 3
     assert [(r["mutation_id"], r["status"]) for r in stored["rows"]] == [(mutation_id, "pending")]
     page.goto("/#/outbox")
     expect(page.locator("#outbox-pending")).to_contain_text(title)
+    page.goto("/#/cases")  # the list's new index holds the case (version 1's: once all are read)
+    expect(page.locator("#case-list")).to_contain_text(title)
 
     page.unroute("**/api/v1/sync/push")
     sync_now(page)

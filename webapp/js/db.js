@@ -1,6 +1,6 @@
 // IndexedDB: one memoised open, versioned upgrades that never drop the outbox.
 export const DB_NAME = 'fengling';
-export const DB_VERSION = 2;
+export const DB_VERSION = 3;
 export const STORES = { records: 'records', outbox: 'outbox', blobs: 'blobs', meta: 'meta' };
 
 // Each step upgrades from version i to i + 1 inside the versionchange transaction.
@@ -28,6 +28,11 @@ const UPGRADES = [
       ...entry,
     }));
     migrateEach(tx.objectStore('blobs'), (blob) => ({ state: 'pending', ...blob }));
+  },
+  // v3: records by entity and report time, so the case list's first page is read newest first
+  // without reading every case (records with no data.reported_at are simply not in it).
+  (db, tx) => {
+    tx.objectStore('records').createIndex('entity_reported', ['entity', 'data.reported_at']);
   },
 ];
 

@@ -4,17 +4,25 @@ let messages = {};
 let fallback = {};
 let current = 'zh-CN';
 
-async function loadCatalogue(lang) {
-  const response = await fetch(`/i18n/${lang}.json`);
-  if (!response.ok) throw new Error(`missing catalogue ${lang}`);
-  return response.json();
+const catalogues = new Map(); // language -> its messages, fetched once per page
+
+/** Fetch a catalogue once; start-up calls this early so the fetch overlaps the database open. */
+export function loadCatalogue(lang) {
+  if (!catalogues.has(lang)) {
+    const loading = fetch(`/i18n/${lang}.json`).then((response) => {
+      if (!response.ok) throw new Error(`missing catalogue ${lang}`);
+      return response.json();
+    });
+    loading.catch(() => catalogues.delete(lang)); // a failed fetch is tried again next time
+    catalogues.set(lang, loading);
+  }
+  return catalogues.get(lang);
 }
 
 /** Load a language (zh-CN is the fallback for any missing key). */
 export async function setLanguage(lang) {
   current = LANGUAGES.includes(lang) ? lang : 'zh-CN';
-  fallback = Object.keys(fallback).length ? fallback : await loadCatalogue('zh-CN');
-  messages = current === 'zh-CN' ? fallback : await loadCatalogue(current);
+  [fallback, messages] = await Promise.all([loadCatalogue('zh-CN'), loadCatalogue(current)]);
   document.documentElement.lang = current;
 }
 

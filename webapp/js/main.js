@@ -1,7 +1,6 @@
 // Bootstrap: language, database, service worker, sync triggers, and the hash router.
 import { createApi } from './api.js';
-import { openDb } from './db.js';
-import { language, setLanguage, t } from './i18n.js';
+import { language, loadCatalogue, setLanguage, t } from './i18n.js';
 import { getMeta, setMeta } from './meta.js';
 import { countPending } from './outbox.js';
 import { referenceData } from './records.js';
@@ -75,10 +74,13 @@ function routeOf(hash) {
   return { name, view: ROUTES[name] || ROUTES.home, params: { id: parts[1], sub: parts[2], query: new URLSearchParams(query || '') } };
 }
 
-/** Render the screen named by the hash; a newer render always wins over a slower older one. */
-async function render() {
+/**
+ * Render the screen named by the hash; a newer render always wins over a slower older one.
+ * @param {object|null} [auth] the stored sign-in, when start-up has just read it
+ */
+async function render(auth) {
   const seq = ++renderSeq;
-  app.auth = await getMeta('auth');
+  app.auth = auth === undefined ? await getMeta('auth') : auth;
   const { name, view, params } = routeOf(location.hash);
   const staging = document.createElement('div');
   await view.render(staging, app, params);
@@ -112,18 +114,23 @@ function startTriggers() {
     if (document.visibilityState === 'visible') app.sync('visible');
   });
   setInterval(() => app.sync('timer'), SYNC_INTERVAL_MS);
-  window.addEventListener('hashchange', render);
+  window.addEventListener('hashchange', () => render());
   window.addEventListener('fengling:db-closed', () => chrome.showBanner(app, 'db_upgraded'));
   channel?.addEventListener('message', () => refreshIfIdle());
 }
 
 async function start() {
-  await openDb();
-  await setLanguage((await getMeta('lang')) || 'zh-CN');
-  await setMeta('update_required', null); // a fresh start may be the updated app; the server says again if not
+  loadCatalogue('zh-CN'); // always needed (the fallback): fetch it while the database opens
+  const [lang, auth] = await Promise.all([getMeta('lang'), getMeta('auth')]);
+  await setLanguage(lang || 'zh-CN');
+  // A fresh start may be the updated app; the server says again if not. Nothing waits for this
+  // write: reads made after it (the status bar's, the sync's) see it, as IndexedDB runs
+  // transactions on the same store in the order they were made.
+  const cleared = setMeta('update_required', null);
   chrome.renderFrame(app);
   startTriggers();
-  await render();
+  await render(auth);
+  await cleared;
   registerWorker(app);
   app.sync('start');
 }

@@ -156,6 +156,24 @@ export function previewCheckin(position, site) {
 }
 
 /**
+ * Newest first by `reported_at`, ties by larger id: the order of the `entity_reported` index read
+ * backwards (strings compared by code unit, as IndexedDB does), so a list's first page can be
+ * read from the index and is the same page the full sort gives. No time sorts last.
+ */
+function newestFirst(a, b) {
+  const x = String(a.data.reported_at || '');
+  const y = String(b.data.reported_at || '');
+  if (x !== y) return x < y ? 1 : -1;
+  if (a.id === b.id) return 0;
+  return a.id < b.id ? 1 : -1;
+}
+
+/** True when a case filter lets every case through, so the list is simply the newest cases. */
+export function isUnfiltered(filter) {
+  return !(filter.q || '').trim() && !filter.status && !filter.town && !filter.cross && !filter.mine;
+}
+
+/**
  * Cases matching a search and filters, newest first.
  * @param {{id: string, data: object, pending?: number}[]} cases
  * @param {{q?: string, status?: string, town?: string, cross?: boolean, mine?: boolean}} filter
@@ -173,5 +191,5 @@ export function filterCases(cases, filter, userId) {
     const haystack = [data.title, data.number, data.description, ...(data.parties || []).map((p) => p.name)]
       .filter(Boolean).join(' ').toLowerCase();
     return haystack.includes(q);
-  }).sort((a, b) => String(b.data.reported_at || '').localeCompare(String(a.data.reported_at || '')));
+  }).sort(newestFirst);
 }

@@ -1,7 +1,7 @@
 // The shell's static promises: every module is precached, catalogues match, no innerHTML.
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
@@ -18,6 +18,32 @@ test('the service worker precaches every module and catalogue, so the app opens 
     assert.ok(precached.has(`/${relative(webapp, file)}`), `${relative(webapp, file)} is not precached`);
   }
   assert.match(worker, /const VERSION = '[^']+'/);
+});
+
+/** Every module `entry` imports, directly or not, as site paths ('/js/db.js'). */
+function importGraph(entry) {
+  const seen = new Set();
+  const visit = (file) => {
+    const path = `/${relative(webapp, file)}`;
+    if (seen.has(path)) return;
+    seen.add(path);
+    for (const [, spec] of readFileSync(file, 'utf8').matchAll(/^(?:import|export)\s[^;]*?\sfrom\s+'([^']+)'/gms)) {
+      visit(join(dirname(file), spec));
+    }
+  };
+  visit(join(webapp, entry));
+  return seen;
+}
+
+test('index.html preloads exactly the modules its scripts import, so none waits for its importer', () => {
+  const html = readFileSync(join(webapp, 'index.html'), 'utf8');
+  const scripts = [...html.matchAll(/<script type="module" src="([^"]+)"( async)?><\/script>/g)].map((m) => m[1]);
+  assert.deepEqual(scripts, ['/js/boot.js', '/js/main.js']);
+  const preloaded = new Set([...html.matchAll(/<link rel="modulepreload" href="([^"]+)">/g)].map((m) => m[1]));
+  const needed = new Set(scripts.flatMap((src) => [...importGraph(src.slice(1))]));
+  for (const src of scripts) needed.delete(src); // the entry scripts themselves
+  assert.deepEqual([...preloaded].sort(), [...needed].sort());
+  assert.doesNotMatch(html, /<script(?![^>]*\bsrc=)[^>]*>/, 'no inline script (the CSP forbids it)');
 });
 
 test('Chinese and English catalogues have the same keys', () => {

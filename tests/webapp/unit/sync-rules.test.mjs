@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
 import {
-  applyIntent, backoffDelay, distanceMetres, filterCases, movesFor, planSettlement, previewCheckin,
-  rebase, retryDelay, takeBatch, toWire, withoutConflicts,
+  applyIntent, backoffDelay, distanceMetres, filterCases, isUnfiltered, movesFor,
+  planSettlement, previewCheckin, rebase, retryDelay, takeBatch, toWire, withoutConflicts,
 } from '../../../webapp/js/sync-rules.js';
 
 const entry = (seq, op, data, extra = {}) => ({
@@ -157,5 +157,24 @@ describe('workflow, geofence and search', () => {
     assert.deepEqual(ids({ cross: true }), ['1']);
     assert.deepEqual(ids({ mine: true }), ['3', '1']);
     assert.deepEqual(ids({ status: 'registered', mine: true, q: '山林' }), ['1']);
+  });
+
+  test('the list is newest first, ties by the larger id, as the index read backwards gives it', () => {
+    const at = (id, reported_at) => ({ id, data: { title: id, reported_at } });
+    const cases = [
+      at('a', '2026-11-02T08:00:00+00:00'), at('c', '2026-11-02T08:00:00+00:00'), at('d', undefined),
+      at('b', '2026-11-03T08:00:00+00:00'), at('e', '2026-11-01T08:00:00+00:00'),
+    ];
+    // IndexedDB orders ['case', reported_at] by code unit, equal keys by primary key; 'prev'
+    // reverses both. A case with no time is not in the index and comes last.
+    assert.deepEqual(filterCases(cases, {}, 'u1').map((c) => c.id), ['b', 'c', 'a', 'e', 'd']);
+  });
+
+  test('a filter is empty only when nothing narrows the list', () => {
+    assert.equal(isUnfiltered({ q: '', status: '', town: '', cross: false, mine: false }), true);
+    assert.equal(isUnfiltered({ q: '   ' }), true);
+    for (const narrowed of [{ q: '山林' }, { status: 'closed' }, { town: 'dayan' }, { cross: true }, { mine: true }]) {
+      assert.equal(isUnfiltered(narrowed), false, JSON.stringify(narrowed));
+    }
   });
 });

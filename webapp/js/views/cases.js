@@ -1,23 +1,34 @@
 // Case list with search and filters (status, town, cross-town, mine).
 import { h, mount, select } from '../dom.js';
 import { nameOf, t } from '../i18n.js';
-import { list } from '../records.js';
-import { filterCases } from '../sync-rules.js';
+import { list, newest } from '../records.js';
+import { filterCases, isUnfiltered } from '../sync-rules.js';
 import { statusLabel } from './widgets.js';
 
 const PAGE = 50;
 const STATUSES = ['registered', 'accepted', 'mediating', 'resolved', 'escalated', 'closed'];
 const filter = { q: '', status: '', town: '', cross: false, mine: false };
 
+/**
+ * Unfiltered, the first page is read newest first from an index and shown at once; every case
+ * is read right after, and the count, search, filters and "more" wait for that, so they always
+ * cover all cases.
+ */
 export async function render(root, app) {
-  const [cases, ref] = await Promise.all([list('case'), app.reference()]);
+  const quick = isUnfiltered(filter);
+  const [first, ref] = await Promise.all([quick ? newest('case', PAGE + 1) : list('case'), app.reference()]);
+  let cases = first;
+  let complete = !quick;
   const towns = new Map(ref.towns.map((town) => [town.code, town]));
   const results = h('ul', { class: 'list', id: 'case-list' });
   const count = h('p', { class: 'hint', id: 'case-count', role: 'status' });
   let shown = PAGE;
   const draw = () => {
-    const found = filterCases(cases, filter, app.auth.user.id);
-    count.textContent = t('cases.count', { n: found.length });
+    const ready = complete || (isUnfiltered(filter) && shown === PAGE);
+    results.toggleAttribute('aria-busy', !ready);
+    if (!ready) return; // drawn again as soon as every case is read
+    const found = complete ? filterCases(cases, filter, app.auth.user.id) : cases;
+    if (complete) count.textContent = t('cases.count', { n: found.length });
     mount(results, found.slice(0, shown).map((record) => caseItem(record, towns)),
       found.length > shown ? h('li', {}, h('button', { type: 'button', onclick: () => { shown += PAGE; draw(); } }, t('cases.more'))) : null);
   };
@@ -33,6 +44,14 @@ export async function render(root, app) {
       h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'mine', checked: filter.mine, onchange: onFilter('mine') }), t('cases.mine'))),
     count, results);
   draw();
+  // Asked only now: read alongside the first page, all cases held it back (measured).
+  if (!complete) {
+    list('case').then((rows) => {
+      cases = rows;
+      complete = true;
+      draw();
+    });
+  }
 }
 
 function caseItem(record, towns) {
