@@ -150,22 +150,25 @@ def _compile_field(field: fields.Field, nul_checked: bool) -> Loader:
     return deserialize
 
 
+def _exactly(python_type: type) -> Loader:
+    """Values of exactly this type pass unchanged; anything else defers."""
+
+    def check(value: Any) -> Any:
+        if type(value) is not python_type:
+            raise Defer
+        return value
+
+    return check
+
+
 def _converter(field: fields.Field, nul_checked: bool) -> Loader:  # noqa: C901 (one case per type)
     from server.schemas.base import UUIDString
 
     kind = type(field)
     if kind is fields.String:
-        def string(value: Any) -> str:
-            if type(value) is not str:
-                raise Defer
-            return value
-        return string
+        return _exactly(str)
     if kind is fields.Integer:
-        def integer(value: Any) -> int:
-            if type(value) is not int:
-                raise Defer
-            return value
-        return integer
+        return _exactly(int)  # not bool, not 1.0: marshmallow refuses or converts those
     if kind is fields.Float:
         allow_nan = field.allow_nan
 
