@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import sqlite3
 import struct
 import uuid
@@ -53,29 +54,57 @@ def sign_in(page: Page, username: str, screenshot: str | None = None) -> None:
     page.get_by_label("密码").fill(PASSWORD)
     if screenshot:
         shoot(page, screenshot)
+    before = page_clock(page)
     page.get_by_role("button", name="登录", exact=True).click()
     expect(page.locator("#home-status")).to_be_visible(timeout=WAIT_MS)
     expect(page.locator("body")).to_have_attribute("data-offline-ready", "yes", timeout=WAIT_MS)
-    wait_synced(page)
+    wait_synced(page, after=before)
 
 
-def wait_synced(page: Page) -> None:
-    """Nothing pending and a successful sync recorded after the last change."""
+def page_clock(page: Page) -> str:
+    """The page's own time, to ask later for a sync that started after this moment."""
+    return str(page.evaluate("new Date().toISOString()"))
+
+
+def wait_synced(page: Page, after: str | None = None) -> None:
+    """Nothing pending, no sync running, and a sync succeeded (one started `after` if given).
+
+    Pending and button state alone are true for a moment before a triggered sync has begun;
+    the sync button's record of the last successful run (written by the page or the service
+    worker) says that a run really happened.
+    """
     expect_pending(page, 0)
-    expect(page.locator("#sync-now")).to_be_enabled(timeout=WAIT_MS)
-    expect(page.locator("#sync-now")).to_have_text("立即同步", timeout=WAIT_MS)
+    button = page.locator("#sync-now")
+    ran = re.compile(r"\d")
+    expect(button).to_have_attribute("data-last-success-started", ran, timeout=WAIT_MS)
+    if after is not None:
+        page.wait_for_function(
+            """(after) => {
+                const started = document.getElementById('sync-now')?.dataset.lastSuccessStarted;
+                return Boolean(started) && Date.parse(started) >= Date.parse(after);
+            }""",
+            arg=after,
+            timeout=WAIT_MS,
+        )
+    expect(button).to_be_enabled(timeout=WAIT_MS)
+    expect(button).to_have_text("立即同步", timeout=WAIT_MS)
+    expect_pending(page, 0)
 
 
-def go_online(page: Page) -> None:
+def go_online(page: Page) -> str:
     """Lift offline emulation; the app's own `online` handler then starts a sync.
+
+    Returns the page's time just before, for `wait_synced(page, after=...)`.
 
     Workaround for Chromium's offline emulation (with a service worker in control): the first
     request issued about a second after going back online can stall until the browser closes.
     One request to the network right away avoids it (the app's precached files would not reach
     the network); it changes nothing on the server and does not touch the app's state.
     """
+    before = page_clock(page)
     page.context.set_offline(False)
     page.evaluate("fetch('/api/v1/', {method: 'HEAD', cache: 'no-store'}).then((r) => r.status)")
+    return before
 
 
 def wait_until(
@@ -98,8 +127,11 @@ def expect_pending(page: Page, count: int) -> None:
     expect(badge).to_have_attribute("data-count", str(count), timeout=WAIT_MS)
 
 
-def sync_now(page: Page) -> None:
+def sync_now(page: Page) -> str:
+    """Tap "立即同步"; returns the page's time just before, for `wait_synced(page, after=...)`."""
+    before = page_clock(page)
     page.locator("#sync-now").click()
+    return before
 
 
 def shoot(page: Page, name: str) -> None:

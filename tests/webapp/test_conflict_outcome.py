@@ -54,8 +54,7 @@ def test_the_supervisor_takes_the_workers_value_and_the_phone_says_so(
     )
     town.close()
     assert result["status"] == "applied", result
-    go_online(phone)
-    wait_synced(phone)
+    wait_synced(phone, after=go_online(phone))
     phone.goto("/#/home")
     phone.goto(f"/#/case/{case_id}")
     expect(phone.locator("#case-title")).to_have_text("镇里改的标题")
@@ -78,8 +77,7 @@ def test_the_supervisor_takes_the_workers_value_and_the_phone_says_so(
     expect(desk.locator(f"#conflict-{conflict_id}")).to_have_count(0)
 
     # The worker's next sync brings the title and the outcome.
-    sync_now(phone)
-    wait_synced(phone)
+    wait_synced(phone, after=sync_now(phone))
     phone.goto("/#/home")
     phone.goto(f"/#/case/{case_id}")
     expect(phone.locator("#case-title")).to_have_text("网格员改的标题")
@@ -96,8 +94,7 @@ def test_the_supervisor_takes_the_workers_value_and_the_phone_says_so(
     expect(listed).to_contain_text(OUTCOME)
     listed.get_by_role("button", name="知道了").click()
     expect(phone.locator("#outbox-outcomes")).to_have_count(0)
-    sync_now(phone)
-    wait_synced(phone)
+    wait_synced(phone, after=sync_now(phone))
     phone.goto(f"/#/case/{case_id}")
     expect(phone.locator("#case-title")).to_have_text("网格员改的标题")
     expect(phone.locator(".outcome")).to_have_count(0)

@@ -46,10 +46,8 @@ def test_two_devices_edit_one_field_the_loser_sees_a_conflict_and_resubmits(
     edit_title_offline(worker, case_id, "网格员改的标题")
     edit_title_offline(supervisor, case_id, "镇里改的标题")
 
-    go_online(supervisor)
-    wait_synced(supervisor)
-    go_online(worker)
-    wait_synced(worker)
+    wait_synced(supervisor, after=go_online(supervisor))
+    wait_synced(worker, after=go_online(worker))
 
     # Both converge on the server's value; the worker's value is kept as a conflict.
     title = "SELECT title FROM cases WHERE id = ?"
@@ -61,8 +59,7 @@ def test_two_devices_edit_one_field_the_loser_sees_a_conflict_and_resubmits(
     expect(conflict.locator(".kept")).to_have_text("镇里改的标题")
     expect(conflict.locator(".incoming")).to_have_text("网格员改的标题")
     shoot(worker, "conflict")
-    sync_now(supervisor)
-    wait_synced(supervisor)
+    wait_synced(supervisor, after=sync_now(supervisor))
     open_case(supervisor, case_id)
     expect(supervisor.locator("#case-title")).to_have_text("镇里改的标题")
     expect(supervisor.locator(".conflict")).to_have_count(0)  # only its author sees it
@@ -73,8 +70,7 @@ def test_two_devices_edit_one_field_the_loser_sees_a_conflict_and_resubmits(
     wait_synced(worker)
     assert pwa_server.db.value(title, case_id) == "网格员改的标题"
     expect(worker.locator("#case-title")).to_have_text("网格员改的标题")
-    sync_now(supervisor)
-    wait_synced(supervisor)
+    wait_synced(supervisor, after=sync_now(supervisor))
     open_case(supervisor, case_id)
     expect(supervisor.locator("#case-title")).to_have_text("网格员改的标题")
 
@@ -102,8 +98,7 @@ def test_stale_move_is_shown_with_its_reason_and_can_be_fixed_or_discarded(
         assert admin.move(case_id, "mediating", "escalated")["status"] == "applied"
     admin.close()
 
-    go_online(page)
-    wait_synced(page)
+    wait_synced(page, after=go_online(page))
     status = "SELECT status FROM cases WHERE id = ?"
     assert pwa_server.db.value(status, first) == "escalated"
     page.goto(f"/#/case/{first}")

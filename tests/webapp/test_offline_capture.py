@@ -99,8 +99,7 @@ def test_offline_capture_reaches_server_once_and_second_device(
     shoot(page, "cases-offline")
     expect(page.locator("#case-list")).to_contain_text(title)
 
-    go_online(page)  # the app's online handler starts the sync by itself
-    wait_synced(page)
+    wait_synced(page, after=go_online(page))  # the app's online handler starts the sync by itself
 
     db = pwa_server.db
     rows = db.rows("SELECT id, photos, location, involved_towns FROM cases WHERE title = ?", title)

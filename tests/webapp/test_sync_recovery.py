@@ -15,6 +15,7 @@ from tests.webapp.helpers import (
     expect_pending,
     go_online,
     idb_outbox,
+    page_clock,
     sign_in,
     sync_now,
     wait_synced,
@@ -57,8 +58,7 @@ def test_push_cut_off_after_the_server_applied_it_leaves_no_duplicate(
     expect_pending(page, 3)  # the phone never heard back, so it keeps all three
 
     page.unroute("**/api/v1/sync/push")
-    sync_now(page)
-    wait_synced(page)
+    wait_synced(page, after=sync_now(page))
     for title in titles:
         assert pwa_server.db.value("SELECT count(*) FROM cases WHERE title = ?", title) == 1
     # One stored result per mutation: the resend was answered from it (rule 2), not re-run.
@@ -176,8 +176,7 @@ def test_database_upgrade_keeps_the_outbox_and_lists_the_case(
     expect(page.locator("#case-list")).to_contain_text(title)
 
     page.unroute("**/api/v1/sync/push")
-    sync_now(page)
-    wait_synced(page)
+    wait_synced(page, after=sync_now(page))
     assert pwa_server.db.value("SELECT count(*) FROM cases WHERE id = ?", case_id) == 1
     assert pwa_server.db.value("SELECT title FROM cases WHERE id = ?", case_id) == title
 
@@ -219,7 +218,8 @@ def test_refused_session_keeps_unsent_work_until_signed_in_again(
     expect(page.get_by_text("本机有 1 项未同步内容，重新登录后会继续发送。")).to_be_visible()
     expect(page.get_by_label("用户名")).to_have_value("xiaojiang_worker")
     page.get_by_label("密码").fill(PASSWORD)
+    signed_in_again = page_clock(page)
     page.get_by_role("button", name="登录", exact=True).click()
-    wait_synced(page)
+    wait_synced(page, after=signed_in_again)
     expect(banner).to_have_count(0)
     assert pwa_server.db.value("SELECT count(*) FROM cases WHERE title = ?", title) == 1

@@ -14,7 +14,10 @@ export async function registerWorker(app) {
     }
   });
   navigator.serviceWorker.addEventListener('message', (event) => {
-    if (event.data?.type === 'synced') app.refresh();
+    if (event.data?.type === 'synced') {
+      chrome.renderStatus(app); // even under a person's typing, when the screen stays
+      app.refresh();
+    }
   });
   try {
     const registration = await navigator.serviceWorker.register('/service-worker.js', { type: 'module', scope: '/' });

@@ -58,6 +58,7 @@ export function createSyncEngine({
     if (await store.getMeta('auth_problem')) return { skipped: 'auth_problem' };
     if (await store.getMeta('update_required')) return { skipped: 'update_required' };
     clearRetry();
+    const startedAt = now().toISOString();
     await report({ state: 'syncing', reason });
     try {
       const pushed = await pushAll(auth.user?.id);
@@ -65,7 +66,8 @@ export function createSyncEngine({
       const pulled = await pullAll();
       failures = 0;
       const at = now().toISOString();
-      await store.setMeta('last_sync', { at, ok: true });
+      // started_at: everything saved or changed on the server before it is in this run.
+      await store.setMeta('last_sync', { at, ok: true, started_at: startedAt });
       await store.setMeta('last_success', at);
       await report({ state: 'idle', last_success_at: at, error: null });
       return { ok: true, pushed, photos, pulled };

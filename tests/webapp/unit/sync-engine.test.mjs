@@ -78,6 +78,17 @@ describe('sync engine', () => {
     assert.equal(store.meta.get('cursor'), 'c3');
   });
 
+  test('a successful sync records when it started, so "synced since I tapped" can be checked', async () => {
+    const store = memoryStore([{}]);
+    const clock = ['2026-11-26T08:00:00.000Z', '2026-11-26T08:00:02.500Z'];
+    let reads = 0;
+    const now = () => new Date(clock[Math.min(reads++, clock.length - 1)]);
+    await createSyncEngine({ store, api: fakeApi(), locks: null, now, ...timers() }).sync();
+    assert.deepEqual(store.meta.get('last_sync'),
+      { at: '2026-11-26T08:00:02.500Z', ok: true, started_at: '2026-11-26T08:00:00.000Z' });
+    assert.equal(store.meta.get('last_success'), '2026-11-26T08:00:02.500Z');
+  });
+
   test('single flight: concurrent calls share one run, and a call during it runs once more', async () => {
     const store = memoryStore([{}]);
     const api = fakeApi();

@@ -1,6 +1,6 @@
 // The frame around every screen: top bar with status, banners, bottom tabs.
 import { h, mount } from '../dom.js';
-import { t } from '../i18n.js';
+import { formatTime, t } from '../i18n.js';
 import { getMeta } from '../meta.js';
 import { exportUnsent } from './widgets.js';
 
@@ -46,7 +46,21 @@ export async function renderStatus(app) {
   const button = document.getElementById('sync-now');
   button.disabled = app.status.state === 'syncing';
   button.textContent = app.status.state === 'syncing' ? t('sync.running') : t('sync.now');
+  await showLastSuccess(button);
   await syncProblems(app);
+}
+
+/**
+ * The button's tooltip says when the last sync succeeded; its data attributes say when that
+ * run started and ended, whether this page or the service worker ran it.
+ */
+async function showLastSuccess(button) {
+  const last = await getMeta('last_sync');
+  const success = last?.ok ? last : null;
+  const at = success?.at ?? (await getMeta('last_success'));
+  button.title = at ? `${t('home.last_success')} ${formatTime(at)}` : t('sync.never');
+  button.dataset.lastSuccess = at ?? '';
+  if (success?.started_at) button.dataset.lastSuccessStarted = success.started_at;
 }
 
 async function syncProblems(app) {
