@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Integer, bindparam, cast, func, select
 from sqlalchemy.orm import Session
 
 from server.domain.errors import RuleViolation
@@ -75,6 +75,9 @@ def check_codes(ctx: OpContext, data: dict[str, Any], primary: str) -> None:
         raise RuleViolation("validation_failed", errors)
 
 
+LAST_FIVE_DIGIT_NUMBER = 99_999
+
+
 def next_case_number(ctx: OpContext, abbr: str, year: int) -> str:
     """Town abbreviation, year and a running number: DY2026-00042 (under the write lock)."""
     prefix = f"{abbr}{year}-"
@@ -90,7 +93,14 @@ def next_case_number(ctx: OpContext, abbr: str, year: int) -> str:
         last = ctx.conn.execute(
             select(CASE.c.number).where(matches).order_by(CASE.c.number.desc()).limit(1)
         ).scalar()
-        numbers[prefix] = int(last[len(prefix) :]) if last else 0
+        counter = int(last[len(prefix) :]) if last else 0
+        if counter >= LAST_FIVE_DIGIT_NUMBER:
+            # Past 99,999 the text order is no longer the numeric one ("-100000" sorts before
+            # "-99999"): read the year's numbers as integers, a range of one town's year.
+            digits = func.substr(CASE.c.number, len(prefix) + 1)
+            widest = select(func.max(cast(digits, Integer))).where(matches)
+            counter = ctx.conn.execute(widest).scalar() or 0
+        numbers[prefix] = counter
     numbers[prefix] += 1
     return f"{prefix}{numbers[prefix]:05d}"
 

@@ -321,3 +321,20 @@ def test_case_numbers_run_on_per_town_across_batches_without_repeating(login, ro
     assert numbers == [f"{abbr['dayan']}{year}-00001", f"{abbr['xidian']}{year}-00001",
                        f"{abbr['dayan']}{year}-00002", f"{abbr['dayan']}{year}-00003",
                        f"{abbr['xidian']}{year}-00002"]
+
+
+def test_a_town_past_99999_cases_in_a_year_numbers_on_without_repeating(login, rows, execute):
+    """Six digits sort before "99999" as text; the next number still follows the largest."""
+    admin = login("admin")
+    earlier = [case_create("dayan"), case_create("dayan")]
+    admin.push_ok(*earlier)
+    [first] = rows(Case, id=earlier[0]["record_id"])
+    prefix = first.number[: -len("00001")]
+    for mutation, number in zip(earlier, ("99999", "100000"), strict=True):
+        execute("UPDATE cases SET number = :n WHERE id = :id", n=prefix + number,
+                id=mutation["record_id"])
+    later = [case_create("dayan"), case_create("dayan")]
+    admin.push_ok(later[0])
+    admin.push_ok(later[1])
+    assert [rows(Case, id=m["record_id"])[0].number for m in later] == [
+        prefix + "100001", prefix + "100002"]
