@@ -6,7 +6,7 @@ about 150 µs per case, most of it in bookkeeping (error stores, getters, hook d
 rather than in the checks. `compile_loader` turns a schema's fields into plain checks once.
 The result only ever *accepts*: on anything it does not handle, or any doubt, it raises
 `Defer` and the caller runs marshmallow, which decides and words the error. So the rules
-stay those of the marshmallow schema; tests/schemas/test_fastload.py compares both on
+stay those of the marshmallow schema; tests/test_schema_fastload.py compares both on
 generated valid and invalid input.
 
 Covered: String, Integer, Float, Boolean, Raw, Dict (without key/value fields), List,

@@ -83,7 +83,7 @@ def next_case_number(ctx: OpContext, abbr: str, year: int) -> str:
     prefix = f"{abbr}{year}-"
     numbers = ctx.batch.case_numbers
     if prefix not in numbers:
-        if ctx.session.get_bind().dialect.name == "sqlite":
+        if ctx.conn.dialect.name == "sqlite":
             # A range on the number's unique index, not a scan of every case: SQLite's LIKE
             # ignores ASCII case, so it cannot use that index. Text compares bytewise here;
             # every number with the prefix lies in [prefix, prefix with "-" raised to ".").
