@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
+PY_SOURCES := server tests migrations bench
 
 .PHONY: run test lint bench bench-pwa bench-console clean
 
@@ -23,13 +24,14 @@ run: $(STAMP)
 ## test: the whole suite, on SQLite and PostgreSQL (needs PostgreSQL on 127.0.0.1:5432)
 test: $(STAMP)
 	bash scripts/ensure-services
-	$(BIN)/ruff check server tests migrations
+	$(MAKE) --no-print-directory lint
 	node --test tests/webapp/unit/
 	$(BIN)/python -m pytest
 
+## lint: ruff's rules (unused noqa included) and its formatting, checked, never rewritten
 lint: $(STAMP)
-	$(BIN)/ruff check server tests migrations
-	$(BIN)/ruff format --check server tests migrations
+	$(BIN)/ruff check $(PY_SOURCES)
+	$(BIN)/ruff format --check $(PY_SOURCES)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

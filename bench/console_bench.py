@@ -28,6 +28,7 @@ import requests
 from bench.sync_bench import ROOT, TEXT, TOWNS, Server
 
 STATUSES = ["registered", "accepted", "mediating", "resolved", "escalated", "closed"]
+TITLES = ["山林权属", "邻里噪音", "用水纠纷", "道路通行"]
 CATEGORIES = ["land", "water", "roads", "labour", "neighbours", "family", "environment", "other"]
 SURNAMES = "李王张刘陈杨黄赵周吴徐孙胡朱高林何郭马罗"
 
@@ -47,8 +48,9 @@ def fill(data_dir: Path, count: int, events: int) -> str:
     with app.app_context():
         bits = dict(db.session.execute(select(Town.code, Town.bit)).all())
         abbrs = dict(db.session.execute(select(Town.code, Town.abbr)).all())
-        workers = dict(db.session.execute(
-            select(User.town_code, User.id).where(User.role == "worker")).all())
+        workers = dict(
+            db.session.execute(select(User.town_code, User.id).where(User.role == "worker")).all()
+        )
         now = datetime.now(UTC)
         rows = []
         for i in range(count):
@@ -56,32 +58,58 @@ def fill(data_dir: Path, count: int, events: int) -> str:
             involved = [TOWNS[(i + 1) % 5]] if i % 5 == 0 else []
             created = now - timedelta(minutes=rng.randrange(365 * 24 * 60))
             status = STATUSES[rng.randrange(6)]
-            rows.append({
-                "id": str(uuid.uuid4()), "number": f"{abbrs[town]}B-{i:06d}",
-                "title": f"{rng.choice(['山林权属', '邻里噪音', '用水纠纷', '道路通行'])}争议 {i}",
-                "category": CATEGORIES[i % 8], "primary_town": town, "involved_towns": involved,
-                "parties": [{"name": rng.choice(SURNAMES) + "某" + str(i % 97),
-                             "role": "applicant"}],
-                "description": TEXT, "severity": ["low", "medium", "high"][i % 3],
-                "location": {"lat": 29.4, "lon": 121.2, "accuracy_m": 10}, "photos": [],
-                "reported_at": created, "status": status,
-                "assignee": workers[town] if i % 3 == 0 else None,
-                "due_at": created + timedelta(days=7), "reported_by": workers[town],
-                "created_at": created, "updated_at": created,
-                "is_cross_town": bool(involved), "is_overdue": i % 11 == 0,
-                "town_mask": town_mask([town, *involved], bits), "version": 1,
-            })
+            rows.append(
+                {
+                    "id": str(uuid.uuid4()),
+                    "number": f"{abbrs[town]}B-{i:06d}",
+                    "title": f"{rng.choice(TITLES)}争议 {i}",
+                    "category": CATEGORIES[i % 8],
+                    "primary_town": town,
+                    "involved_towns": involved,
+                    "parties": [
+                        {"name": rng.choice(SURNAMES) + "某" + str(i % 97), "role": "applicant"}
+                    ],
+                    "description": TEXT,
+                    "severity": ["low", "medium", "high"][i % 3],
+                    "location": {"lat": 29.4, "lon": 121.2, "accuracy_m": 10},
+                    "photos": [],
+                    "reported_at": created,
+                    "status": status,
+                    "assignee": workers[town] if i % 3 == 0 else None,
+                    "due_at": created + timedelta(days=7),
+                    "reported_by": workers[town],
+                    "created_at": created,
+                    "updated_at": created,
+                    "is_cross_town": bool(involved),
+                    "is_overdue": i % 11 == 0,
+                    "town_mask": town_mask([town, *involved], bits),
+                    "version": 1,
+                }
+            )
             if len(rows) == 5000:
                 db.session.execute(Case.__table__.insert(), rows)
                 rows = []
         if rows:
             db.session.execute(Case.__table__.insert(), rows)
         target = db.session.scalar(select(Case.id).where(Case.primary_town == "dayan").limit(1))
-        db.session.execute(CaseEvent.__table__.insert(), [{
-            "id": str(uuid.uuid4()), "case_id": target, "kind": "note", "body": TEXT,
-            "at": now - timedelta(hours=n), "photos": [], "by": workers["dayan"],
-            "from_value": None, "to_value": None, "created_at": now,
-        } for n in range(events)])
+        db.session.execute(
+            CaseEvent.__table__.insert(),
+            [
+                {
+                    "id": str(uuid.uuid4()),
+                    "case_id": target,
+                    "kind": "note",
+                    "body": TEXT,
+                    "at": now - timedelta(hours=n),
+                    "photos": [],
+                    "by": workers["dayan"],
+                    "from_value": None,
+                    "to_value": None,
+                    "created_at": now,
+                }
+                for n in range(events)
+            ],
+        )
         db.session.commit()
         db.session.execute(db.text("ANALYZE"))
         db.session.commit()
@@ -93,9 +121,12 @@ def sign_in(base: str, username: str, password: str) -> requests.Session:
     session = requests.Session()
     page = session.get(f"{base}/console/login", timeout=30)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-    response = session.post(f"{base}/console/login", timeout=30, allow_redirects=False,
-                            data={"csrf_token": token, "username": username,
-                                  "password": password})
+    response = session.post(
+        f"{base}/console/login",
+        timeout=30,
+        allow_redirects=False,
+        data={"csrf_token": token, "username": username, "password": password},
+    )
     assert response.status_code == 302, response.text[:300]
     return session
 
@@ -131,28 +162,41 @@ def main() -> None:
             admin = sign_in(base, "admin", "bench-password")
             dayan = sign_in(base, "dayan_supervisor", "bench-password")
             figures = {
-                "queue, admin, first page (ms)": timed(admin, f"{base}/console/cases",
-                                                        args.runs),
+                "queue, admin, first page (ms)": timed(admin, f"{base}/console/cases", args.runs),
                 "queue, admin, status+category+town filters (ms)": timed(
-                    admin, f"{base}/console/cases?status=registered&category=land"
-                    "&town=dayan&sort=due&dir=asc", args.runs),
+                    admin,
+                    f"{base}/console/cases?status=registered&category=land"
+                    "&town=dayan&sort=due&dir=asc",
+                    args.runs,
+                ),
                 "queue, supervisor, overdue+unassigned (ms)": timed(
-                    dayan, f"{base}/console/cases?overdue=1&unassigned=1", args.runs),
+                    dayan, f"{base}/console/cases?overdue=1&unassigned=1", args.runs
+                ),
                 "queue, admin, text search of party names (ms)": timed(
-                    admin, f"{base}/console/cases?q=陈某1", args.runs),
-                "queue, admin, page 40 (ms)": timed(admin, f"{base}/console/cases?page=40",
-                                                    args.runs),
+                    admin, f"{base}/console/cases?q=陈某1", args.runs
+                ),
+                "queue, admin, page 40 (ms)": timed(
+                    admin, f"{base}/console/cases?page=40", args.runs
+                ),
                 "case page, 60 timeline entries (ms)": timed(
-                    dayan, f"{base}/console/cases/{case_id}", args.runs),
+                    dayan, f"{base}/console/cases/{case_id}", args.runs
+                ),
             }
         finally:
             server.stop()
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    result = {"machine": f"{os.cpu_count()} cores, {sys.platform}", "cases": args.cases,
-              "runs": args.runs, "workers": args.workers, "table": figures}
-    print(f"Fengling console benchmark: {args.cases} cases, SQLite, {args.workers} server "
-          f"processes, {result['machine']}; goal: queue under 300 ms")
+    result = {
+        "machine": f"{os.cpu_count()} cores, {sys.platform}",
+        "cases": args.cases,
+        "runs": args.runs,
+        "workers": args.workers,
+        "table": figures,
+    }
+    print(
+        f"Fengling console benchmark: {args.cases} cases, SQLite, {args.workers} server "
+        f"processes, {result['machine']}; goal: queue under 300 ms"
+    )
     print(f"{'figure':<52} {'median':>9} {'min':>9} {'max':>9}")
     for name, values in figures.items():
         print(f"{name:<52} {values['median']:>9.1f} {values['min']:>9.1f} {values['max']:>9.1f}")

@@ -46,17 +46,21 @@ class Tally:
 def sign_in(base: str, username: str, password: str) -> requests.Session:
     session = requests.Session()
     device = {"id": str(uuid.uuid4()), "name": "load", "platform": "bench", "app_version": "b"}
-    response = session.post(f"{base}/api/v1/auth/login", timeout=60,
-                            json={"username": username, "password": password,
-                                  "device": device})
+    response = session.post(
+        f"{base}/api/v1/auth/login",
+        timeout=60,
+        json={"username": username, "password": password, "device": device},
+    )
     response.raise_for_status()
-    session.headers.update({"Authorization": f"Bearer {response.json()['token']}",
-                            "X-Schema-Version": "1"})
+    session.headers.update(
+        {"Authorization": f"Bearer {response.json()['token']}", "X-Schema-Version": "1"}
+    )
     return session
 
 
-def timed(tally: Tally, label: str, send: Callable[[], requests.Response]
-          ) -> tuple[requests.Response, float] | None:
+def timed(
+    tally: Tally, label: str, send: Callable[[], requests.Response]
+) -> tuple[requests.Response, float] | None:
     """Send one request; its answer and milliseconds, or None with the error counted."""
     started = time.perf_counter()
     try:
@@ -73,8 +77,7 @@ def timed(tally: Tally, label: str, send: Callable[[], requests.Response]
     return response, elapsed
 
 
-def phone(base: str, town: str, password: str, deadline: float, seed: int,
-          tally: Tally) -> None:
+def phone(base: str, town: str, password: str, deadline: float, seed: int, tally: Tally) -> None:
     """One phone's loop; every request is bounded by the deadline and a timeout."""
     rng = random.Random(seed)
     try:
@@ -91,23 +94,52 @@ def phone(base: str, town: str, password: str, deadline: float, seed: int,
             roll = rng.random()
             if mine and roll < 0.3:
                 case_id = rng.choice(list(mine))
-                batch.append({"mutation_id": str(uuid.uuid4()), "op": "case_event.create",
-                              "record_id": str(uuid.uuid4()),
-                              "data": {"case_id": case_id, "kind": "mediation", "body": TEXT,
-                                       "at": "2026-11-26T09:00:00+08:00"}})
+                batch.append(
+                    {
+                        "mutation_id": str(uuid.uuid4()),
+                        "op": "case_event.create",
+                        "record_id": str(uuid.uuid4()),
+                        "data": {
+                            "case_id": case_id,
+                            "kind": "mediation",
+                            "body": TEXT,
+                            "at": "2026-11-26T09:00:00+08:00",
+                        },
+                    }
+                )
             elif mine and roll < 0.45:
                 case_id = rng.choice(list(mine))
-                batch.append({"mutation_id": str(uuid.uuid4()), "op": "case.update",
-                              "record_id": case_id, "base_version": mine[case_id],
-                              "data": {"description": f"{TEXT} {rng.random():.6f}"}})
+                batch.append(
+                    {
+                        "mutation_id": str(uuid.uuid4()),
+                        "op": "case.update",
+                        "record_id": case_id,
+                        "base_version": mine[case_id],
+                        "data": {"description": f"{TEXT} {rng.random():.6f}"},
+                    }
+                )
             else:
-                batch.append({"mutation_id": str(uuid.uuid4()), "op": "case.create",
-                              "record_id": str(uuid.uuid4()),
-                              "data": {"title": f"山林权属争议 {seed}", "category": "land",
-                                       "primary_town": town, "description": TEXT,
-                                       "parties": [{"name": "李某", "role": "applicant"}]}})
-        answer = timed(tally, "push", partial(
-            session.post, f"{base}/api/v1/sync/push", json={"mutations": batch}, timeout=60))
+                batch.append(
+                    {
+                        "mutation_id": str(uuid.uuid4()),
+                        "op": "case.create",
+                        "record_id": str(uuid.uuid4()),
+                        "data": {
+                            "title": f"山林权属争议 {seed}",
+                            "category": "land",
+                            "primary_town": town,
+                            "description": TEXT,
+                            "parties": [{"name": "李某", "role": "applicant"}],
+                        },
+                    }
+                )
+        answer = timed(
+            tally,
+            "push",
+            partial(
+                session.post, f"{base}/api/v1/sync/push", json={"mutations": batch}, timeout=60
+            ),
+        )
         if answer is None:
             continue
         response, elapsed = answer
@@ -124,8 +156,11 @@ def phone(base: str, town: str, password: str, deadline: float, seed: int,
             if mutation["op"] in ("case.create", "case.update") and result["status"] != "rejected":
                 mine[mutation["record_id"]] = result["version"]
         params = {"cursor": cursor} if cursor else {}
-        answer = timed(tally, "pull", partial(
-            session.get, f"{base}/api/v1/sync/pull", params=params, timeout=60))
+        answer = timed(
+            tally,
+            "pull",
+            partial(session.get, f"{base}/api/v1/sync/pull", params=params, timeout=60),
+        )
         if answer is None:
             continue
         response, elapsed = answer
@@ -159,9 +194,12 @@ def run(base: str, devices: int, seconds: float, password: str) -> dict:
     """Drive the server at `base`; returns the figures and the checks' outcome."""
     tally = Tally()
     deadline = time.monotonic() + seconds
-    threads = [threading.Thread(target=phone, daemon=True,
-                                args=(base, TOWNS[i % 5], password, deadline, i, tally))
-               for i in range(devices)]
+    threads = [
+        threading.Thread(
+            target=phone, daemon=True, args=(base, TOWNS[i % 5], password, deadline, i, tally)
+        )
+        for i in range(devices)
+    ]
     started = time.monotonic()
     for thread in threads:
         thread.start()
@@ -171,16 +209,23 @@ def run(base: str, devices: int, seconds: float, password: str) -> dict:
     ids = server_cases(base, password)
     missing = tally.created - set(ids)
     return {
-        "devices": devices, "seconds": round(duration, 1), "pushes": len(tally.push_ms),
-        "pulls": len(tally.pull_ms), "mutations": tally.mutations,
+        "devices": devices,
+        "seconds": round(duration, 1),
+        "pushes": len(tally.push_ms),
+        "pulls": len(tally.pull_ms),
+        "mutations": tally.mutations,
         "mutations_per_s": tally.mutations / duration,
-        "push_p50_ms": percentile(tally.push_ms, 0.5), "push_p95_ms":
-            percentile(tally.push_ms, 0.95), "push_p99_ms": percentile(tally.push_ms, 0.99),
-        "pull_p50_ms": percentile(tally.pull_ms, 0.5), "pull_p95_ms":
-            percentile(tally.pull_ms, 0.95), "pull_p99_ms": percentile(tally.pull_ms, 0.99),
+        "push_p50_ms": percentile(tally.push_ms, 0.5),
+        "push_p95_ms": percentile(tally.push_ms, 0.95),
+        "push_p99_ms": percentile(tally.push_ms, 0.99),
+        "pull_p50_ms": percentile(tally.pull_ms, 0.5),
+        "pull_p95_ms": percentile(tally.pull_ms, 0.95),
+        "pull_p99_ms": percentile(tally.pull_ms, 0.99),
         "push_mean_ms": statistics.fmean(tally.push_ms) if tally.push_ms else 0.0,
-        "errors": tally.errors[:20], "error_count": len(tally.errors),
-        "acknowledged_creates": len(tally.created), "missing": len(missing),
+        "errors": tally.errors[:20],
+        "error_count": len(tally.errors),
+        "acknowledged_creates": len(tally.created),
+        "missing": len(missing),
         "duplicated": len(ids) - len(set(ids)),
         "stuck_threads": sum(thread.is_alive() for thread in threads),
     }

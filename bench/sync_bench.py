@@ -180,8 +180,10 @@ def raw_floor_postgresql(payloads: list[str], batch: int, url: str) -> tuple[flo
         started = time.perf_counter()
         with conn.cursor() as cursor:
             for i in range(0, len(payloads), batch):
-                cursor.executemany("INSERT INTO raw_feed (body) VALUES (%s)",
-                                   [(p,) for p in payloads[i : i + batch]])
+                cursor.executemany(
+                    "INSERT INTO raw_feed (body) VALUES (%s)",
+                    [(p,) for p in payloads[i : i + batch]],
+                )
                 conn.commit()
         insert_rate = len(payloads) / (time.perf_counter() - started)
         started = time.perf_counter()
@@ -276,8 +278,9 @@ def fill_feed(server: Server, data_dir: Path, total: int) -> tuple[str, int]:
                 "COPY feed (entity, record_id, seq, op, version, town_mask, data) FROM STDIN"
             ) as copy:
                 for n in range(1, total - count + 1):
-                    copy.write_row(("case", str(uuid.uuid4()), last + n, "upsert", 1, ALL_TOWNS,
-                                    body))
+                    copy.write_row(
+                        ("case", str(uuid.uuid4()), last + n, "upsert", 1, ALL_TOWNS, body)
+                    )
             last += total - count
             conn.execute("UPDATE server_state SET last_seq = %s", (last,))
             conn.execute("ANALYZE feed")
@@ -287,10 +290,15 @@ def fill_feed(server: Server, data_dir: Path, total: int) -> tuple[str, int]:
     epoch, last = conn.execute("SELECT epoch, last_seq FROM server_state").fetchone()
     count = conn.execute("SELECT count(*) FROM feed").fetchone()[0]
     for start in range(0, total - count, 50_000):
-        rows = [("case", str(uuid.uuid4()), last + n, "upsert", 1, ALL_TOWNS, body)
-                for n in range(start + 1, min(total - count, start + 50_000) + 1)]
-        conn.executemany("INSERT INTO feed (entity, record_id, seq, op, version, town_mask, data)"
-                         " VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+        rows = [
+            ("case", str(uuid.uuid4()), last + n, "upsert", 1, ALL_TOWNS, body)
+            for n in range(start + 1, min(total - count, start + 50_000) + 1)
+        ]
+        conn.executemany(
+            "INSERT INTO feed (entity, record_id, seq, op, version, town_mask, data)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
     last += total - count
     conn.execute("UPDATE server_state SET last_seq = ?", (last,))
     conn.commit()
@@ -391,8 +399,15 @@ def report(runs: list[dict]) -> dict:
         "pull from scratch, pages of 500 (records/s)": collect("pull", "rate"),
         "raw driver read by seq (rows/s)": collect("pull", "raw_read"),
         "incremental pull of 100 changes, p50 (ms)": collect("incremental", "p50_ms"),
-        **({"incremental pull of 100 changes at the big feed, p50 (ms)":
-            collect("incremental_big", "p50_ms")} if "incremental_big" in runs[0] else {}),
+        **(
+            {
+                "incremental pull of 100 changes at the big feed, p50 (ms)": collect(
+                    "incremental_big", "p50_ms"
+                )
+            }
+            if "incremental_big" in runs[0]
+            else {}
+        ),
         "20 devices × 50 × 20: throughput (mutations/s)": collect("concurrent", "rate"),
         "20 devices: p50 latency (ms)": collect("concurrent", "p50_ms"),
         "20 devices: p95 latency (ms)": collect("concurrent", "p95_ms"),
@@ -410,8 +425,10 @@ def report(runs: list[dict]) -> dict:
         / collect("push_500", "raw_insert")["median"],
     }
     if "incremental_big" in runs[0]:
-        ratios["incremental big / 20k"] = collect("incremental_big", "p50_ms")["median"] / collect(
-            "incremental", "p50_ms")["median"]
+        ratios["incremental big / 20k"] = (
+            collect("incremental_big", "p50_ms")["median"]
+            / collect("incremental", "p50_ms")["median"]
+        )
     return {"table": table, "ratios": ratios}
 
 
@@ -421,13 +438,19 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
-    parser.add_argument("--big", type=int, default=0,
-                        help="also time the incremental pull with this many records in the feed")
+    parser.add_argument(
+        "--big",
+        type=int,
+        default=0,
+        help="also time the incremental pull with this many records in the feed",
+    )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="fengling-bench-"))
     try:
-        runs = [one_run(args.records, args.workers, work, args.database, args.big)
-                for _ in range(args.runs)]
+        runs = [
+            one_run(args.records, args.workers, work, args.database, args.big)
+            for _ in range(args.runs)
+        ]
     finally:
         shutil.rmtree(work, ignore_errors=True)
     result = {

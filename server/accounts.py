@@ -137,8 +137,13 @@ def create_token(username: str, name: str) -> tuple[str, str]:
         db.session.rollback()
         raise AccountError(f"{username!r} is not an integration account")
     token = new_token()
-    device = Device(id=str(uuid.uuid4()), user_id=user.id, name=name, platform="job",
-                    token_hash=token_hash(token))
+    device = Device(
+        id=str(uuid.uuid4()),
+        user_id=user.id,
+        name=name,
+        platform="job",
+        token_hash=token_hash(token),
+    )
     db.session.add(device)
     db.session.commit()
     return device.id, token

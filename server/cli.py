@@ -179,20 +179,27 @@ def token_create(username: str, name: str) -> None:
 @click.command("mirror")
 @click.option("--url", required=True, help="The server, e.g. https://fengling.example.org")
 @click.option("--token-file", required=True, type=click.File("r"))
-@click.option("--into", "into", required=True,
-              help="A .db/.sqlite file (SQLite mirror) or a folder (JSON Lines).")
+@click.option(
+    "--into",
+    "into",
+    required=True,
+    help="A .db/.sqlite file (SQLite mirror) or a folder (JSON Lines).",
+)
 @click.option("--max-pages", type=int, default=1_000_000, show_default=True)
-def mirror_command(url: str, token_file, into: str, max_pages: int) -> None:  # noqa: ANN001
+def mirror_command(url: str, token_file, into: str, max_pages: int) -> None:
     """Mirror the feed this account may see, incrementally; resumes where it stopped."""
     from server.mirror import FeedClient, MirrorError, mirror, open_target
 
     target = open_target(into)
     show = sys.stderr.isatty()
 
-    def progress(summary) -> None:  # noqa: ANN001
+    def progress(summary) -> None:
         if show:
-            click.echo(f"\r{summary.pages} pages, {summary.upserts} records, "
-                       f"{summary.removals} removals", err=True, nl=False)
+            click.echo(
+                f"\r{summary.pages} pages, {summary.upserts} records, {summary.removals} removals",
+                err=True,
+                nl=False,
+            )
 
     try:
         summary = mirror(FeedClient(url, token_file.read().strip()), target, progress, max_pages)
@@ -202,8 +209,10 @@ def mirror_command(url: str, token_file, into: str, max_pages: int) -> None:  # 
         target.close()
     if show:
         click.echo("", err=True)
-    click.echo(f"mirrored: {summary.pages} pages, {summary.upserts} upserts, "
-               f"{summary.removals} removals, {summary.resyncs} resyncs")
+    click.echo(
+        f"mirrored: {summary.pages} pages, {summary.upserts} upserts, "
+        f"{summary.removals} removals, {summary.resyncs} resyncs"
+    )
 
 
 @click.command("serve")

@@ -53,7 +53,7 @@ def configure_engine(app: Flask, engine: Engine) -> None:
     busy_ms = int(app.config["LOCK_TIMEOUT_MS"])
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record) -> None:  # noqa: ANN001
+    def _on_connect(dbapi_connection, _record) -> None:
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
@@ -66,7 +66,7 @@ def configure_engine(app: Flask, engine: Engine) -> None:
     lock_path = Path(f"{database}.writelock") if database and database != ":memory:" else None
 
     @event.listens_for(engine, "begin")
-    def _on_begin(conn) -> None:  # noqa: ANN001
+    def _on_begin(conn) -> None:
         # Writers take the lock up front, so two processes never deadlock upgrading a read lock.
         is_write = conn.get_execution_options().get(WRITE_OPTION, False)
         if is_write and lock_path is not None:
@@ -76,11 +76,11 @@ def configure_engine(app: Flask, engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if is_write else "BEGIN")
 
     @event.listens_for(engine, "checkin")
-    def _on_checkin(_dbapi_connection, record) -> None:  # noqa: ANN001
+    def _on_checkin(_dbapi_connection, record) -> None:
         end_write_turn(record.info)  # the transaction ended (commit or rollback)
 
     @event.listens_for(engine, "invalidate")
-    def _on_invalidate(_dbapi_connection, record, _exception) -> None:  # noqa: ANN001
+    def _on_invalidate(_dbapi_connection, record, _exception) -> None:
         end_write_turn(record.info)
 
 
@@ -137,10 +137,15 @@ def insert_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
     if not sql or any(row.keys() != first for row in rows):
         conn.execute(table.insert(), rows)
         return
-    conn.exec_driver_sql(sql, [
-        tuple(row[name] if process is None else process(row[name]) for name, process in processors)
-        for row in rows
-    ])
+    conn.exec_driver_sql(
+        sql,
+        [
+            tuple(
+                row[name] if process is None else process(row[name]) for name, process in processors
+            )
+            for row in rows
+        ],
+    )
 
 
 def _insert_plan(dialect: Dialect, table: Table, names: tuple[str, ...]) -> InsertPlan:
@@ -150,10 +155,13 @@ def _insert_plan(dialect: Dialect, table: Table, names: tuple[str, ...]) -> Inse
         return "", []
     quote = dialect.identifier_preparer.quote
     marker = "?" if dialect.paramstyle == "qmark" else "%s"
-    sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
-           f"VALUES ({', '.join([marker] * len(names))})")
-    processors = [(name, table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
-                  for name in names]
+    sql = (
+        f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
+        f"VALUES ({', '.join([marker] * len(names))})"
+    )
+    processors = [
+        (name, table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) for name in names
+    ]
     return sql, processors
 
 

@@ -15,13 +15,13 @@ bp = Blueprint("health", __name__)
 
 
 @bp.get("/healthz")
-def healthz():  # noqa: ANN201
+def healthz():
     """The process is up and answering."""
     return jsonify(status="ok")
 
 
 @bp.get("/readyz")
-def readyz():  # noqa: ANN201
+def readyz():
     """Ready to serve: the database answers and the data directory is writable."""
     checks = {"database": database_ok(), "data_dir": data_dir_ok()}
     db.session.rollback()

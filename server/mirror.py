@@ -50,9 +50,11 @@ class SqliteTarget:
         self.conn = sqlite3.connect(path, isolation_level=None)
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=FULL")
-        self.conn.execute("CREATE TABLE IF NOT EXISTS records (entity TEXT, record_id TEXT, "
-                          "version INTEGER, data TEXT, seen INTEGER DEFAULT 1, "
-                          "PRIMARY KEY (entity, record_id))")
+        self.conn.execute(
+            "CREATE TABLE IF NOT EXISTS records (entity TEXT, record_id TEXT, "
+            "version INTEGER, data TEXT, seen INTEGER DEFAULT 1, "
+            "PRIMARY KEY (entity, record_id))"
+        )
         self.conn.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
 
     def cursor(self) -> str | None:
@@ -63,13 +65,20 @@ class SqliteTarget:
         self.conn.execute("BEGIN IMMEDIATE")
         for change in changes:
             if change["op"] == "remove":
-                self.conn.execute("DELETE FROM records WHERE entity = ? AND record_id = ?",
-                                  (change["entity"], change["record_id"]))
+                self.conn.execute(
+                    "DELETE FROM records WHERE entity = ? AND record_id = ?",
+                    (change["entity"], change["record_id"]),
+                )
             else:
                 self.conn.execute(
                     "INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?, 1)",
-                    (change["entity"], change["record_id"], change["version"],
-                     json.dumps(change["data"], ensure_ascii=False)))
+                    (
+                        change["entity"],
+                        change["record_id"],
+                        change["version"],
+                        json.dumps(change["data"], ensure_ascii=False),
+                    ),
+                )
         self.conn.execute("INSERT OR REPLACE INTO meta VALUES ('cursor', ?)", (cursor,))
         self.conn.execute("COMMIT")
 
@@ -146,8 +155,12 @@ class FeedClient:
         query = {"limit": self.limit, **({"cursor": cursor} if cursor else {})}
         request = urllib.request.Request(
             f"{self.base}/api/v1/sync/pull?{urllib.parse.urlencode(query)}",
-            headers={"Authorization": f"Bearer {self.token}", "X-Schema-Version": "1",
-                     "Accept-Language": "en"})
+            headers={
+                "Authorization": f"Bearer {self.token}",
+                "X-Schema-Version": "1",
+                "Accept-Language": "en",
+            },
+        )
         for attempt in range(MAX_RETRIES):
             try:
                 with urllib.request.urlopen(request, timeout=60) as response:
@@ -163,7 +176,7 @@ class FeedClient:
 
 
 def mirror(
-    client: FeedClient, target: Target, progress=None, max_pages: int = MAX_PAGES  # noqa: ANN001
+    client: FeedClient, target: Target, progress=None, max_pages: int = MAX_PAGES
 ) -> Summary:
     """Pull until the feed is drained (or `max_pages`), applying every page to `target`."""
     summary = Summary()

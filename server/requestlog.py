@@ -24,20 +24,27 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def _start() -> None:
         incoming = request.headers.get("X-Request-ID", "")
-        g.request_id = incoming if 0 < len(incoming) <= 64 and incoming.isprintable() else (
-            uuid.uuid4().hex)
+        g.request_id = (
+            incoming if 0 < len(incoming) <= 64 and incoming.isprintable() else (uuid.uuid4().hex)
+        )
         g.started = time.perf_counter()
 
     @app.after_request
     def _finish(response: Response) -> Response:
         response.headers["X-Request-ID"] = g.get("request_id", "")
-        log.info(json.dumps({
-            "ts": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "request_id": g.get("request_id"),
-            "method": request.method,
-            "path": request.path,
-            "status": response.status_code,
-            "ms": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 1),
-            "device": g.get("device_id"),
-        }))
+        log.info(
+            json.dumps(
+                {
+                    "ts": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                    "request_id": g.get("request_id"),
+                    "method": request.method,
+                    "path": request.path,
+                    "status": response.status_code,
+                    "ms": round(
+                        (time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 1
+                    ),
+                    "device": g.get("device_id"),
+                }
+            )
+        )
         return response

@@ -83,7 +83,7 @@ def make_app(database_url: str, tmp_path: Path) -> Iterator:
     """make_app(**config) -> an app on this test's database, with config overrides."""
     made: list[Flask] = []
 
-    def build(**config) -> Flask:  # noqa: ANN003
+    def build(**config) -> Flask:
         app = create_app(
             {
                 "TESTING": True,
@@ -103,7 +103,7 @@ def make_app(database_url: str, tmp_path: Path) -> Iterator:
 
 
 @pytest.fixture
-def app(make_app) -> Flask:  # noqa: ANN001
+def app(make_app) -> Flask:
     return make_app()
 
 
@@ -113,10 +113,10 @@ def client(app: Flask) -> FlaskClient:
 
 
 @pytest.fixture
-def login(client: FlaskClient):  # noqa: ANN201
+def login(client: FlaskClient):
     """login("dayan_worker") -> a signed-in DeviceClient with a new device id."""
 
-    def sign_in(username: str, **kwargs) -> DeviceClient:  # noqa: ANN003
+    def sign_in(username: str, **kwargs) -> DeviceClient:
         device = DeviceClient(client, username, **kwargs)
         device.login()
         return device
@@ -125,27 +125,27 @@ def login(client: FlaskClient):  # noqa: ANN201
 
 
 @pytest.fixture
-def worker(login) -> DeviceClient:  # noqa: ANN001
+def worker(login) -> DeviceClient:
     return login("dayan_worker")
 
 
 @pytest.fixture
-def supervisor(login) -> DeviceClient:  # noqa: ANN001
+def supervisor(login) -> DeviceClient:
     return login("dayan_supervisor")
 
 
 @pytest.fixture
-def sites(worker) -> dict[str, dict]:  # noqa: ANN001
+def sites(worker) -> dict[str, dict]:
     """The demo heritage sites by code: {"code": {"id", "lat", "lon", "radius_m", "town"}}."""
     worker.sync()
     return {c["data"]["code"]: {"id": rid, **c["data"]} for rid, c in worker.of("site").items()}
 
 
 @pytest.fixture
-def rows(app: Flask):  # noqa: ANN201
+def rows(app: Flask):
     """rows(Model, **filters) -> the rows of a table, read straight from the database."""
 
-    def read(model, **filters):  # noqa: ANN001, ANN003, ANN202
+    def read(model, **filters):
         with app.app_context():
             query = db.select(model).filter_by(**filters)
             found = db.session.scalars(query).all()
@@ -156,11 +156,11 @@ def rows(app: Flask):  # noqa: ANN201
 
 
 @pytest.fixture
-def execute(app: Flask):  # noqa: ANN201
+def execute(app: Flask):
     """execute(sql, **params): a change made the way an operator or a restore would make it."""
     from sqlalchemy import text
 
-    def run(sql: str, **params) -> None:  # noqa: ANN003
+    def run(sql: str, **params) -> None:
         with app.app_context():
             db.session.execute(text(sql), params)
             db.session.commit()

@@ -22,11 +22,16 @@ def test_every_sqlite_connection_has_wal_full_sync_foreign_keys_and_a_busy_timeo
         connections = [db.engine.connect() for _ in range(3)]  # distinct pooled connections
         try:
             for conn in connections:
-                pragma = {name: conn.exec_driver_sql(f"PRAGMA {name}").scalar()
-                          for name in ("journal_mode", "synchronous", "foreign_keys",
-                                       "busy_timeout")}
-                assert pragma == {"journal_mode": "wal", "synchronous": 2, "foreign_keys": 1,
-                                  "busy_timeout": 10_000}
+                pragma = {
+                    name: conn.exec_driver_sql(f"PRAGMA {name}").scalar()
+                    for name in ("journal_mode", "synchronous", "foreign_keys", "busy_timeout")
+                }
+                assert pragma == {
+                    "journal_mode": "wal",
+                    "synchronous": 2,
+                    "foreign_keys": 1,
+                    "busy_timeout": 10_000,
+                }
         finally:
             for conn in connections:
                 conn.close()
@@ -34,8 +39,9 @@ def test_every_sqlite_connection_has_wal_full_sync_foreign_keys_and_a_busy_timeo
 
 @pytest.mark.parametrize("backend", ["sqlite"])
 def test_a_writer_holds_the_sqlite_write_lock_from_its_first_statement(app, database_url):
-    other = sqlite3.connect(database_url.removeprefix("sqlite:///"), timeout=0.1,
-                            isolation_level=None)
+    other = sqlite3.connect(
+        database_url.removeprefix("sqlite:///"), timeout=0.1, isolation_level=None
+    )
     with app.app_context():
         begin_write(db.session)
         with pytest.raises(sqlite3.OperationalError, match="locked"):
@@ -89,20 +95,36 @@ def test_rows_written_by_insert_many_are_stored_as_sqlalchemy_stores_them(app):
 
     with app.app_context():
         town, category = db.session.execute(
-            text("SELECT t.code, c.code FROM towns t, categories c LIMIT 1")).one()
+            text("SELECT t.code, c.code FROM towns t, categories c LIMIT 1")
+        ).one()
         user = db.session.execute(text("SELECT id FROM users LIMIT 1")).scalar_one()
         moment = datetime(2026, 11, 26, 9, 12, 30, 123456, tzinfo=timezone(timedelta(hours=8)))
 
         def case(number: str) -> dict:
-            return {"id": new_id(), "number": number, "title": "山林权属争议", "category": category,
-                    "primary_town": town, "involved_towns": [town], "description": "双方各执一词",
-                    "parties": [{"name": "李某", "role": "applicant", "phone": "+86 138"}],
-                    "severity": "high", "location": {"lat": 29.48, "lon": 121.17,
-                                                     "accuracy_m": 12.5},
-                    "photos": [], "reported_at": moment, "status": "registered",
-                    "assignee": None, "due_at": moment + timedelta(days=3),
-                    "reported_by": user, "created_at": moment, "updated_at": moment,
-                    "is_cross_town": True, "is_overdue": False, "town_mask": 5, "version": 1}
+            return {
+                "id": new_id(),
+                "number": number,
+                "title": "山林权属争议",
+                "category": category,
+                "primary_town": town,
+                "involved_towns": [town],
+                "description": "双方各执一词",
+                "parties": [{"name": "李某", "role": "applicant", "phone": "+86 138"}],
+                "severity": "high",
+                "location": {"lat": 29.48, "lon": 121.17, "accuracy_m": 12.5},
+                "photos": [],
+                "reported_at": moment,
+                "status": "registered",
+                "assignee": None,
+                "due_at": moment + timedelta(days=3),
+                "reported_by": user,
+                "created_at": moment,
+                "updated_at": moment,
+                "is_cross_town": True,
+                "is_overdue": False,
+                "town_mask": 5,
+                "version": 1,
+            }
 
         fast, usual = case("TEST-1"), case("TEST-2")
         db.session.rollback()
@@ -110,18 +132,30 @@ def test_rows_written_by_insert_many_are_stored_as_sqlalchemy_stores_them(app):
         insert_many(db.session.connection(), Case.__table__, [fast])
         db.session.execute(Case.__table__.insert(), [usual])
         db.session.commit()
-        stored = {number: row for number, *row in db.session.connection().exec_driver_sql(
-            "SELECT number, title, involved_towns, parties, description, severity, location, "
-            "photos, reported_at, status, assignee, due_at, created_at, is_cross_town, "
-            "is_overdue, town_mask, version FROM cases WHERE number IN ('TEST-1', 'TEST-2')")}
+        stored = {
+            number: row
+            for number, *row in db.session.connection().exec_driver_sql(
+                "SELECT number, title, involved_towns, parties, description, severity, location, "
+                "photos, reported_at, status, assignee, due_at, created_at, is_cross_town, "
+                "is_overdue, town_mask, version FROM cases WHERE number IN ('TEST-1', 'TEST-2')"
+            )
+        }
         assert stored["TEST-1"] == stored["TEST-2"]
         loaded = db.session.get(Case, fast["id"])
         assert (loaded.parties[0]["name"], loaded.reported_at, loaded.is_cross_town) == (
-            "李某", moment, True)
+            "李某",
+            moment,
+            True,
+        )
 
 
-@given(moment=st.datetimes(timezones=st.sampled_from(
-    [UTC, timezone(timedelta(hours=8)), timezone(timedelta(hours=-11, minutes=-30))])))
+@given(
+    moment=st.datetimes(
+        timezones=st.sampled_from(
+            [UTC, timezone(timedelta(hours=8)), timezone(timedelta(hours=-11, minutes=-30))]
+        )
+    )
+)
 @settings(max_examples=300, deadline=None)
 def test_times_are_stored_on_sqlite_as_sqlalchemys_datetime_stores_them(moment: datetime):
     """UTCDateTime writes SQLite's text in one step; it must be the text SQLAlchemy's own

@@ -24,19 +24,31 @@ from server.schemas.checkins import CheckinCreateSchema
 from server.schemas.fastload import compile_loader
 from server.schemas.sync import DeviceStatusSchema, MutationSchema, PushRequestSchema
 
-PUSHED = [MutationSchema, PushRequestSchema, DeviceStatusSchema, CaseCreateSchema,
-          CaseUpdateSchema, CaseTransitionSchema, CaseAssignSchema, CaseEventCreateSchema,
-          CheckinCreateSchema]
+PUSHED = [
+    MutationSchema,
+    PushRequestSchema,
+    DeviceStatusSchema,
+    CaseCreateSchema,
+    CaseUpdateSchema,
+    CaseTransitionSchema,
+    CaseAssignSchema,
+    CaseEventCreateSchema,
+    CheckinCreateSchema,
+]
 
 json_scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(-(2**70), 2**70),
-    st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=12),
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**70), 2**70),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=12),
     st.sampled_from(["", "\x00", "a\x00b", "2026-11-26T09:12:00", "1e3", "true", "NaN"]),
 )
 json_values = st.recursive(
     json_scalars,
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner,
-                                                                 max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
     max_leaves=8,
 )
 
@@ -56,8 +68,9 @@ def marshmallow_only(schema_class: type[Schema]) -> Schema:
     return schema
 
 
-clean_text = st.text(st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)),
-                     max_size=12)
+clean_text = st.text(
+    st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)), max_size=12
+)
 
 
 def rule(field: fields.Field, kind: type) -> object | None:
@@ -71,13 +84,13 @@ def valid_value(field: fields.Field) -> st.SearchStrategy:
         return st.lists(inner, max_size=2) if field.many else inner
     length = rule(field, validate.Length)
     if isinstance(field, fields.List):
-        return st.lists(valid_value(field.inner), max_size=min(length.max or 3, 3)
-                        if length else 3)
+        return st.lists(valid_value(field.inner), max_size=min(length.max or 3, 3) if length else 3)
     if isinstance(field, UUIDString):
         return st.uuids().map(str)
     if isinstance(field, fields.DateTime):
         return st.datetimes(timezones=st.sampled_from([timezone(h) for h in (0, 8, -5)])).map(
-            lambda moment: moment.isoformat())
+            lambda moment: moment.isoformat()
+        )
     if isinstance(field, fields.Float | fields.Integer):
         bounds = rule(field, validate.Range)
         low = bounds.min if bounds and bounds.min is not None else -(2**53)
@@ -94,9 +107,13 @@ def valid_value(field: fields.Field) -> st.SearchStrategy:
         high = min(length.max, 40) if length and length.max is not None else 40
         if pattern:
             return st.from_regex(pattern.regex, fullmatch=True).filter(
-                lambda text: low <= len(text) <= high)
-        return st.text(st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)),
-                       min_size=low, max_size=high)
+                lambda text: low <= len(text) <= high
+            )
+        return st.text(
+            st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)),
+            min_size=low,
+            max_size=high,
+        )
     if isinstance(field, fields.Dict):
         return st.dictionaries(clean_text, json_values, max_size=3)
     return json_values
@@ -104,8 +121,13 @@ def valid_value(field: fields.Field) -> st.SearchStrategy:
 
 def odd_value(field: fields.Field) -> st.SearchStrategy:
     """Values of another type, just outside a limit, or not quite canonical."""
-    odd: list[st.SearchStrategy] = [json_values, st.none(), st.booleans(), st.binary(max_size=4),
-                                    st.sampled_from([float("nan"), float("inf"), 10**400])]
+    odd: list[st.SearchStrategy] = [
+        json_values,
+        st.none(),
+        st.booleans(),
+        st.binary(max_size=4),
+        st.sampled_from([float("nan"), float("inf"), 10**400]),
+    ]
     if isinstance(field, fields.String):
         odd.append(valid_value(field).map(lambda text: text + "\x00"))
         length = rule(field, validate.Length)
@@ -127,7 +149,7 @@ def odd_value(field: fields.Field) -> st.SearchStrategy:
     return st.one_of(*odd)
 
 
-def timezone(hours: int):  # noqa: ANN201
+def timezone(hours: int):
     from datetime import timedelta
     from datetime import timezone as tz
 
@@ -184,7 +206,7 @@ def test_fast_path_accepts_only_what_marshmallow_accepts_with_the_same_result(
     assert fast is not None
     try:
         loaded = fast(candidate)
-    except Exception:  # noqa: BLE001 (the fast path deferred: marshmallow will decide)
+    except Exception:
         return
     assert outcome(marshmallow_only(schema_class), candidate) == ("loaded", repr(loaded))
 
@@ -198,8 +220,10 @@ def test_a_phones_new_case_is_loaded_by_the_fast_path_as_marshmallow_would(
     envelope, payload_ = compile_loader(MutationSchema()), compile_loader(CaseCreateSchema())
     assert envelope is not None and payload_ is not None
     assert repr(envelope(mutation)) == outcome(marshmallow_only(MutationSchema), mutation)[1]
-    assert repr(payload_(mutation["data"])) == outcome(
-        marshmallow_only(CaseCreateSchema), mutation["data"])[1]
+    assert (
+        repr(payload_(mutation["data"]))
+        == outcome(marshmallow_only(CaseCreateSchema), mutation["data"])[1]
+    )
 
 
 def test_the_error_a_user_sees_is_marshmallows() -> None:

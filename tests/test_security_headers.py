@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 
-@pytest.mark.parametrize("path", ["/api/v1/openapi.json", "/healthz", "/api/v1/sync/pull",
-                                  "/no/such/page"])
+@pytest.mark.parametrize(
+    "path", ["/api/v1/openapi.json", "/healthz", "/api/v1/sync/pull", "/no/such/page"]
+)
 def test_every_response_carries_the_baseline_headers(client, path):
     response = client.get(path)
     assert response.headers["X-Content-Type-Options"] == "nosniff"

@@ -21,7 +21,7 @@ bp = Blueprint("auth", __name__)
 
 
 @bp.post("/auth/login")
-def login():  # noqa: ANN201
+def login():
     """Exchange a username and password for a token bound to this device.
 
     :raise 401: invalid_credentials; device_revoked for a revoked device.
@@ -60,7 +60,7 @@ def login():  # noqa: ANN201
 
 @bp.post("/auth/logout")
 @device_auth(write=True)
-def logout():  # noqa: ANN201
+def logout():
     """Revoke this device's token; its outbox stays on the phone."""
     db.session.execute(update(Device).where(Device.id == g.device_id).values(token_hash=None))
     db.session.commit()

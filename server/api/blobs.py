@@ -41,7 +41,7 @@ def matches_type(content: bytes, content_type: str) -> bool:
 @bp.put("/blobs/<sha256:sha256>")
 @limit_body("BLOB_MAX_BYTES")
 @device_auth(write=True)
-def put_blob(sha256: str):  # noqa: ANN201
+def put_blob(sha256: str):
     """Store a photo under its SHA-256; storing the same content again changes nothing.
 
     :raise 415: unsupported_media_type. :raise 422: hash_mismatch.
@@ -76,7 +76,7 @@ def put_blob(sha256: str):  # noqa: ANN201
 
 @bp.route("/blobs/<sha256:sha256>", methods=["HEAD"])
 @device_auth(write=False)
-def head_blob(sha256: str):  # noqa: ANN201
+def head_blob(sha256: str):
     """200 when the server has the photo, so a device can skip the upload; else 404."""
     blob = db.session.get(Blob, sha256)
     db.session.rollback()
@@ -87,7 +87,7 @@ def head_blob(sha256: str):  # noqa: ANN201
 
 @bp.get("/blobs/<sha256:sha256>")
 @device_auth(write=False)
-def get_blob(sha256: str):  # noqa: ANN201
+def get_blob(sha256: str):
     """The photo, without EXIF/XMP, for a caller who can see a record that references it.
 
     :raise 404: not_found (also when the caller may not see it).

@@ -23,7 +23,7 @@ def json_body(schema: Schema) -> dict[str, Any]:
     return schema.load(payload)
 
 
-def limit_body(config_key: str):  # noqa: ANN201
+def limit_body(config_key: str):
     """Refuse a body over the configured size before any work is done.
 
     :raises PayloadTooLarge: 413 payload_too_large.

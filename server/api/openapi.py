@@ -179,6 +179,6 @@ def build_spec() -> dict:
 
 
 @bp.get("/openapi.json")
-def openapi_json():  # noqa: ANN201
+def openapi_json():
     """The OpenAPI document; public, like the protocol it describes."""
     return jsonify(build_spec())

@@ -39,8 +39,16 @@ def check_schema_version() -> None:
 # What a request needs of the device and its user, read as plain columns: loading two ORM
 # objects per request cost a tenth of an incremental pull.
 SIGNED_IN = (
-    select(Device.id.label("device_id"), Device.is_revoked, Device.last_pull_at, User.id,
-           User.is_active, User.role, User.town_code, User.scope_towns)
+    select(
+        Device.id.label("device_id"),
+        Device.is_revoked,
+        Device.last_pull_at,
+        User.id,
+        User.is_active,
+        User.role,
+        User.town_code,
+        User.scope_towns,
+    )
     .join(User, User.id == Device.user_id)
     .where(Device.token_hash == bindparam("token_hash"))
 )
@@ -55,9 +63,11 @@ def authenticate() -> Row:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise Unauthorized("unauthorized")
-    row = db.session.connection().execute(
-        SIGNED_IN, {"token_hash": token_hash(token.strip())}
-    ).first()
+    row = (
+        db.session.connection()
+        .execute(SIGNED_IN, {"token_hash": token_hash(token.strip())})
+        .first()
+    )
     if row is None:
         raise Unauthorized("invalid_token")
     if row.is_revoked:

@@ -27,7 +27,7 @@ bp = Blueprint("sync", __name__)
 @bp.post("/sync/push")
 @limit_body("PUSH_MAX_BYTES")
 @device_auth(write=True)
-def push_view():  # noqa: ANN201
+def push_view():
     """Apply a batch of intents exactly once each; one result per mutation, in order.
 
     :raise 413: payload_too_large.
@@ -41,14 +41,16 @@ def push_view():  # noqa: ANN201
     results = push(db.session, g.caller, g.ref, writer, body["mutations"], body["device"])
     db.session.commit()
     language = pick_language(request.headers.get("Accept-Language"))
-    body = {"results": [render_result(r, language) for r in results],
-            "server_time": utcnow().isoformat()}
+    body = {
+        "results": [render_result(r, language) for r in results],
+        "server_time": utcnow().isoformat(),
+    }
     return Response(to_json(body), mimetype="application/json")
 
 
 @bp.get("/sync/pull")
 @device_auth(write=False)
-def pull_view():  # noqa: ANN201
+def pull_view():
     """Changes visible to the caller above the cursor, one snapshot per page.
 
     :raise 410: resync_required.
@@ -67,7 +69,7 @@ def pull_view():  # noqa: ANN201
     return Response(body, mimetype="application/json")
 
 
-def note_pull(device_id: str, last_pull_at) -> None:  # noqa: ANN001
+def note_pull(device_id: str, last_pull_at) -> None:
     """Device health without a write per pull: at most one update a minute per device."""
     throttle = timedelta(seconds=current_app.config["DEVICE_SEEN_THROTTLE_SECONDS"])
     now = utcnow()

@@ -31,15 +31,17 @@ bp = Blueprint(
 
 # The alliance works in China Standard Time; the database keeps UTC.
 CHINA = timezone(timedelta(hours=8), "CST")
-CONTENT_SECURITY_POLICY = "; ".join([
-    "default-src 'none'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "img-src 'self' data:",
-    "form-action 'self'",
-    "base-uri 'none'",
-    "frame-ancestors 'none'",
-])
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "form-action 'self'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+    ]
+)
 
 
 def local_time(value: datetime | None, with_time: bool = True) -> str:
@@ -56,10 +58,18 @@ class Names:
     def __init__(self) -> None:
         from server.models import Category, Town
 
-        self.towns = {code: (name, name_en) for code, name, name_en in db.session.execute(
-            select(Town.code, Town.name, Town.name_en).order_by(Town.bit))}
-        self.categories = {code: (name, name_en) for code, name, name_en in db.session.execute(
-            select(Category.code, Category.name, Category.name_en).order_by(Category.position))}
+        self.towns = {
+            code: (name, name_en)
+            for code, name, name_en in db.session.execute(
+                select(Town.code, Town.name, Town.name_en).order_by(Town.bit)
+            )
+        }
+        self.categories = {
+            code: (name, name_en)
+            for code, name, name_en in db.session.execute(
+                select(Category.code, Category.name, Category.name_en).order_by(Category.position)
+            )
+        }
 
     def town(self, code: str | None) -> str:
         from server.console.i18n import current_language
@@ -84,8 +94,11 @@ def csrf_field() -> Markup:
     from server.console.auth import LOGIN_CSRF_COOKIE, load_staff
 
     staff = load_staff()
-    token = staff.csrf_token if staff else g.get("login_csrf") or request.cookies.get(
-        LOGIN_CSRF_COOKIE, "")
+    token = (
+        staff.csrf_token
+        if staff
+        else g.get("login_csrf") or request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    )
     return Markup('<input type="hidden" name="csrf_token" value="{}">').format(token)
 
 
@@ -125,8 +138,9 @@ def _app_error(error: AppError) -> tuple[str, int]:
     db.session.rollback()
     from server.console.i18n import current_language
 
-    return render_page("error.html", error.status,
-                       message=error_message(error.code, current_language()))
+    return render_page(
+        "error.html", error.status, message=error_message(error.code, current_language())
+    )
 
 
 @bp.errorhandler(HTTPException)
@@ -134,9 +148,11 @@ def _http_error(error: HTTPException) -> tuple[str, int]:
     from server.console.i18n import current_language
 
     code = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}.get(
-        error.code or 400, "bad_request")
-    return render_page("error.html", error.code or 400,
-                       message=error_message(code, current_language()))
+        error.code or 400, "bad_request"
+    )
+    return render_page(
+        "error.html", error.code or 400, message=error_message(code, current_language())
+    )
 
 
 @bp.app_context_processor
@@ -146,9 +162,15 @@ def _globals() -> dict[str, Any]:
     from server.console.auth import load_staff
     from server.console.i18n import current_language, t
 
-    return {"t": t, "lang": current_language(), "staff": load_staff(), "names": names,
-            "csrf_field": csrf_field, "local_time": local_time,
-            "nav_endpoints": current_app.view_functions.keys()}
+    return {
+        "t": t,
+        "lang": current_language(),
+        "staff": load_staff(),
+        "names": names,
+        "csrf_field": csrf_field,
+        "local_time": local_time,
+        "nav_endpoints": current_app.view_functions.keys(),
+    }
 
 
 def init_app(app: Flask) -> None:

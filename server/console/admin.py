@@ -55,8 +55,9 @@ def longitude() -> fields.Float:
 
 def password_field() -> fields.String:
     # Two checks, so a short password is told "at least 8", not "between 8 and 256".
-    return fields.String(required=True, validate=[validate.Length(min=MIN_PASSWORD),
-                                                  validate.Length(max=256)])
+    return fields.String(
+        required=True, validate=[validate.Length(min=MIN_PASSWORD), validate.Length(max=256)]
+    )
 
 
 class RoleTownRule(StrictSchema):
@@ -148,8 +149,9 @@ def route_order_form(site_ids: list[str]) -> Schema:
     Built from the sites that exist, so any other field is still refused as unknown.
     """
     positions = {
-        site_id: fields.Integer(data_key=f"pos_{site_id}", load_default=None,
-                                validate=validate.Range(1, 999))
+        site_id: fields.Integer(
+            data_key=f"pos_{site_id}", load_default=None, validate=validate.Range(1, 999)
+        )
         for site_id in site_ids
     }
     return StrictSchema.from_dict(positions, name="RouteOrderForm")()
@@ -166,22 +168,28 @@ def open_write(*, feed: bool = True) -> FeedWriter | None:
     return FeedWriter(db.session, last_seq) if feed else None
 
 
-def publish(writer: FeedWriter, entity: str, record_id: str, data: dict[str, Any],
-            *, is_new: bool = False) -> None:
+def publish(
+    writer: FeedWriter, entity: str, record_id: str, data: dict[str, Any], *, is_new: bool = False
+) -> None:
     """Publish to every town with the next version, so phones replace what they hold."""
     version = 1
     if not is_new:
-        previous = db.session.scalar(select(FeedEntry.version).where(
-            FeedEntry.entity == entity, FeedEntry.record_id == record_id))
+        previous = db.session.scalar(
+            select(FeedEntry.version).where(
+                FeedEntry.entity == entity, FeedEntry.record_id == record_id
+            )
+        )
         # A record added outside the feed (by hand in SQL) enters it now.
         is_new = previous is None
         version = 1 if previous is None else previous + 1
-    publish_reference(writer, entity, record_id, data, is_new=is_new, version=version,
-                      author=Author(g.admin_id))
+    publish_reference(
+        writer, entity, record_id, data, is_new=is_new, version=version, author=Author(g.admin_id)
+    )
 
 
-def change_published(writer: FeedWriter, entity: str, record: Any, schema: Schema,
-                     change: Callable[[], None]) -> None:
+def change_published(
+    writer: FeedWriter, entity: str, record: Any, schema: Schema, change: Callable[[], None]
+) -> None:
     """Apply `change` to `record` and publish it with the next version, only if what phones
     see of it (its data schema's dump) changed."""
     before = schema.dump(record)
@@ -200,10 +208,14 @@ def set_fields(record: Any, form: dict[str, Any]) -> Callable[[], None]:
     return change
 
 
-def submit(page: Callable[..., Any], endpoint: str,
-           schema: Schema | Callable[[], dict[str, Any]],
-           apply: Callable[[FeedWriter | None, dict[str, Any]], str], *,
-           feed: bool = True) -> Any:
+def submit(
+    page: Callable[..., Any],
+    endpoint: str,
+    schema: Schema | Callable[[], dict[str, Any]],
+    apply: Callable[[FeedWriter | None, dict[str, Any]], str],
+    *,
+    feed: bool = True,
+) -> Any:
     """Validate (a schema, or a loader of its own), write in one unit of work and redirect
     with a done message; refused input re-renders the page with 422 and nothing written."""
     g.admin_id = g.staff.user.id
@@ -240,17 +252,21 @@ def failed_record() -> tuple[str, str]:
     return (request.endpoint or "", str(values[0]) if values else "")
 
 
-def admin_page(section: str, errors: dict | None, status: int,
-               **context: Any) -> tuple[str, int]:
+def admin_page(section: str, errors: dict | None, status: int, **context: Any) -> tuple[str, int]:
     """One of the four pages; after refused input it shows the reasons and the form again,
     filled in with what was sent."""
     refused = status != 200
     return render_page(
-        f"admin_{section}.html", status, section=f"console.admin_{section}",
-        errors=errors or {}, done=done_message(),
+        f"admin_{section}.html",
+        status,
+        section=f"console.admin_{section}",
+        errors=errors or {},
+        done=done_message(),
         message=t("form.invalid") if refused else "",
         form=request.form if refused else {},
-        failed=failed_record() if refused else ("", ""), **context)
+        failed=failed_record() if refused else ("", ""),
+        **context,
+    )
 
 
 # ---------------------------------------------------------------- users
@@ -297,8 +313,14 @@ def admin_user_create() -> Any:
             raise refuse("username", "admin.error.username_taken")
         check_town(form["town"])
         try:
-            add_user(writer, form["username"], form["password"], form["role"], form["town"],
-                     form["display_name"])
+            add_user(
+                writer,
+                form["username"],
+                form["password"],
+                form["role"],
+                form["town"],
+                form["display_name"],
+            )
         except AccountError as error:
             raise account_refusal(error) from error
         return "done.admin_user_created"
@@ -431,8 +453,14 @@ def admin_grid_create() -> Any:
         if db.session.scalar(select(Grid.id).where(Grid.code == form["code"])):
             raise refuse("code", "admin.error.code_taken")
         check_town(form["town"])
-        db.session.add(Grid(code=form["code"], name=form["name"], village=form["village"],
-                            town_code=form["town"]))
+        db.session.add(
+            Grid(
+                code=form["code"],
+                name=form["name"],
+                village=form["village"],
+                town_code=form["town"],
+            )
+        )
         return "done.admin_grid_created"
 
     return submit(admin_towns, "console.admin_towns", GridCreateForm(), apply, feed=False)
@@ -459,7 +487,8 @@ def admin_grid_edit(code: str) -> Any:
 @admin_required
 def admin_categories(errors: dict | None = None, status: int = 200) -> tuple[str, int]:
     categories = db.session.scalars(
-        select(Category).order_by(Category.position, Category.code)).all()
+        select(Category).order_by(Category.position, Category.code)
+    ).all()
     return admin_page("categories", errors, status, categories=categories)
 
 
@@ -476,8 +505,7 @@ def admin_category_create() -> Any:
         category = Category(**form)
         db.session.add(category)
         db.session.flush()
-        publish(writer, "category", category.id, CategoryDataSchema().dump(category),
-                is_new=True)
+        publish(writer, "category", category.id, CategoryDataSchema().dump(category), is_new=True)
         return "done.admin_category_created"
 
     return submit(admin_categories, "console.admin_categories", CategoryCreateForm(), apply)
@@ -493,8 +521,9 @@ def admin_category_edit(code: str) -> Any:
         category = db.session.scalar(select(Category).where(Category.code == code))
         if category is None:
             raise NotFound()
-        change_published(writer, "category", category, CategoryDataSchema(),
-                         set_fields(category, form))
+        change_published(
+            writer, "category", category, CategoryDataSchema(), set_fields(category, form)
+        )
         return "done.admin_category_saved"
 
     return submit(admin_categories, "console.admin_categories", CategoryEditForm(), apply)
@@ -571,8 +600,12 @@ def admin_route_order(code: str) -> Any:
         try:
             return load(route_order_form(list(sites)), request.form)
         except FormError as error:  # name the site, not its form field
-            raise FormError({sites.get(key.removeprefix("pos_"), key): reasons
-                             for key, reasons in error.errors.items()}) from error
+            raise FormError(
+                {
+                    sites.get(key.removeprefix("pos_"), key): reasons
+                    for key, reasons in error.errors.items()
+                }
+            ) from error
 
     def apply(writer: FeedWriter | None, positions: dict[str, Any]) -> str:
         assert writer is not None

@@ -69,11 +69,7 @@ def load_staff() -> Staff | None:
         ).first()
         if row is not None:
             session_row, user = row
-            if (
-                session_row.expires_at > utcnow()
-                and user.is_active
-                and user.role in STAFF_ROLES
-            ):
+            if session_row.expires_at > utcnow() and user.is_active and user.role in STAFF_ROLES:
                 ref = RefData.load(db.session)
                 g.ref = ref
                 g.staff = Staff(user, caller_for(user, None, ref), session_row.csrf_token)
@@ -137,8 +133,9 @@ def sign_in(username: str, password: str) -> str | None:
     knows_password = bool(is_valid and user and user.is_active)
     # A worker with the right password is refused here but is no attacker: the attempt does
     # not count towards the limit that would also lock their phone's sign-in.
-    db.session.add(LoginAttempt(username=username, remote_addr=remote_addr(),
-                                succeeded=knows_password))
+    db.session.add(
+        LoginAttempt(username=username, remote_addr=remote_addr(), succeeded=knows_password)
+    )
     if not (knows_password and user.role in STAFF_ROLES):
         db.session.commit()
         return None

@@ -40,11 +40,16 @@ def login_form() -> Response:
 def login_page(error: str = "", status: int = 200) -> Response:
     """The form carries a fresh token that must match a cookie (CSRF before a session)."""
     g.login_csrf = secrets.token_urlsafe(32)
-    body, status = render_page("login.html", status, error=error,
-                               next=request.args.get("next", ""))
+    body, status = render_page("login.html", status, error=error, next=request.args.get("next", ""))
     response = make_response(body, status)
-    response.set_cookie(LOGIN_CSRF_COOKIE, g.login_csrf, httponly=True, samesite="Strict",
-                        secure=cookie_secure(), path="/console")
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        g.login_csrf,
+        httponly=True,
+        samesite="Strict",
+        secure=cookie_secure(),
+        path="/console",
+    )
     return response
 
 
@@ -62,8 +67,13 @@ def login() -> Response:
         return login_page(t("login.failed"), 401)
     response = redirect(safe_next(form.get("next")))
     response.set_cookie(
-        SESSION_COOKIE, token, httponly=True, samesite="Lax", secure=cookie_secure(),
-        path="/console", max_age=current_app.config["CONSOLE_SESSION_HOURS"] * 3600,
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="Lax",
+        secure=cookie_secure(),
+        path="/console",
+        max_age=current_app.config["CONSOLE_SESSION_HOURS"] * 3600,
     )
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/console")
     return response
@@ -82,6 +92,12 @@ def switch_language(code: str) -> Response:
     """Remember the chosen language in a cookie and go back where the user was."""
     response = redirect(safe_next(request.args.get("next")))
     if code in LANGUAGES:
-        response.set_cookie(LANG_COOKIE, code, max_age=365 * 86400, samesite="Lax",
-                            secure=cookie_secure(), path="/console")
+        response.set_cookie(
+            LANG_COOKIE,
+            code,
+            max_age=365 * 86400,
+            samesite="Lax",
+            secure=cookie_secure(),
+            path="/console",
+        )
     return response

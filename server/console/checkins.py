@@ -29,8 +29,18 @@ from server.models import Checkin, Route, Site, User
 from server.schemas.base import StrictSchema, UUIDString, code_field
 
 EXPORT_BATCH = 500  # rows fetched per round trip while an export streams
-EXPORT_COLUMNS = ("at", "site", "town", "worker", "activity", "participants", "verified",
-                  "distance", "accuracy", "notes")
+EXPORT_COLUMNS = (
+    "at",
+    "site",
+    "town",
+    "worker",
+    "activity",
+    "participants",
+    "verified",
+    "distance",
+    "accuracy",
+    "notes",
+)
 
 
 class CheckinFilterSchema(StrictSchema):
@@ -101,8 +111,9 @@ def site_summaries(clauses: Sequence[ColumnElement[bool]]) -> list[SiteSummary]:
         .group_by(Site.id, Site.name, Site.town_code)
         .order_by(func.count(Checkin.id).desc(), Site.name)
     ).all()
-    return [SiteSummary(sid, name, town, total, int(ver or 0))
-            for sid, name, town, total, ver in rows]
+    return [
+        SiteSummary(sid, name, town, total, int(ver or 0)) for sid, name, town, total, ver in rows
+    ]
 
 
 # The route view: an inline SVG schematic, no map tiles (none are reachable offline).
@@ -183,20 +194,29 @@ def draw_route(route: Route, sites: dict[str, Site], counts: dict[str, int]) -> 
     for order, (site, x, y) in enumerate(zip(stops, xs, ys, strict=True), start=1):
         count = counts.get(site.id, 0)
         r = 6.0 if not count else 7 + 9 * math.sqrt(count / busiest)
-        drawing.points.append(RoutePoint(
-            order=order, site_id=site.id, name=site.name,
-            x=round(off_x + (x - min(xs)) * scale, 1),
-            y=round(off_y + (max(ys) - y) * scale, 1),
-            r=round(r, 1), level=count_level(count, busiest), count=count,
-        ))
+        drawing.points.append(
+            RoutePoint(
+                order=order,
+                site_id=site.id,
+                name=site.name,
+                x=round(off_x + (x - min(xs)) * scale, 1),
+                y=round(off_y + (max(ys) - y) * scale, 1),
+                r=round(r, 1),
+                level=count_level(count, busiest),
+                count=count,
+            )
+        )
     return drawing
 
 
 def route_drawings(routes: list[Route], counts: dict[str, int]) -> list[RouteDrawing]:
     """All routes' sites in one query, whatever the number of routes."""
     wanted = {sid for route in routes for sid in route.site_ids}
-    sites = {s.id: s for s in db.session.scalars(select(Site).where(Site.id.in_(wanted)))} \
-        if wanted else {}
+    sites = (
+        {s.id: s for s in db.session.scalars(select(Site).where(Site.id.in_(wanted)))}
+        if wanted
+        else {}
+    )
     return [draw_route(route, sites, counts) for route in routes]
 
 
@@ -218,13 +238,18 @@ def checkin_page(staff: Staff, f: dict[str, Any]) -> CheckinPage:
     total = sum(s.total for s in summaries)
     pages = max(1, -(-total // size))
     page = min(f.get("page", 1), pages)
-    rows = [(c, site, who) for c, site, who in db.session.execute(
-        listed_checkins(clauses).limit(size).offset((page - 1) * size))]
+    rows = [
+        (c, site, who)
+        for c, site, who in db.session.execute(
+            listed_checkins(clauses).limit(size).offset((page - 1) * size)
+        )
+    ]
     route_query = select(Route).order_by(Route.name)
     if "route" in f:
         route_query = route_query.where(Route.id == f["route"])
-    drawings = route_drawings(list(db.session.scalars(route_query)),
-                              {s.site_id: s.total for s in summaries})
+    drawings = route_drawings(
+        list(db.session.scalars(route_query)), {s.site_id: s.total for s in summaries}
+    )
     return CheckinPage(rows, total, page, pages, summaries, drawings)
 
 
@@ -233,8 +258,10 @@ def filter_choices(staff: Staff) -> tuple[list[Site], list[Route]]:
     site_query = select(Site).order_by(Site.town_code, Site.name)
     if not staff.is_admin:
         site_query = site_query.where(Site.town_code == staff.user.town_code)
-    return (list(db.session.scalars(site_query)),
-            list(db.session.scalars(select(Route).order_by(Route.name))))
+    return (
+        list(db.session.scalars(site_query)),
+        list(db.session.scalars(select(Route).order_by(Route.name))),
+    )
 
 
 def activity_name(code: str) -> str:
@@ -254,8 +281,15 @@ def checkins() -> tuple[str, int]:
     site_choices, route_choices = filter_choices(staff)
     args = {} if errors else {k: v for k, v in request.args.items() if k != "page"}
     return render_page(
-        "checkins.html", 400 if errors else 200, result=result, f=f, errors=errors, args=args,
-        site_choices=site_choices, route_choices=route_choices, activity_name=activity_name,
+        "checkins.html",
+        400 if errors else 200,
+        result=result,
+        f=f,
+        errors=errors,
+        args=args,
+        site_choices=site_choices,
+        route_choices=route_choices,
+        activity_name=activity_name,
     )
 
 
@@ -264,9 +298,18 @@ def export_rows(staff: Staff, f: dict[str, Any]) -> Iterator[list[Any]]:
     verified, flagged = t("checkin.verified"), t("checkin.flagged")
     query = listed_checkins(filter_clauses(staff, f)).execution_options(yield_per=EXPORT_BATCH)
     for c, site, who in db.session.execute(query):
-        yield [c.at, site, names().town(c.town), who, activity_name(c.activity), c.participants,
-               verified if c.verified else flagged, round(c.distance_m, 1),
-               round(c.accuracy_m, 1), c.notes]
+        yield [
+            c.at,
+            site,
+            names().town(c.town),
+            who,
+            activity_name(c.activity),
+            c.participants,
+            verified if c.verified else flagged,
+            round(c.distance_m, 1),
+            round(c.accuracy_m, 1),
+            c.notes,
+        ]
 
 
 @bp.get("/checkins/export.<any(csv,xlsx):fmt>")
@@ -280,12 +323,12 @@ def export_checkins(fmt: str) -> Response | tuple[str, int]:
         return render_page("error.html", 400, message=format_errors(error.errors))
     names()  # town names loaded once, before the rows stream
     headers = [t(f"checkin.col.{column}") for column in EXPORT_COLUMNS]
-    return table_response(fmt, t("checkin.export_name"), t("checkin.export_sheet"), headers,
-                          export_rows(staff, f))
+    return table_response(
+        fmt, t("checkin.export_name"), t("checkin.export_sheet"), headers, export_rows(staff, f)
+    )
 
 
 def format_errors(errors: dict[str, list[str]]) -> str:
     """A download has no page to show the filters on: the reasons go in the error page."""
     reasons = "; ".join(f"{name}: {' '.join(why)}" for name, why in errors.items())
     return f"{t('form.invalid')} {reasons}"
-

@@ -118,7 +118,9 @@ def device_page(staff: Staff, f: dict[str, Any]) -> DevicePage:
         clauses.append(User.town_code == f["town"])
     total, stale_total = db.session.execute(
         select(func.count(), func.coalesce(func.sum(case((stale, 1), else_=0)), 0))
-        .select_from(Device).join(User, User.id == Device.user_id).where(*clauses)
+        .select_from(Device)
+        .join(User, User.id == Device.user_id)
+        .where(*clauses)
     ).one()
     pages = max(1, -(-total // size))
     page = min(f.get("page", 1), pages)
@@ -128,13 +130,21 @@ def device_page(staff: Staff, f: dict[str, Any]) -> DevicePage:
         select(Device, User.display_name, User.username, User.town_code, is_stale)
         .join(User, User.id == Device.user_id)
         .where(*clauses)
-        .order_by(is_stale.desc(), Device.is_revoked,
-                  case((is_stale == 1, synced), else_=None).asc().nulls_first(),
-                  synced.desc().nulls_last(), Device.created_at.desc(), Device.id)
-        .limit(size).offset((page - 1) * size)
+        .order_by(
+            is_stale.desc(),
+            Device.is_revoked,
+            case((is_stale == 1, synced), else_=None).asc().nulls_first(),
+            synced.desc().nulls_last(),
+            Device.created_at.desc(),
+            Device.id,
+        )
+        .limit(size)
+        .offset((page - 1) * size)
     )
-    rows = [DeviceRow(device, name, username, town, bool(flag))
-            for device, name, username, town, flag in db.session.execute(query)]
+    rows = [
+        DeviceRow(device, name, username, town, bool(flag))
+        for device, name, username, town, flag in db.session.execute(query)
+    ]
     return DevicePage(rows, total, int(stale_total), page, pages, days)
 
 
@@ -149,15 +159,24 @@ def devices() -> tuple[str, int]:
         f, errors = DEVICE_FILTER.load({}), error.errors
     result = device_page(staff, f)
     args = {} if errors else {k: v for k, v in request.args.items() if k not in ("page", "done")}
-    return render_page("devices.html", 400 if errors else 200, result=result, f=f,
-                       errors=errors, args=args, done=done_message())
+    return render_page(
+        "devices.html",
+        400 if errors else 200,
+        result=result,
+        f=f,
+        errors=errors,
+        args=args,
+        done=done_message(),
+    )
 
 
 def find_device(staff: Staff, device_id: str) -> Device:
     """:raises NotFound: unknown, or a device of another town's user (the same answer)."""
     device = db.session.scalar(
-        select(Device).join(User, User.id == Device.user_id)
-        .where(Device.id == device_id, visible_devices(staff)))
+        select(Device)
+        .join(User, User.id == Device.user_id)
+        .where(Device.id == device_id, visible_devices(staff))
+    )
     if device is None:
         raise NotFound()
     return device

@@ -25,13 +25,40 @@ from server.models import Case, User
 from server.models.base import utcnow
 
 CHUNK = 500
-COLUMNS = ("number", "title", "status", "category", "severity", "lead_town", "co_towns",
-           "assignee", "reported_by", "created_at", "due_at", "overdue", "cross_town",
-           "parties", "description")
-SELECTED = (Case.number, Case.title, Case.status, Case.category, Case.severity,
-            Case.primary_town, Case.involved_towns, Case.assignee, Case.reported_by,
-            Case.created_at, Case.due_at, Case.is_overdue, Case.is_cross_town, Case.parties,
-            Case.description)
+COLUMNS = (
+    "number",
+    "title",
+    "status",
+    "category",
+    "severity",
+    "lead_town",
+    "co_towns",
+    "assignee",
+    "reported_by",
+    "created_at",
+    "due_at",
+    "overdue",
+    "cross_town",
+    "parties",
+    "description",
+)
+SELECTED = (
+    Case.number,
+    Case.title,
+    Case.status,
+    Case.category,
+    Case.severity,
+    Case.primary_town,
+    Case.involved_towns,
+    Case.assignee,
+    Case.reported_by,
+    Case.created_at,
+    Case.due_at,
+    Case.is_overdue,
+    Case.is_cross_town,
+    Case.parties,
+    Case.description,
+)
 
 
 def parties_text(parties: list[dict[str, Any]] | None) -> str:
@@ -56,10 +83,24 @@ def case_rows(staff: Staff, f: dict[str, Any]) -> Iterator[list[Any]]:
     n = names()
     users = dict(db.session.execute(select(User.id, User.display_name)).all())
     yes, no = t("filter.yes"), t("filter.no")
-    query = filtered_cases(staff, f).with_only_columns(*SELECTED).execution_options(
-        yield_per=CHUNK)
-    for (number, title, status, category, severity, lead, co_towns, assignee, reporter,
-         created, due, overdue, cross, parties, description) in db.session.execute(query):
+    query = filtered_cases(staff, f).with_only_columns(*SELECTED).execution_options(yield_per=CHUNK)
+    for (
+        number,
+        title,
+        status,
+        category,
+        severity,
+        lead,
+        co_towns,
+        assignee,
+        reporter,
+        created,
+        due,
+        overdue,
+        cross,
+        parties,
+        description,
+    ) in db.session.execute(query):
         yield [
             number,
             title,
@@ -82,7 +123,8 @@ def case_rows(staff: Staff, f: dict[str, Any]) -> Iterator[list[Any]]:
 def invalid_filter(errors: dict[str, list[str]]) -> tuple[str, int]:
     """A bad query string is refused whole: a partial filter would export the wrong rows."""
     details = "；".join(
-        f"{t_or('filter.' + name, name)}: {' '.join(reasons)}" for name, reasons in errors.items())
+        f"{t_or('filter.' + name, name)}: {' '.join(reasons)}" for name, reasons in errors.items()
+    )
     return render_page("error.html", 400, message=f"{t('export.invalid')}{details}")
 
 
@@ -97,5 +139,10 @@ def export_cases(fmt: str) -> Response | tuple[str, int]:
     f.pop("page", None)
     stamp = utcnow().astimezone(CHINA).strftime("%Y%m%d-%H%M")
     headers = [t(f"export.col.{column}") for column in COLUMNS]
-    return table_response(fmt, f"{t('export.cases_filename')}-{stamp}", t("export.cases_sheet"),
-                          headers, case_rows(staff, f))
+    return table_response(
+        fmt,
+        f"{t('export.cases_filename')}-{stamp}",
+        t("export.cases_sheet"),
+        headers,
+        case_rows(staff, f),
+    )

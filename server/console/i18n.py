@@ -36,8 +36,8 @@ def current_language() -> str:
     """The language chosen in the console (a cookie), else the browser's, else Chinese."""
     if "lang" not in g:
         chosen = request.cookies.get(LANG_COOKIE)
-        g.lang = chosen if chosen in LANGUAGES else pick_language(
-            request.headers.get("Accept-Language")
+        g.lang = (
+            chosen if chosen in LANGUAGES else pick_language(request.headers.get("Accept-Language"))
         )
     return g.lang
 

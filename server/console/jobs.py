@@ -34,5 +34,13 @@ def admin_jobs() -> tuple[str, int]:
         query = query.where(JobRun.name == f["name"])
     runs = list(db.session.scalars(query.limit(RUNS_SHOWN)))
     locks = list(db.session.scalars(select(JobLock).order_by(JobLock.name)))
-    return render_page("admin_jobs.html", 400 if errors else 200, runs=runs, locks=locks,
-                       f=f, errors=errors, names=JOB_NAMES, section="console.admin_jobs")
+    return render_page(
+        "admin_jobs.html",
+        400 if errors else 200,
+        runs=runs,
+        locks=locks,
+        f=f,
+        errors=errors,
+        names=JOB_NAMES,
+        section="console.admin_jobs",
+    )

@@ -54,8 +54,9 @@ def day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=CHINA)
 
 
-def filter_clauses(staff: Staff, f: dict[str, Any], town_bits: dict[str, int],
-                   with_status: bool = True) -> list:
+def filter_clauses(
+    staff: Staff, f: dict[str, Any], town_bits: dict[str, int], with_status: bool = True
+) -> list:
     clauses: list = [visible_cases(staff)]
     if "town" in f:
         known = f["town"] in town_bits
@@ -78,8 +79,19 @@ def filter_clauses(staff: Staff, f: dict[str, Any], town_bits: dict[str, int],
         clauses.append(Case.created_at < day_start(f["date_to"] + timedelta(days=1)))
     if f.get("q"):
         q = f["q"].strip()
-        clauses.append(or_(*(text_match(column, q) for column in (
-            Case.number, Case.title, Case.description, cast(Case.parties, String)))))
+        clauses.append(
+            or_(
+                *(
+                    text_match(column, q)
+                    for column in (
+                        Case.number,
+                        Case.title,
+                        Case.description,
+                        cast(Case.parties, String),
+                    )
+                )
+            )
+        )
     return clauses
 
 
@@ -95,11 +107,7 @@ def filtered_cases(staff: Staff, f: dict[str, Any]) -> Select:
     """The filtered, sorted queue without paging (exports page through it themselves)."""
     column = SORTS[f.get("sort", "created")]
     order = column.asc() if f.get("dir") == "asc" else column.desc()
-    return (
-        select(Case)
-        .where(and_(*filter_clauses(staff, f, town_bits())))
-        .order_by(order, Case.id)
-    )
+    return select(Case).where(and_(*filter_clauses(staff, f, town_bits()))).order_by(order, Case.id)
 
 
 def town_bits() -> dict[str, int]:
@@ -121,22 +129,23 @@ def queue_page(staff: Staff, f: dict[str, Any]) -> QueuePage:
     size = current_app.config["CONSOLE_PAGE_SIZE"]
     bits = town_bits()
     clauses = filter_clauses(staff, f, bits, with_status=False)
-    counts = dict(db.session.execute(
-        select(Case.status, func.count()).where(*clauses).group_by(Case.status)
-    ).all())
+    counts = dict(
+        db.session.execute(
+            select(Case.status, func.count()).where(*clauses).group_by(Case.status)
+        ).all()
+    )
     total = counts.get(f["status"], 0) if "status" in f else sum(counts.values())
     pages = max(1, -(-total // size))
     page = min(f.get("page", 1), pages)
-    cases = list(db.session.scalars(
-        filtered_cases(staff, f).limit(size).offset((page - 1) * size)
-    ))
+    cases = list(db.session.scalars(filtered_cases(staff, f).limit(size).offset((page - 1) * size)))
     users = user_names({c.assignee for c in cases if c.assignee})
     return QueuePage(cases, total, counts, page, pages, users)
 
 
 def user_names(ids: set[str]) -> dict[str, str]:
-    return dict(db.session.execute(
-        select(User.id, User.display_name).where(User.id.in_(ids))).all())
+    return dict(
+        db.session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all()
+    )
 
 
 def attention(staff: Staff) -> dict[str, int]:
@@ -147,21 +156,32 @@ def attention(staff: Staff) -> dict[str, int]:
     asked = select(func.count()).select_from(CaseHandoff).where(CaseHandoff.status == PENDING)
     if not staff.is_admin:
         asked = asked.where(CaseHandoff.to_town == staff.user.town_code)
-    escalated = select(func.count()).select_from(Case).where(
-        Case.status == "escalated", sees_mask(Case.town_mask, staff))
+    escalated = (
+        select(func.count())
+        .select_from(Case)
+        .where(Case.status == "escalated", sees_mask(Case.town_mask, staff))
+    )
     conflicts = (
-        select(func.count()).select_from(MergeConflict)
+        select(func.count())
+        .select_from(MergeConflict)
         .join(Case, Case.id == MergeConflict.record_id)
         .where(MergeConflict.status == "open", sees_mask(Case.town_mask, staff))
     )
-    rejections = select(func.count()).select_from(RejectedIntent).where(
-        RejectedIntent.status == "open")
+    rejections = (
+        select(func.count()).select_from(RejectedIntent).where(RejectedIntent.status == "open")
+    )
     if not staff.is_admin:
         rejections = rejections.join(User, User.id == RejectedIntent.user_id).where(
-            User.town_code == staff.user.town_code)
-    row = db.session.execute(select(asked.scalar_subquery(), escalated.scalar_subquery(),
-                                    conflicts.scalar_subquery(),
-                                    rejections.scalar_subquery())).one()
+            User.town_code == staff.user.town_code
+        )
+    row = db.session.execute(
+        select(
+            asked.scalar_subquery(),
+            escalated.scalar_subquery(),
+            conflicts.scalar_subquery(),
+            rejections.scalar_subquery(),
+        )
+    ).one()
     return dict(zip(("handoffs", "escalated", "conflicts", "rejections"), row, strict=True))
 
 
@@ -184,18 +204,31 @@ def queue() -> tuple[str, int]:
     result = queue_page(staff, f)
     args = {k: v for k, v in request.args.items() if k != "page" and not errors}
     return render_page(
-        "queue.html", 400 if errors else 200, result=result, f=f, errors=errors, args=args,
-        statuses=STATUSES, attention=attention(staff), assignees=assignable(staff),
+        "queue.html",
+        400 if errors else 200,
+        result=result,
+        f=f,
+        errors=errors,
+        args=args,
+        statuses=STATUSES,
+        attention=attention(staff),
+        assignees=assignable(staff),
         handoffs_to_me=handoffs_to(staff),
     )
 
 
 def handoffs_to(staff: Staff) -> list[tuple[CaseHandoff, Case]]:
     query = (
-        select(CaseHandoff, Case).join(Case, Case.id == CaseHandoff.case_id)
-        .where(CaseHandoff.status == PENDING).order_by(CaseHandoff.requested_at)
+        select(CaseHandoff, Case)
+        .join(Case, Case.id == CaseHandoff.case_id)
+        .where(CaseHandoff.status == PENDING)
+        .order_by(CaseHandoff.requested_at)
     )
     if not staff.is_admin:
-        query = query.where(or_(CaseHandoff.to_town == staff.user.town_code,
-                                CaseHandoff.from_town == staff.user.town_code))
+        query = query.where(
+            or_(
+                CaseHandoff.to_town == staff.user.town_code,
+                CaseHandoff.from_town == staff.user.town_code,
+            )
+        )
     return [(h, c) for h, c in db.session.execute(query.limit(50)).all()]

@@ -24,8 +24,13 @@ def visible_cases(staff: Staff) -> ColumnElement[bool]:
     if staff.is_admin:
         return true()
     if "offered_case_ids" not in g:
-        g.offered_case_ids = list(db.session.scalars(select(CaseHandoff.case_id).where(
-            CaseHandoff.to_town == staff.user.town_code, CaseHandoff.status == PENDING)))
+        g.offered_case_ids = list(
+            db.session.scalars(
+                select(CaseHandoff.case_id).where(
+                    CaseHandoff.to_town == staff.user.town_code, CaseHandoff.status == PENDING
+                )
+            )
+        )
     if not g.offered_case_ids:
         return sees_mask(Case.town_mask, staff)
     return or_(sees_mask(Case.town_mask, staff), Case.id.in_(g.offered_case_ids))

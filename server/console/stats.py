@@ -149,15 +149,17 @@ def median_days_to_resolve(clauses: list[ColumnElement[bool]]) -> tuple[int, flo
         .join(first, first.c.case_id == Case.id)
         .where(*clauses)
     ).all()
-    days = [max((resolved - created).total_seconds(), 0) / DAY_SECONDS
-            for created, resolved in rows]
+    days = [
+        max((resolved - created).total_seconds(), 0) / DAY_SECONDS for created, resolved in rows
+    ]
     if not days:
         return 0, None
     return len(days), round(statistics.median(days), 1)
 
 
-def checkins_per_site(town: str | None, f: dict[str, Any], today: date) -> tuple[
-        list[date], list[SiteMonths]]:
+def checkins_per_site(
+    town: str | None, f: dict[str, Any], today: date
+) -> tuple[list[date], list[SiteMonths]]:
     """Check-ins per site and month (by the time of the visit, in China Standard Time) for
     the 12 months ending with the range's last day, or today."""
     months = month_starts(f.get("date_to", today))
@@ -165,28 +167,38 @@ def checkins_per_site(town: str | None, f: dict[str, Any], today: date) -> tuple
     lower, upper = bounds[0], bounds[-1]
     if "date_from" in f:
         lower = max(lower, day_start(f["date_from"]))
-    sites_query = select(Site.id, Site.name, Site.town_code).join(
-        Town, Town.code == Site.town_code).order_by(Town.bit, Site.code)
+    sites_query = (
+        select(Site.id, Site.name, Site.town_code)
+        .join(Town, Town.code == Site.town_code)
+        .order_by(Town.bit, Site.code)
+    )
     scope: ColumnElement[bool] = true()
     if town is not None:
         sites_query = sites_query.where(Site.town_code == town)
         scope = Checkin.town == town
-    sites = {sid: SiteMonths(sid, name, code, [0] * len(months))
-             for sid, name, code in db.session.execute(sites_query)}
+    sites = {
+        sid: SiteMonths(sid, name, code, [0] * len(months))
+        for sid, name, code in db.session.execute(sites_query)
+    }
     # The CASE goes in a subquery: PostgreSQL would not match a GROUP BY expression whose
     # bound parameters differ from the select list's.
-    month = case(*[(Checkin.at < bound, index) for index, bound in enumerate(bounds[1:])],
-                 else_=-1)
+    month = case(*[(Checkin.at < bound, index) for index, bound in enumerate(bounds[1:])], else_=-1)
     inner = (
-        select(Checkin.site_id.label("site_id"), month.label("month"),
-               Checkin.verified.label("verified"))
+        select(
+            Checkin.site_id.label("site_id"),
+            month.label("month"),
+            Checkin.verified.label("verified"),
+        )
         .where(Checkin.at >= lower, Checkin.at < upper, scope)
         .subquery()
     )
     counted = db.session.execute(
-        select(inner.c.site_id, inner.c.month, func.count(),
-               func.sum(case((inner.c.verified.is_(True), 1), else_=0)))
-        .group_by(inner.c.site_id, inner.c.month)
+        select(
+            inner.c.site_id,
+            inner.c.month,
+            func.count(),
+            func.sum(case((inner.c.verified.is_(True), 1), else_=0)),
+        ).group_by(inner.c.site_id, inner.c.month)
     )
     for site_id, index, count, verified in counted:
         site = sites.get(site_id)
@@ -210,22 +222,31 @@ def per_town(f: dict[str, Any], bits: dict[str, int]) -> list[TownRow]:
         ]
     row = db.session.execute(select(*columns).where(*case_clauses(None, f))).one()
     values = [int(v or 0) for v in row]
-    return [TownRow(code, *values[3 * i:3 * i + 3]) for i, (code, _bit) in enumerate(ordered)]
+    return [TownRow(code, *values[3 * i : 3 * i + 3]) for i, (code, _bit) in enumerate(ordered)]
 
 
 def compute(town: str | None, f: dict[str, Any], today: date) -> Stats:
     """All figures in seven queries, whatever the number of cases."""
     bits = town_bits()
     clauses = case_clauses(bits[town] if town else None, f)
-    by_status = dict(db.session.execute(
-        select(Case.status, func.count()).where(*clauses).group_by(Case.status)).all())
-    by_category = dict(db.session.execute(
-        select(Case.category, func.count()).where(*clauses).group_by(Case.category)).all())
-    cross, overdue = db.session.execute(select(
-        func.sum(case((Case.is_cross_town.is_(True), 1), else_=0)),
-        func.sum(case((and_(Case.status.in_(OPEN_STATUSES), Case.is_overdue.is_(True)), 1),
-                      else_=0)),
-    ).where(*clauses)).one()
+    by_status = dict(
+        db.session.execute(
+            select(Case.status, func.count()).where(*clauses).group_by(Case.status)
+        ).all()
+    )
+    by_category = dict(
+        db.session.execute(
+            select(Case.category, func.count()).where(*clauses).group_by(Case.category)
+        ).all()
+    )
+    cross, overdue = db.session.execute(
+        select(
+            func.sum(case((Case.is_cross_town.is_(True), 1), else_=0)),
+            func.sum(
+                case((and_(Case.status.in_(OPEN_STATUSES), Case.is_overdue.is_(True)), 1), else_=0)
+            ),
+        ).where(*clauses)
+    ).one()
     resolved, median = median_days_to_resolve(clauses)
     months, sites = checkins_per_site(town, f, today)
     return Stats(
@@ -263,20 +284,33 @@ def charts(data: Stats) -> dict[str, Markup]:
     categories = list(n.categories) + [c for c in data.by_category if c not in n.categories]
     result = {
         "status": bar_chart(
-            [Bar(t("status." + s), v, css_class=f"bar-{s}", fill=STATUS_FILL[s])
-             for s, v in data.by_status.items()],
-            t("stats.by_status"), empty_text=empty),
+            [
+                Bar(t("status." + s), v, css_class=f"bar-{s}", fill=STATUS_FILL[s])
+                for s, v in data.by_status.items()
+            ],
+            t("stats.by_status"),
+            empty_text=empty,
+        ),
         "category": bar_chart(
             [Bar(n.category(c), data.by_category.get(c, 0)) for c in categories],
-            t("stats.by_category"), empty_text=empty),
+            t("stats.by_category"),
+            empty_text=empty,
+        ),
         "months": bar_chart(
-            [Bar(m.strftime("%Y-%m"), v) for m, v in zip(data.months, data.month_totals,
-                                                         strict=True)],
-            t("stats.checkins_by_month"), empty_text=empty),
+            [
+                Bar(m.strftime("%Y-%m"), v)
+                for m, v in zip(data.months, data.month_totals, strict=True)
+            ],
+            t("stats.checkins_by_month"),
+            empty_text=empty,
+        ),
     }
     if data.by_town:
-        result["town"] = bar_chart([Bar(n.town(row.town), row.cases) for row in data.by_town],
-                                   t("stats.by_town"), empty_text=empty)
+        result["town"] = bar_chart(
+            [Bar(n.town(row.town), row.cases) for row in data.by_town],
+            t("stats.by_town"),
+            empty_text=empty,
+        )
     return result
 
 
@@ -293,13 +327,20 @@ def stats() -> tuple[str, int]:
     today = utcnow().astimezone(CHINA).date()
     data = compute(town, f, today)
     categories = list(names().categories) + [
-        c for c in data.by_category if c not in names().categories]
+        c for c in data.by_category if c not in names().categories
+    ]
     queue_args = {k: f[k].isoformat() for k in ("date_from", "date_to") if k in f}
     if town:
         queue_args["town"] = town
     return render_page(
-        "stats.html", 400 if errors else 200, data=data,
-        scope_name=names().town(town) if town else t("stats.alliance"), f=f, errors=errors,
-        charts=charts(data), categories=categories, queue_args=queue_args,
+        "stats.html",
+        400 if errors else 200,
+        data=data,
+        scope_name=names().town(town) if town else t("stats.alliance"),
+        f=f,
+        errors=errors,
+        charts=charts(data),
+        categories=categories,
+        queue_args=queue_args,
         generated_at=utcnow(),
     )

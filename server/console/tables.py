@@ -70,8 +70,9 @@ def csv_chunks(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterato
     yield buffer.getvalue().encode("utf-8")
 
 
-def table_response(fmt: str, filename: str, sheet: str, headers: Sequence[str],
-                   rows: Iterable[Sequence[Any]]) -> Response:
+def table_response(
+    fmt: str, filename: str, sheet: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> Response:
     """A download of `rows` under `headers`; `filename` without extension (may be Chinese).
 
     CSV streams while the rows are read; XLSX is written row by row to a temporary file (a
@@ -79,13 +80,16 @@ def table_response(fmt: str, filename: str, sheet: str, headers: Sequence[str],
     """
     name = f"{filename}.{fmt}"
     headers_out = {
-        "Content-Disposition": f"attachment; filename=\"export.{fmt}\"; "
-                               f"filename*=UTF-8''{quote(name)}",
+        "Content-Disposition": f'attachment; filename="export.{fmt}"; '
+        f"filename*=UTF-8''{quote(name)}",
         "Cache-Control": "no-store",
     }
     if fmt == "csv":
-        return Response(stream_with_context(csv_chunks(headers, rows)), mimetype=FORMATS[fmt],
-                        headers=headers_out)
+        return Response(
+            stream_with_context(csv_chunks(headers, rows)),
+            mimetype=FORMATS[fmt],
+            headers=headers_out,
+        )
     workbook = Workbook(write_only=True)
     worksheet = workbook.create_sheet(sheet[:31])
     worksheet.append(list(headers))

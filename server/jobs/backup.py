@@ -45,8 +45,10 @@ def libpq_url() -> str:
 
 
 def table_counts() -> dict[str, int]:
-    return {name: db.session.scalar(select(func.count()).select_from(table))
-            for name, table in sorted(Base.metadata.tables.items())}
+    return {
+        name: db.session.scalar(select(func.count()).select_from(table))
+        for name, table in sorted(Base.metadata.tables.items())
+    }
 
 
 def dump_database(folder: Path) -> tuple[str, dict[str, int], str]:
@@ -62,16 +64,28 @@ def dump_database(folder: Path) -> tuple[str, dict[str, int], str]:
         return "database.sqlite", counts_of_sqlite(folder / "database.sqlite"), epoch
     snapshot = db.session.scalar(text("SELECT pg_export_snapshot()"))
     target = folder / "database.pgdump"
-    subprocess.run(["pg_dump", "--format=custom", "--no-owner", f"--snapshot={snapshot}",
-                    f"--file={target}", libpq_url()], check=True, capture_output=True)
+    subprocess.run(
+        [
+            "pg_dump",
+            "--format=custom",
+            "--no-owner",
+            f"--snapshot={snapshot}",
+            f"--file={target}",
+            libpq_url(),
+        ],
+        check=True,
+        capture_output=True,
+    )
     db.session.rollback()
     return target.name, counts, epoch
 
 
 def counts_of_sqlite(path: Path) -> dict[str, int]:
     with sqlite3.connect(path) as conn:
-        counts = {name: conn.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
-                  for name in sorted(Base.metadata.tables)}
+        counts = {
+            name: conn.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
+            for name in sorted(Base.metadata.tables)
+        }
     conn.close()
     return counts
 
@@ -82,18 +96,31 @@ def backup(ctx: JobContext) -> JobResult:
     root = data_dir / "backups"
     name = f"fengling-{ctx.now.strftime('%Y%m%dT%H%M%S.%fZ')}"
     if ctx.dry_run:
-        return JobResult({"would_write": 1, "kept": min(len(list_backups(root)) + 1,
-                                                        int(ctx.config["BACKUP_KEEP"]))})
+        return JobResult(
+            {
+                "would_write": 1,
+                "kept": min(len(list_backups(root)) + 1, int(ctx.config["BACKUP_KEEP"])),
+            }
+        )
     partial = root / f".{name}.partial"
     partial.mkdir(parents=True)
     try:
         database, counts, epoch = dump_database(partial)
         with tarfile.open(partial / "blobs.tar", "w") as tar:  # after the database: every
-            tar.add(data_dir / "blobs", arcname="blobs")      # photo it names is on disk
-        files = {f: {"size": (partial / f).stat().st_size, "sha256": sha256_of(partial / f)}
-                 for f in (database, "blobs.tar")}
-        manifest = {"format": 1, "name": name, "created_at": ctx.now.isoformat(),
-                    "database": database, "epoch": epoch, "counts": counts, "files": files}
+            tar.add(data_dir / "blobs", arcname="blobs")  # photo it names is on disk
+        files = {
+            f: {"size": (partial / f).stat().st_size, "sha256": sha256_of(partial / f)}
+            for f in (database, "blobs.tar")
+        }
+        manifest = {
+            "format": 1,
+            "name": name,
+            "created_at": ctx.now.isoformat(),
+            "database": database,
+            "epoch": epoch,
+            "counts": counts,
+            "files": files,
+        }
         (partial / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
         partial.rename(root / name)
     except BaseException:
@@ -146,9 +173,18 @@ def restore(folder: Path, *, force: bool = False) -> dict:
     if manifest["database"] == "database.sqlite":
         restore_sqlite(folder / "database.sqlite", Path(db.engine.url.database))
     else:
-        subprocess.run(["pg_restore", "--clean", "--if-exists", "--no-owner",
-                        f"--dbname={libpq_url()}", str(folder / "database.pgdump")],
-                       check=True, capture_output=True)
+        subprocess.run(
+            [
+                "pg_restore",
+                "--clean",
+                "--if-exists",
+                "--no-owner",
+                f"--dbname={libpq_url()}",
+                str(folder / "database.pgdump"),
+            ],
+            check=True,
+            capture_output=True,
+        )
     with tarfile.open(folder / "blobs.tar") as tar:
         tar.extractall(data_dir, filter="data")
     new_epoch = str(uuid.uuid4())

@@ -40,7 +40,8 @@ def compact(ctx: JobContext) -> JobResult:
     if ctx.dry_run:
         db.session.rollback()
     else:
-        db.session.execute(update(ServerState).where(ServerState.id == 1).values(
-            compacted_seq=horizon))
+        db.session.execute(
+            update(ServerState).where(ServerState.id == 1).values(compacted_seq=horizon)
+        )
         db.session.commit()
     return JobResult(counts)

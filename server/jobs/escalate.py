@@ -19,11 +19,17 @@ from server.sync.ops_cases import CASE, save_case, server_event
 def escalate_overdue(ctx: JobContext) -> JobResult:
     """Each flag is a change in the feed, so phones and the town's queue see it."""
     writer = FeedWriter(db.session, begin_write(db.session))
-    rows = db.session.execute(
-        select(CASE).where(
-            Case.status.in_(OPEN_STATUSES), Case.due_at < ctx.now, Case.is_overdue.is_(False)
-        ).order_by(Case.due_at)
-    ).mappings().all()
+    rows = (
+        db.session.execute(
+            select(CASE)
+            .where(
+                Case.status.in_(OPEN_STATUSES), Case.due_at < ctx.now, Case.is_overdue.is_(False)
+            )
+            .order_by(Case.due_at)
+        )
+        .mappings()
+        .all()
+    )
     if ctx.dry_run:
         db.session.rollback()
         return JobResult({"overdue": len(rows)})

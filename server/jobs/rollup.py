@@ -22,37 +22,64 @@ def day_bounds(day: date) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
-def counts_by_town(statement) -> dict[str, int]:  # noqa: ANN001
+def counts_by_town(statement) -> dict[str, int]:
     return dict(db.session.execute(statement).all())
 
 
 def stats_for_day(day: date, towns: list[str]) -> list[dict]:
     """Cases by their lead (primary) town; open and overdue as of the run."""
     start, end = day_bounds(day)
-    opened = counts_by_town(select(Case.primary_town, func.count()).where(
-        Case.created_at >= start, Case.created_at < end).group_by(Case.primary_town))
+    opened = counts_by_town(
+        select(Case.primary_town, func.count())
+        .where(Case.created_at >= start, Case.created_at < end)
+        .group_by(Case.primary_town)
+    )
     closed = counts_by_town(
-        select(Case.primary_town, func.count()).join(CaseEvent, CaseEvent.case_id == Case.id)
-        .where(CaseEvent.kind == "status_change", CaseEvent.to_value == "closed",
-               CaseEvent.created_at >= start, CaseEvent.created_at < end)
-        .group_by(Case.primary_town))
+        select(Case.primary_town, func.count())
+        .join(CaseEvent, CaseEvent.case_id == Case.id)
+        .where(
+            CaseEvent.kind == "status_change",
+            CaseEvent.to_value == "closed",
+            CaseEvent.created_at >= start,
+            CaseEvent.created_at < end,
+        )
+        .group_by(Case.primary_town)
+    )
     open_now = Case.status.in_(OPEN_STATUSES)
     still_open = counts_by_town(
-        select(Case.primary_town, func.count()).where(open_now).group_by(Case.primary_town))
-    overdue = counts_by_town(select(Case.primary_town, func.count()).where(
-        and_(open_now, Case.is_overdue.is_(True))).group_by(Case.primary_town))
-    cross = counts_by_town(select(Case.primary_town, func.count()).where(
-        and_(open_now, Case.is_cross_town.is_(True))).group_by(Case.primary_town))
+        select(Case.primary_town, func.count()).where(open_now).group_by(Case.primary_town)
+    )
+    overdue = counts_by_town(
+        select(Case.primary_town, func.count())
+        .where(and_(open_now, Case.is_overdue.is_(True)))
+        .group_by(Case.primary_town)
+    )
+    cross = counts_by_town(
+        select(Case.primary_town, func.count())
+        .where(and_(open_now, Case.is_cross_town.is_(True)))
+        .group_by(Case.primary_town)
+    )
     window = and_(Checkin.created_at >= start, Checkin.created_at < end)
     checkins = counts_by_town(
-        select(Checkin.town, func.count()).where(window).group_by(Checkin.town))
-    verified = counts_by_town(select(Checkin.town, func.count()).where(
-        window, Checkin.verified.is_(True)).group_by(Checkin.town))
+        select(Checkin.town, func.count()).where(window).group_by(Checkin.town)
+    )
+    verified = counts_by_town(
+        select(Checkin.town, func.count())
+        .where(window, Checkin.verified.is_(True))
+        .group_by(Checkin.town)
+    )
     return [
-        {"day": day, "town": town, "cases_opened": opened.get(town, 0),
-         "cases_closed": closed.get(town, 0), "cases_open": still_open.get(town, 0),
-         "cases_overdue": overdue.get(town, 0), "cross_town_open": cross.get(town, 0),
-         "checkins": checkins.get(town, 0), "checkins_verified": verified.get(town, 0)}
+        {
+            "day": day,
+            "town": town,
+            "cases_opened": opened.get(town, 0),
+            "cases_closed": closed.get(town, 0),
+            "cases_open": still_open.get(town, 0),
+            "cases_overdue": overdue.get(town, 0),
+            "cross_town_open": cross.get(town, 0),
+            "checkins": checkins.get(town, 0),
+            "checkins_verified": verified.get(town, 0),
+        }
         for town in towns
     ]
 
@@ -71,5 +98,6 @@ def rollup(ctx: JobContext) -> JobResult:
         db.session.execute(delete(DailyStat).where(DailyStat.day.in_(days)))
         db.session.execute(insert(DailyStat), rows)
         db.session.commit()
-    return JobResult({"days": len(days), "rows": len(rows),
-                      "cases_opened": sum(r["cases_opened"] for r in rows)})
+    return JobResult(
+        {"days": len(days), "rows": len(rows), "cases_opened": sum(r["cases_opened"] for r in rows)}
+    )

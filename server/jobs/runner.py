@@ -123,8 +123,8 @@ def finish_run(run_id: int, outcome: str, counts: dict, message: str) -> None:
     db.session.rollback()
     begin_write(db.session, lock_feed=False)
     db.session.execute(
-        update(JobRun).where(JobRun.id == run_id).values(
-            outcome=outcome, counts=counts, message=message[:10_000], finished_at=utcnow()
-        )
+        update(JobRun)
+        .where(JobRun.id == run_id)
+        .values(outcome=outcome, counts=counts, message=message[:10_000], finished_at=utcnow())
     )
     db.session.commit()

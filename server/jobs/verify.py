@@ -25,34 +25,51 @@ def missing_photo_files(data_dir: Path) -> list[str]:
 
 def inconsistent_versions() -> list[str]:
     """Every case's version equals the number of changes in its history, and the feed agrees."""
-    history = dict(db.session.execute(
-        select(Change.record_id, func.count()).where(Change.entity == "case")
-        .group_by(Change.record_id)).all())
-    feed = dict(db.session.execute(
-        select(FeedEntry.record_id, FeedEntry.version).where(FeedEntry.entity == "case")).all())
+    history = dict(
+        db.session.execute(
+            select(Change.record_id, func.count())
+            .where(Change.entity == "case")
+            .group_by(Change.record_id)
+        ).all()
+    )
+    feed = dict(
+        db.session.execute(
+            select(FeedEntry.record_id, FeedEntry.version).where(FeedEntry.entity == "case")
+        ).all()
+    )
     problems = []
     for case_id, version in db.session.execute(select(Case.id, Case.version)):
         if history.get(case_id) != version:
-            problems.append(f"case {case_id} is at version {version} with "
-                            f"{history.get(case_id, 0)} changes in its history")
+            problems.append(
+                f"case {case_id} is at version {version} with "
+                f"{history.get(case_id, 0)} changes in its history"
+            )
         if feed.get(case_id) != version:
-            problems.append(f"case {case_id} is at version {version}, the feed has "
-                            f"{feed.get(case_id)}")
+            problems.append(
+                f"case {case_id} is at version {version}, the feed has {feed.get(case_id)}"
+            )
     return problems
 
 
 def changes_without_receipts(cutoff_seq: int) -> list[str]:
     """Every change a device made is backed by the receipt that device was (or will be) shown."""
-    receipts = {(d, m): json.loads(r)["status"] for d, m, r in db.session.execute(
-        select(MutationReceipt.device_id, MutationReceipt.mutation_id, MutationReceipt.result))}
+    receipts = {
+        (d, m): json.loads(r)["status"]
+        for d, m, r in db.session.execute(
+            select(MutationReceipt.device_id, MutationReceipt.mutation_id, MutationReceipt.result)
+        )
+    }
     problems = []
     for device_id, mutation_id in db.session.execute(
-        select(Change.device_id, Change.mutation_id).distinct().where(
-            Change.mutation_id.is_not(None), Change.seq > cutoff_seq)
+        select(Change.device_id, Change.mutation_id)
+        .distinct()
+        .where(Change.mutation_id.is_not(None), Change.seq > cutoff_seq)
     ):
         if receipts.get((device_id, mutation_id)) not in ("applied", "merged"):
-            problems.append(f"mutation {mutation_id} of device {device_id} changed records "
-                            "but has no applied receipt")
+            problems.append(
+                f"mutation {mutation_id} of device {device_id} changed records "
+                "but has no applied receipt"
+            )
     return problems
 
 
@@ -62,13 +79,25 @@ def verify(ctx: JobContext) -> JobResult:
     from server.models import ServerState
 
     compacted = db.session.scalar(select(ServerState.compacted_seq))
-    problems = [*missing_photo_files(Path(ctx.config["DATA_DIR"])), *inconsistent_versions(),
-                *changes_without_receipts(compacted)]
+    problems = [
+        *missing_photo_files(Path(ctx.config["DATA_DIR"])),
+        *inconsistent_versions(),
+        *changes_without_receipts(compacted),
+    ]
     referenced = db.session.scalar(select(func.count(func.distinct(BlobRef.sha256))))
     pending = db.session.scalar(
         select(func.count(func.distinct(BlobRef.sha256))).where(
-            BlobRef.sha256.not_in(select(Blob.sha256))))
+            BlobRef.sha256.not_in(select(Blob.sha256))
+        )
+    )
     cases = db.session.scalar(select(func.count()).select_from(Case))
     db.session.rollback()
-    return JobResult({"cases": cases, "photos_referenced": referenced,
-                      "photos_pending": pending, "problems": len(problems)}, problems)
+    return JobResult(
+        {
+            "cases": cases,
+            "photos_referenced": referenced,
+            "photos_pending": pending,
+            "problems": len(problems),
+        },
+        problems,
+    )

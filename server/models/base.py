@@ -58,8 +58,10 @@ class UTCDateTime(TypeDecorator):
             if value.tzinfo is None:
                 raise ValueError("naive datetime refused; use server.models.base.utcnow()")
             v = value.astimezone(UTC)
-            return (f"{v.year:04d}-{v.month:02d}-{v.day:02d} "
-                    f"{v.hour:02d}:{v.minute:02d}:{v.second:02d}.{v.microsecond:06d}")
+            return (
+                f"{v.year:04d}-{v.month:02d}-{v.day:02d} "
+                f"{v.hour:02d}:{v.minute:02d}:{v.second:02d}.{v.microsecond:06d}"
+            )
 
         return to_sqlite_text
 

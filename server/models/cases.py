@@ -24,8 +24,16 @@ class Case(Base):
     __tablename__ = "cases"
     __table_args__ = (
         # The console's counts per status scan this index, not the table, whatever the filters.
-        Index("ix_cases_queue", "status", "town_mask", "category", "is_overdue",
-              "is_cross_town", "assignee", "created_at"),
+        Index(
+            "ix_cases_queue",
+            "status",
+            "town_mask",
+            "category",
+            "is_overdue",
+            "is_cross_town",
+            "assignee",
+            "created_at",
+        ),
         # "Unassigned" and "assigned to X" pages walk this in date order and stop at a page.
         Index("ix_cases_assignee_created", "assignee", "created_at"),
     )

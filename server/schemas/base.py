@@ -25,8 +25,14 @@ class StrictSchema(Schema):
     # data), so that the refusal names the field where that schema would.
     nul_check_skip: tuple[str, ...] = ()
 
-    def load(self, data: Any, *, many: bool | None = None, partial: Any = None,
-             unknown: str | None = None) -> Any:
+    def load(
+        self,
+        data: Any,
+        *,
+        many: bool | None = None,
+        partial: Any = None,
+        unknown: str | None = None,
+    ) -> Any:
         """marshmallow's load, through the compiled fast path when it is sure the input is
         valid (server.schemas.fastload); marshmallow decides everything else."""
         if many is None and partial is None and unknown is None:
@@ -36,7 +42,7 @@ class StrictSchema(Schema):
             if fast is not None:
                 try:
                     return fast(data)
-                except Exception:  # noqa: BLE001, S110 (Defer, or any doubt: marshmallow decides)
+                except Exception:
                     pass
         return super().load(data, many=many, partial=partial, unknown=unknown)
 
@@ -66,8 +72,11 @@ def nul_paths(value: Any, path: str) -> list[str]:
             found += [here] if isinstance(key, str) and "\x00" in key else nul_paths(item, here)
         return found
     if isinstance(value, list):
-        return [p for index, item in enumerate(value) for p in nul_paths(item, f"{path}.{index}"
-                                                                         if path else str(index))]
+        return [
+            p
+            for index, item in enumerate(value)
+            for p in nul_paths(item, f"{path}.{index}" if path else str(index))
+        ]
     return []
 
 

@@ -94,8 +94,7 @@ def _compile_schema(schema: Schema, nul_checked: bool) -> Loader:
         covered = nul_checked or (checks_nul and in_key not in skip)
         convert = _compile_field(field, covered)
         default = field.load_default
-        plan.append((in_key, out_key, convert, bool(field.required), default,
-                     callable(default)))
+        plan.append((in_key, out_key, convert, bool(field.required), default, callable(default)))
     must_check_nul = checks_nul and not nul_checked
     refuse_unknown = schema.unknown == RAISE
 
@@ -161,7 +160,7 @@ def _exactly(python_type: type) -> Loader:
     return check
 
 
-def _converter(field: fields.Field, nul_checked: bool) -> Loader:  # noqa: C901 (one case per type)
+def _converter(field: fields.Field, nul_checked: bool) -> Loader:
     from server.schemas.base import UUIDString
 
     kind = type(field)
@@ -178,6 +177,7 @@ def _converter(field: fields.Field, nul_checked: bool) -> Loader:  # noqa: C901 
             if type(value) is not float or (not allow_nan and not math.isfinite(value)):
                 raise Defer
             return value
+
         return floating
     if kind is fields.Boolean:
         if field.truthy != fields.Boolean.truthy or field.falsy != fields.Boolean.falsy:
@@ -187,6 +187,7 @@ def _converter(field: fields.Field, nul_checked: bool) -> Loader:  # noqa: C901 
             if value is True or value is False:
                 return value
             raise Defer
+
         return boolean
     if kind is fields.Raw:
         return lambda value: value
@@ -198,14 +199,18 @@ def _converter(field: fields.Field, nul_checked: bool) -> Loader:  # noqa: C901 
             if type(value) is not dict:
                 raise Defer
             return dict(value)
+
         return mapping
     if kind is UUIDString:
+
         def uuid_string(value: Any) -> str:
             if type(value) is not str or not CANONICAL_UUID.fullmatch(value):
                 raise Defer
             return value
+
         return uuid_string
     if kind in (fields.DateTime, fields.AwareDateTime):
+
         def moment(value: Any) -> Any:
             if type(value) is not str:
                 raise Defer
@@ -213,6 +218,7 @@ def _converter(field: fields.Field, nul_checked: bool) -> Loader:  # noqa: C901 
                 return field._deserialize(value, None, None)
             except ValidationError:
                 raise Defer from None
+
         return moment
     if kind is fields.List:
         inner = _compile_field(field.inner, nul_checked)
@@ -221,16 +227,19 @@ def _converter(field: fields.Field, nul_checked: bool) -> Loader:  # noqa: C901 
             if type(value) is not list:
                 raise Defer
             return [inner(item) for item in value]
+
         return listing
     if kind is fields.Nested:
         if field.unknown is not None or not isinstance(field.schema, Schema):
             raise Unsupported(field)
         nested = _compile_schema(field.schema, nul_checked)
         if field.many:
+
             def many(value: Any) -> list:
                 if type(value) is not list:
                     raise Defer
                 return [nested(item) for item in value]
+
             return many
         return nested
     raise Unsupported(field)

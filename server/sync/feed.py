@@ -25,9 +25,8 @@ from server.models.base import utcnow
 FEED = FeedEntry.__table__
 CHANGES = Change.__table__
 REFS = BlobRef.__table__
-UPDATE_FEED = (
-    FEED.update()
-    .where(FEED.c.entity == bindparam("b_entity"), FEED.c.record_id == bindparam("b_record_id"))
+UPDATE_FEED = FEED.update().where(
+    FEED.c.entity == bindparam("b_entity"), FEED.c.record_id == bindparam("b_record_id")
 )
 
 
@@ -110,18 +109,33 @@ class FeedWriter:
     ) -> int:
         """Record an upsert of `record_id` in the feed and the audit trail; returns its seq."""
         self.seq += 1
-        row = {"seq": self.seq, "op": "upsert", "version": version, "town_mask": town_mask,
-               "owner_id": owner_id, "data": to_json(data)}
+        row = {
+            "seq": self.seq,
+            "op": "upsert",
+            "version": version,
+            "town_mask": town_mask,
+            "owner_id": owner_id,
+            "data": to_json(data),
+        }
         if is_new:
             self.insert(FEED, {"entity": entity, "record_id": record_id, **row})
         else:
             self.flush()
             self.conn.execute(UPDATE_FEED, {"b_entity": entity, "b_record_id": record_id, **row})
-        self.changes.append({
-            "seq": self.seq, "entity": entity, "record_id": record_id, "version": version,
-            "action": action, "fields": changed, "user_id": author.user_id,
-            "device_id": author.device_id, "mutation_id": author.mutation_id, "at": utcnow(),
-        })
+        self.changes.append(
+            {
+                "seq": self.seq,
+                "entity": entity,
+                "record_id": record_id,
+                "version": version,
+                "action": action,
+                "fields": changed,
+                "user_id": author.user_id,
+                "device_id": author.device_id,
+                "mutation_id": author.mutation_id,
+                "at": utcnow(),
+            }
+        )
         return self.seq
 
     def revoke(self, entity: str, record_id: str, lost_mask: int) -> None:
@@ -136,8 +150,10 @@ class FeedWriter:
         """A record's visibility changed but not its data (a timeline following its case)."""
         self.seq += 1
         self.flush()
-        self.conn.execute(UPDATE_FEED, {"b_entity": entity, "b_record_id": record_id,
-                                        "seq": self.seq, "town_mask": town_mask})
+        self.conn.execute(
+            UPDATE_FEED,
+            {"b_entity": entity, "b_record_id": record_id, "seq": self.seq, "town_mask": town_mask},
+        )
         self.revoke(entity, record_id, lost_mask)
 
     def set_photos(self, entity: str, record_id: str, photos: list[str], *, is_new: bool) -> None:
@@ -159,12 +175,17 @@ class FeedWriter:
         replaced = {(e, r) for e, r, _, is_new in self.photo_sets if not is_new}
         if replaced:
             self.conn.execute(
-                REFS.delete().where(REFS.c.entity == bindparam("b_entity"),
-                                    REFS.c.record_id == bindparam("b_record_id")),
+                REFS.delete().where(
+                    REFS.c.entity == bindparam("b_entity"),
+                    REFS.c.record_id == bindparam("b_record_id"),
+                ),
                 [{"b_entity": e, "b_record_id": r} for e, r in replaced],
             )
         final = {(e, r): photos for e, r, photos, _ in self.photo_sets}  # the last set wins
-        rows = [{"sha256": h, "entity": e, "record_id": r}
-                for (e, r), photos in final.items() for h in set(photos)]
+        rows = [
+            {"sha256": h, "entity": e, "record_id": r}
+            for (e, r), photos in final.items()
+            for h in set(photos)
+        ]
         if rows:
             insert_many(self.conn, REFS, rows)

@@ -326,18 +326,34 @@ def resolve_own_conflicts(ctx: OpContext, record_id: str, fields: set[str]) -> N
 def settle_conflict(ctx: OpContext, row: dict[str, Any], resolution: str) -> None:
     """Mark a conflict resolved and tell its author's phones how (version 2 in the feed)."""
     now = utcnow()
-    settled = {**row, "status": "resolved", "resolution": resolution,
-               "resolved_by": ctx.caller.user_id, "resolved_at": now}
+    settled = {
+        **row,
+        "status": "resolved",
+        "resolution": resolution,
+        "resolved_by": ctx.caller.user_id,
+        "resolved_at": now,
+    }
     ctx.conn.execute(
-        CONFLICTS.update().where(CONFLICTS.c.id == row["id"]).values(
-            status="resolved", resolution=resolution, resolved_by=ctx.caller.user_id,
+        CONFLICTS.update()
+        .where(CONFLICTS.c.id == row["id"])
+        .values(
+            status="resolved",
+            resolution=resolution,
+            resolved_by=ctx.caller.user_id,
             resolved_at=now,
         )
     )
     data = CONFLICT_DATA(settled)
     ctx.writer.publish(
-        "conflict", row["id"], 2, NO_TOWNS, data, author=ctx.author, action="conflict.resolve",
-        changed={"status": "resolved", "resolution": resolution}, is_new=False,
+        "conflict",
+        row["id"],
+        2,
+        NO_TOWNS,
+        data,
+        author=ctx.author,
+        action="conflict.resolve",
+        changed={"status": "resolved", "resolution": resolution},
+        is_new=False,
         owner_id=row["by"],
     )
 

@@ -27,9 +27,11 @@ def apply_conflict_resolve(ctx: OpContext) -> OpResult:
     if not ctx.caller.is_staff:
         raise RuleViolation("forbidden", {"role": ctx.caller.role})
     data = CONFLICT_RESOLVE.load(ctx.mutation.data)
-    row = ctx.session.execute(
-        select(CONFLICTS).where(CONFLICTS.c.id == ctx.mutation.record_id)
-    ).mappings().first()
+    row = (
+        ctx.session.execute(select(CONFLICTS).where(CONFLICTS.c.id == ctx.mutation.record_id))
+        .mappings()
+        .first()
+    )
     if row is None:
         raise RuleViolation("not_found", {"record_id": ctx.mutation.record_id})
     case = visible_case(ctx, row["record_id"])

@@ -52,8 +52,9 @@ def pull(session: Session, scope: Scope, cursor_text: str | None, limit: int) ->
         if reason:
             raise ResyncRequired(details={"reason": reason})
         after = cursor.seq
-    rows = run_prepared(conn, VISIBLE_CHANGES, after=after, mask=scope.mask,
-                        user_id=scope.user_id, limit=limit + 1)
+    rows = run_prepared(
+        conn, VISIBLE_CHANGES, after=after, mask=scope.mask, user_id=scope.user_id, limit=limit + 1
+    )
     has_more = len(rows) > limit
     rows = rows[:limit]
     # Everything up to last_seq is committed in this snapshot: the next pull starts there.
@@ -79,7 +80,7 @@ def resync_reason(
     return None
 
 
-def _visible_changes_statement():  # noqa: ANN202
+def _visible_changes_statement():
     """Upserts and removals a scope (`mask`, `user_id`) may see above `after`, in sequence
     order, at most `limit`.
 
@@ -89,27 +90,37 @@ def _visible_changes_statement():  # noqa: ANN202
     running it.
     """
     after, mask, limit = bindparam("after"), bindparam("mask"), bindparam("limit")
-    feed = select(
-        FeedEntry.seq,
-        FeedEntry.entity,
-        FeedEntry.record_id,
-        FeedEntry.op,
-        FeedEntry.version,
-        FeedEntry.data,
-    ).where(
-        FeedEntry.seq > after,
-        or_(FeedEntry.town_mask.op("&")(mask) != 0, FeedEntry.owner_id == bindparam("user_id")),
-    ).order_by(FeedEntry.seq).limit(limit).subquery()
-    revocations = select(
-        FeedRevocation.seq,
-        FeedRevocation.entity,
-        FeedRevocation.record_id,
-        literal("remove", String).label("op"),
-        cast(null(), Integer).label("version"),
-        cast(null(), Text).label("data"),
-    ).where(
-        FeedRevocation.seq > after, FeedRevocation.town_mask.op("&")(mask) != 0
-    ).order_by(FeedRevocation.seq).limit(limit).subquery()
+    feed = (
+        select(
+            FeedEntry.seq,
+            FeedEntry.entity,
+            FeedEntry.record_id,
+            FeedEntry.op,
+            FeedEntry.version,
+            FeedEntry.data,
+        )
+        .where(
+            FeedEntry.seq > after,
+            or_(FeedEntry.town_mask.op("&")(mask) != 0, FeedEntry.owner_id == bindparam("user_id")),
+        )
+        .order_by(FeedEntry.seq)
+        .limit(limit)
+        .subquery()
+    )
+    revocations = (
+        select(
+            FeedRevocation.seq,
+            FeedRevocation.entity,
+            FeedRevocation.record_id,
+            literal("remove", String).label("op"),
+            cast(null(), Integer).label("version"),
+            cast(null(), Text).label("data"),
+        )
+        .where(FeedRevocation.seq > after, FeedRevocation.town_mask.op("&")(mask) != 0)
+        .order_by(FeedRevocation.seq)
+        .limit(limit)
+        .subquery()
+    )
     both = union_all(select(feed), select(revocations)).subquery()
     return select(both).order_by(both.c.seq).limit(limit)
 
@@ -117,8 +128,9 @@ def _visible_changes_statement():  # noqa: ANN202
 VISIBLE_CHANGES = _visible_changes_statement()
 
 
-def change_json(_seq: int, entity: str, record_id: str, op: str, version: int | None,
-                data: str | None) -> str:
+def change_json(
+    _seq: int, entity: str, record_id: str, op: str, version: int | None, data: str | None
+) -> str:
     head = f'{{"entity":"{entity}","record_id":{to_json(record_id)}'
     if op == "remove":
         return head + ',"op":"remove"}'

@@ -25,8 +25,11 @@ from server.sync.ops import BatchState, Mutation, OpContext, handler_for
 
 log = logging.getLogger(__name__)
 CREATE_OPS = {"case.create": "case", "checkin.create": "checkin", "case_event.create": "case_event"}
-ENTITY_TABLES = {"case": Case.__table__, "case_event": CaseEvent.__table__,
-                 "checkin": Checkin.__table__}
+ENTITY_TABLES = {
+    "case": Case.__table__,
+    "case_event": CaseEvent.__table__,
+    "checkin": Checkin.__table__,
+}
 MUTATION_SCHEMA = MutationSchema()
 # Ops whose new rows may wait for the end of the batch: they read nothing a buffered row holds.
 BUFFERED_OPS = frozenset({"case.create"})
@@ -52,13 +55,13 @@ def push(
     start = writer.checkpoint()
     try:
         with session.connection().begin_nested():
-            return apply_batch(session, caller, ref, writer, mutations, device_status,
-                               careful=False)
+            return apply_batch(
+                session, caller, ref, writer, mutations, device_status, careful=False
+            )
     except IntegrityError:
         log.warning("constraint failed in a batch; redoing it intent by intent")
         writer.reset_to(start)
-        return apply_batch(session, caller, ref, writer, mutations, device_status,
-                           careful=True)
+        return apply_batch(session, caller, ref, writer, mutations, device_status, careful=True)
 
 
 def apply_batch(
@@ -176,13 +179,21 @@ def apply_one(
 
 def rejected_result(mutation: Mutation, error: Exception) -> dict[str, Any]:
     if isinstance(error, ValidationError):
-        return rejected(mutation.mutation_id, mutation.record_id, "validation_failed",
-                        flatten_errors(error.messages))
+        return rejected(
+            mutation.mutation_id,
+            mutation.record_id,
+            "validation_failed",
+            flatten_errors(error.messages),
+        )
     if isinstance(error, RuleViolation):
         return rejected(mutation.mutation_id, mutation.record_id, error.code, error.details)
     log.exception("constraint violated by mutation %s", mutation.mutation_id)
-    return rejected(mutation.mutation_id, mutation.record_id, "validation_failed",
-                    {"_schema": ["Invalid input."]})
+    return rejected(
+        mutation.mutation_id,
+        mutation.record_id,
+        "validation_failed",
+        {"_schema": ["Invalid input."]},
+    )
 
 
 def rejected(mutation_id: Any, record_id: Any, code: str, details: dict) -> dict[str, Any]:
@@ -215,12 +226,16 @@ def rejection_row(caller: Caller, raw: Any, result: dict[str, Any]) -> dict[str,
 def load_receipts(session: Session, device_id: str, mutation_ids: list[str]) -> dict[str, dict]:
     if not mutation_ids:
         return {}
-    rows = session.connection().execute(
-        select(MutationReceipt.mutation_id, MutationReceipt.result).where(
-            MutationReceipt.device_id == device_id,
-            MutationReceipt.mutation_id.in_({i.lower() for i in mutation_ids}),
+    rows = (
+        session.connection()
+        .execute(
+            select(MutationReceipt.mutation_id, MutationReceipt.result).where(
+                MutationReceipt.device_id == device_id,
+                MutationReceipt.mutation_id.in_({i.lower() for i in mutation_ids}),
+            )
         )
-    ).all()
+        .all()
+    )
     return {mutation_id: json.loads(result) for mutation_id, result in rows}
 
 
@@ -236,8 +251,11 @@ def load_existing_ids(session: Session, mutations: list[Any]) -> set[tuple[str, 
     for entity, ids in wanted.items():
         if ids:
             table = ENTITY_TABLES[entity]
-            found = session.connection().execute(
-                select(table.c.id).where(table.c.id.in_(ids))).scalars()
+            found = (
+                session.connection()
+                .execute(select(table.c.id).where(table.c.id.in_(ids)))
+                .scalars()
+            )
             taken.update((entity, record_id) for record_id in found)
     return taken
 
@@ -254,13 +272,15 @@ def load_rejected_creates(session: Session, device_id: str, mutations: list[Any]
     if not ids:
         return set()
     return set(
-        session.connection().execute(
+        session.connection()
+        .execute(
             select(RejectedIntent.record_id).where(
                 RejectedIntent.device_id == device_id,
                 RejectedIntent.op.in_(list(CREATE_OPS)),
                 RejectedIntent.record_id.in_(ids),
             )
-        ).scalars()
+        )
+        .scalars()
     )
 
 

@@ -20,57 +20,98 @@ OTHER_PHOTO = hashlib.sha256(OTHER_JPEG).hexdigest()
 # action -> expected outcome per person. "applied"/"rejected:<code>" are push results;
 # numbers are HTTP statuses; "sees"/"blind" say whether a pull returns the Dayan records.
 EXPECTED: dict[str, dict[str, str | int]] = {
-    "pull": {"dayan_worker": "sees", "dayan_supervisor": "sees", "shenzhen_worker": "blind",
-             "shenzhen_supervisor": "blind", "admin": "sees", "integration": "sees"},
-    "get_photo": {"dayan_worker": 200, "dayan_supervisor": 200, "shenzhen_worker": 404,
-                  "shenzhen_supervisor": 404, "admin": 200, "integration": 200},
-    "put_photo": {"dayan_worker": 201, "dayan_supervisor": 201, "shenzhen_worker": 201,
-                  "shenzhen_supervisor": 201, "admin": 201, "integration": 403},
-    "edit_case": {"dayan_worker": "applied", "dayan_supervisor": "applied",
-                  "shenzhen_worker": "rejected:not_found",
-                  "shenzhen_supervisor": "rejected:not_found", "admin": "applied",
-                  "integration": 403},
-    "note_on_case": {"dayan_worker": "applied", "dayan_supervisor": "applied",
-                     "shenzhen_worker": "rejected:not_found",
-                     "shenzhen_supervisor": "rejected:not_found", "admin": "applied",
-                     "integration": 403},
-    "accept_case": {"dayan_worker": "rejected:forbidden", "dayan_supervisor": "applied",
-                    "shenzhen_worker": "rejected:not_found",
-                    "shenzhen_supervisor": "rejected:not_found", "admin": "applied",
-                    "integration": 403},
-    "create_in_dayan": {"dayan_worker": "applied", "dayan_supervisor": "applied",
-                        "shenzhen_worker": "rejected:forbidden",
-                        "shenzhen_supervisor": "rejected:forbidden", "admin": "applied",
-                        "integration": 403},
-    "reuse_the_case_id": {"dayan_worker": "rejected:record_exists",
-                          "dayan_supervisor": "rejected:record_exists",
-                          "shenzhen_worker": "rejected:record_exists",
-                          "shenzhen_supervisor": "rejected:record_exists",
-                          "admin": "rejected:record_exists", "integration": 403},
-    "check_in_at_dayan_site": {"dayan_worker": "applied", "dayan_supervisor": "applied",
-                               "shenzhen_worker": "rejected:forbidden",
-                               "shenzhen_supervisor": "rejected:forbidden",
-                               "admin": "applied", "integration": 403},
+    "pull": {
+        "dayan_worker": "sees",
+        "dayan_supervisor": "sees",
+        "shenzhen_worker": "blind",
+        "shenzhen_supervisor": "blind",
+        "admin": "sees",
+        "integration": "sees",
+    },
+    "get_photo": {
+        "dayan_worker": 200,
+        "dayan_supervisor": 200,
+        "shenzhen_worker": 404,
+        "shenzhen_supervisor": 404,
+        "admin": 200,
+        "integration": 200,
+    },
+    "put_photo": {
+        "dayan_worker": 201,
+        "dayan_supervisor": 201,
+        "shenzhen_worker": 201,
+        "shenzhen_supervisor": 201,
+        "admin": 201,
+        "integration": 403,
+    },
+    "edit_case": {
+        "dayan_worker": "applied",
+        "dayan_supervisor": "applied",
+        "shenzhen_worker": "rejected:not_found",
+        "shenzhen_supervisor": "rejected:not_found",
+        "admin": "applied",
+        "integration": 403,
+    },
+    "note_on_case": {
+        "dayan_worker": "applied",
+        "dayan_supervisor": "applied",
+        "shenzhen_worker": "rejected:not_found",
+        "shenzhen_supervisor": "rejected:not_found",
+        "admin": "applied",
+        "integration": 403,
+    },
+    "accept_case": {
+        "dayan_worker": "rejected:forbidden",
+        "dayan_supervisor": "applied",
+        "shenzhen_worker": "rejected:not_found",
+        "shenzhen_supervisor": "rejected:not_found",
+        "admin": "applied",
+        "integration": 403,
+    },
+    "create_in_dayan": {
+        "dayan_worker": "applied",
+        "dayan_supervisor": "applied",
+        "shenzhen_worker": "rejected:forbidden",
+        "shenzhen_supervisor": "rejected:forbidden",
+        "admin": "applied",
+        "integration": 403,
+    },
+    "reuse_the_case_id": {
+        "dayan_worker": "rejected:record_exists",
+        "dayan_supervisor": "rejected:record_exists",
+        "shenzhen_worker": "rejected:record_exists",
+        "shenzhen_supervisor": "rejected:record_exists",
+        "admin": "rejected:record_exists",
+        "integration": 403,
+    },
+    "check_in_at_dayan_site": {
+        "dayan_worker": "applied",
+        "dayan_supervisor": "applied",
+        "shenzhen_worker": "rejected:forbidden",
+        "shenzhen_supervisor": "rejected:forbidden",
+        "admin": "applied",
+        "integration": 403,
+    },
 }
 PEOPLE = list(EXPECTED["pull"])
 
 
 @pytest.fixture
-def dayan_records(login, sites) -> dict[str, str]:  # noqa: ANN001
+def dayan_records(login, sites) -> dict[str, str]:
     phone = login("dayan_worker")
     create = case_create("dayan", photos=[PHOTO], title="大堰山林纠纷")
     phone.push_ok(create)
-    put = phone.client.put(f"/api/v1/blobs/{PHOTO}", data=JPEG,
-                           headers={**phone.headers, "Content-Type": "image/jpeg"})
+    put = phone.client.put(
+        f"/api/v1/blobs/{PHOTO}", data=JPEG, headers={**phone.headers, "Content-Type": "image/jpeg"}
+    )
     assert put.status_code == 201
     site = sites["dayan_alliance_hall"]
     [done] = phone.push_ok(checkin(site["id"], site["lat"], site["lon"]))
     assert done["status"] == "applied"
-    return {"case": create["record_id"], "site": site["id"], "lat": site["lat"],
-            "lon": site["lon"]}
+    return {"case": create["record_id"], "site": site["id"], "lat": site["lat"], "lon": site["lon"]}
 
 
-def outcome_of_push(person, mutation: dict) -> str | int:  # noqa: ANN001
+def outcome_of_push(person, mutation: dict) -> str | int:
     response = person.push(mutation)
     if response.status_code != 200:
         return response.status_code
@@ -80,7 +121,7 @@ def outcome_of_push(person, mutation: dict) -> str | int:  # noqa: ANN001
     return "applied"
 
 
-def act(person, action: str, records: dict[str, str]) -> str | int:  # noqa: ANN001
+def act(person, action: str, records: dict[str, str]) -> str | int:
     case_id = records["case"]
     if action == "pull":
         person.sync()
@@ -89,18 +130,20 @@ def act(person, action: str, records: dict[str, str]) -> str | int:  # noqa: ANN
     if action == "get_photo":
         return person.client.get(f"/api/v1/blobs/{PHOTO}", headers=person.headers).status_code
     if action == "put_photo":
-        return person.client.put(f"/api/v1/blobs/{OTHER_PHOTO}", data=OTHER_JPEG,
-                                 headers={**person.headers, "Content-Type": "image/jpeg"}
-                                 ).status_code
+        return person.client.put(
+            f"/api/v1/blobs/{OTHER_PHOTO}",
+            data=OTHER_JPEG,
+            headers={**person.headers, "Content-Type": "image/jpeg"},
+        ).status_code
     mutations = {
         "edit_case": lambda: case_update(case_id, 1, description="补充"),
         "note_on_case": lambda: case_event(case_id, "note", "备注"),
         "accept_case": lambda: transition(case_id, "registered", "accepted"),
         "create_in_dayan": lambda: case_create("dayan"),
-        "reuse_the_case_id": lambda: case_create(person.user.get("town") or "dayan",
-                                                 record_id=case_id, title="冒用编号"),
-        "check_in_at_dayan_site": lambda: checkin(records["site"], records["lat"],
-                                                  records["lon"]),
+        "reuse_the_case_id": lambda: case_create(
+            person.user.get("town") or "dayan", record_id=case_id, title="冒用编号"
+        ),
+        "check_in_at_dayan_site": lambda: checkin(records["site"], records["lat"], records["lon"]),
     }
     return outcome_of_push(person, mutations[action]())
 

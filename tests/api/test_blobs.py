@@ -32,7 +32,7 @@ def sha(content: bytes) -> str:
     return hashlib.sha256(content).hexdigest()
 
 
-def put(device, content: bytes, content_type: str = "image/png", digest: str | None = None):  # noqa: ANN001, ANN201
+def put(device, content: bytes, content_type: str = "image/png", digest: str | None = None):
     return device.client.put(
         f"/api/v1/blobs/{digest or sha(content)}",
         data=content,
@@ -41,7 +41,7 @@ def put(device, content: bytes, content_type: str = "image/png", digest: str | N
     )
 
 
-def fetch(device, url: str) -> tuple[int, bytes]:  # noqa: ANN001
+def fetch(device, url: str) -> tuple[int, bytes]:
     """GET a photo as the device would, closing the streamed file."""
     response = device.client.get(url, headers=device.headers)
     try:

@@ -21,8 +21,11 @@ from schemathesis.specs.openapi.checks import (
 
 CHECKS = {
     GenerationMode.POSITIVE: [not_a_server_error, response_schema_conformance, ignored_auth],
-    GenerationMode.NEGATIVE: [not_a_server_error, response_schema_conformance,
-                              negative_data_rejection],
+    GenerationMode.NEGATIVE: [
+        not_a_server_error,
+        response_schema_conformance,
+        negative_data_rejection,
+    ],
 }
 EXAMPLES = 25
 # The refusals the protocol documents, 426 (client outdated) and 413 (too large) included.
@@ -32,7 +35,7 @@ CONFIG = SchemathesisConfig.from_dict(
 )
 
 
-def operations(app):  # noqa: ANN001, ANN201
+def operations(app):
     """Every operation, logout last (it revokes the token the others use)."""
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app, config=CONFIG)
     found = [result.ok() for result in schema.get_all_operations()]
@@ -40,15 +43,19 @@ def operations(app):  # noqa: ANN001, ANN201
 
 
 @pytest.mark.parametrize("mode", list(GenerationMode), ids=lambda m: m.value)
-def test_every_operation_keeps_its_contract(app, worker, mode):  # noqa: ANN001
+def test_every_operation_keeps_its_contract(app, worker, mode):
     found = operations(app)
     assert len(found) == 7
     for operation in found:
 
         @given(case=operation.as_strategy(generation_mode=mode))
-        @settings(max_examples=EXAMPLES, deadline=None, database=None,
-                  suppress_health_check=list(HealthCheck))
-        def keeps_contract(case) -> None:  # noqa: ANN001
+        @settings(
+            max_examples=EXAMPLES,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
+        def keeps_contract(case) -> None:
             headers = {**worker.headers, **(case.headers or {})}
             case.call_and_validate(headers=headers, checks=CHECKS[mode])
 

@@ -168,8 +168,9 @@ def test_text_with_a_nul_character_is_refused_not_a_server_error(client, worker,
     """PostgreSQL cannot store NUL in text, and no person types one: refused everywhere."""
     from server.models import Case
 
-    login = client.post("/api/v1/auth/login", json={
-        "username": "\x00", "password": "x", "device": {"id": new_id()}})
+    login = client.post(
+        "/api/v1/auth/login", json={"username": "\x00", "password": "x", "device": {"id": new_id()}}
+    )
     assert login.status_code == 422
     assert login.get_json()["error"]["details"]["username"] == ["不能包含空字符（NUL）。"]
     [result] = worker.push_ok(case_create(title="山林\x00纠纷"))

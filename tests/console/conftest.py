@@ -24,9 +24,14 @@ class ConsoleUser:
     def sign_in(self) -> Any:
         page = self.client.get("/console/login")
         token = BeautifulSoup(page.text, "html.parser").select_one("input[name=csrf_token]")
-        response = self.client.post("/console/login", data={
-            "csrf_token": token["value"], "username": self.username, "password": self.password,
-        })
+        response = self.client.post(
+            "/console/login",
+            data={
+                "csrf_token": token["value"],
+                "username": self.username,
+                "password": self.password,
+            },
+        )
         if response.status_code == 302:
             self.csrf = self.read_csrf(self.client.get("/console/cases"))
         return response
@@ -45,8 +50,7 @@ class ConsoleUser:
         assert response.status_code == 200, (path, response.status_code, response.text[:500])
         return BeautifulSoup(response.text, "html.parser")
 
-    def post(self, path: str, data: dict | None = None, *, csrf: bool = True,
-             **kwargs: Any) -> Any:
+    def post(self, path: str, data: dict | None = None, *, csrf: bool = True, **kwargs: Any) -> Any:
         form = dict(data or {})
         if csrf:
             form["csrf_token"] = self.csrf
@@ -58,7 +62,7 @@ def soup(response: Any) -> BeautifulSoup:
 
 
 @pytest.fixture
-def console(app: Flask):  # noqa: ANN201
+def console(app: Flask):
     """console("dayan_supervisor") -> a signed-in ConsoleUser."""
 
     def sign_in(username: str, password: str = DEMO_PASSWORD) -> ConsoleUser:
@@ -71,17 +75,17 @@ def console(app: Flask):  # noqa: ANN201
 
 
 @pytest.fixture
-def admin_console(console) -> ConsoleUser:  # noqa: ANN001
+def admin_console(console) -> ConsoleUser:
     return console("admin")
 
 
 @pytest.fixture
-def dayan_console(console) -> ConsoleUser:  # noqa: ANN001
+def dayan_console(console) -> ConsoleUser:
     return console("dayan_supervisor")
 
 
 @pytest.fixture
-def report(login):  # noqa: ANN001
+def report(login):
     """report(town="dayan", **fields) -> the id of a case a worker of that town registered
     from their phone, through the sync protocol."""
     from tests.factories import case_create
@@ -123,7 +127,7 @@ def browser_fields(form: Any, button: Any | None = None) -> dict[str, Any]:
 
 
 @pytest.fixture
-def queries(app: Flask):  # noqa: ANN201
+def queries(app: Flask):
     """queries(lambda: ...) -> how many SQL statements the call ran (transaction control
     left out), to show a page costs the same however much it shows."""
     from sqlalchemy import event
@@ -136,9 +140,12 @@ def queries(app: Flask):  # noqa: ANN201
     def count(action: Any) -> int:
         statements: list[str] = []
 
-        def record(conn, cursor, statement, *args) -> None:  # noqa: ANN001, ANN002
-            if not statement.lstrip().upper().startswith(("BEGIN", "PRAGMA", "SAVEPOINT",
-                                                          "RELEASE")):
+        def record(conn, cursor, statement, *args) -> None:
+            if (
+                not statement.lstrip()
+                .upper()
+                .startswith(("BEGIN", "PRAGMA", "SAVEPOINT", "RELEASE"))
+            ):
                 statements.append(statement)
 
         event.listen(engine, "before_cursor_execute", record)

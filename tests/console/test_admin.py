@@ -27,8 +27,12 @@ from server.models import (
 from tests.console.conftest import ConsoleUser, soup
 from tests.factories import DEMO_PASSWORD, DeviceClient
 
-PAGES = ["/console/admin/users", "/console/admin/towns", "/console/admin/categories",
-         "/console/admin/sites"]
+PAGES = [
+    "/console/admin/users",
+    "/console/admin/towns",
+    "/console/admin/categories",
+    "/console/admin/sites",
+]
 NEW_PASSWORD = "neue-passwort-2026"
 
 
@@ -63,13 +67,20 @@ def phone_for(client: Any, username: str, password: str = DEMO_PASSWORD) -> Devi
 
 
 def test_admin_creates_a_worker_who_signs_in_and_appears_on_phones(
-        admin_console, login, client, rows):
+    admin_console, login, client, rows
+):
     colleague = login("dayan_worker")
     colleague.sync()
-    response = admin_console.post("/console/admin/users", {
-        "username": "dayan_li", "display_name": "李网格", "role": "worker", "town": "dayan",
-        "password": "chushi-mima-1",
-    })
+    response = admin_console.post(
+        "/console/admin/users",
+        {
+            "username": "dayan_li",
+            "display_name": "李网格",
+            "role": "worker",
+            "town": "dayan",
+            "password": "chushi-mima-1",
+        },
+    )
     assert "已创建用户" in done_text(admin_console, response)
 
     newcomer = phone_for(client, "dayan_li", "chushi-mima-1")
@@ -78,43 +89,58 @@ def test_admin_creates_a_worker_who_signs_in_and_appears_on_phones(
 
     colleague.sync()
     users = {c["data"]["username"]: c for c in colleague.of("user").values()}
-    assert users["dayan_li"]["data"] == {"username": "dayan_li", "display_name": "李网格",
-                                         "role": "worker", "town": "dayan"}
+    assert users["dayan_li"]["data"] == {
+        "username": "dayan_li",
+        "display_name": "李网格",
+        "role": "worker",
+        "town": "dayan",
+    }
     assert users["dayan_li"]["version"] == 1
 
     row = admin_console.page("/console/admin/users").select_one("tr[data-user=dayan_li]")
     assert "李网格" in row.text and row.select_one(".devices").text == "1"
 
 
-@pytest.mark.parametrize(("form", "field", "reason"), [
-    ({"password": "short"}, "password", "长度不能少于 8"),
-    ({"town": "nowhere"}, "town", "没有这个乡镇"),
-    ({"username": "dayan_worker"}, "username", "已被使用"),
-    ({"town": ""}, "town", "必须属于一个乡镇"),
-    ({"role": "admin"}, "town", "不属于某个乡镇"),
-    ({"role": "root"}, "role", "必须是以下之一"),
-    ({"username": "Bad Name"}, "username", "格式不正确"),
-    ({"is_admin": "1"}, "is_admin", "不允许的字段"),
-])
-def test_refused_user_input_is_a_422_with_nothing_written(admin_console, rows, form, field,
-                                                          reason):
+@pytest.mark.parametrize(
+    ("form", "field", "reason"),
+    [
+        ({"password": "short"}, "password", "长度不能少于 8"),
+        ({"town": "nowhere"}, "town", "没有这个乡镇"),
+        ({"username": "dayan_worker"}, "username", "已被使用"),
+        ({"town": ""}, "town", "必须属于一个乡镇"),
+        ({"role": "admin"}, "town", "不属于某个乡镇"),
+        ({"role": "root"}, "role", "必须是以下之一"),
+        ({"username": "Bad Name"}, "username", "格式不正确"),
+        ({"is_admin": "1"}, "is_admin", "不允许的字段"),
+    ],
+)
+def test_refused_user_input_is_a_422_with_nothing_written(admin_console, rows, form, field, reason):
     users, seq = len(rows(User)), last_seq(rows)
-    body = {"username": "dayan_wang", "display_name": "王网格", "role": "worker",
-            "town": "dayan", "password": "chushi-mima-1", **form}
+    body = {
+        "username": "dayan_wang",
+        "display_name": "王网格",
+        "role": "worker",
+        "town": "dayan",
+        "password": "chushi-mima-1",
+        **form,
+    }
     errors = refused(admin_console.post("/console/admin/users", body))
     assert reason in errors[field]
     assert len(rows(User)) == users and last_seq(rows) == seq
 
 
 def test_admin_moves_a_worker_to_another_town_and_phones_see_the_new_record(
-        admin_console, login, rows):
+    admin_console, login, rows
+):
     phone = login("shenzhen_worker")
     phone.sync()
     worker_id = user_id(rows, "dayan_worker")
     before = phone.of("user")[worker_id]["version"]
 
-    response = admin_console.post(f"/console/admin/users/{worker_id}", {
-        "display_name": "大堰网格员", "role": "worker", "town": "shenzhen"})
+    response = admin_console.post(
+        f"/console/admin/users/{worker_id}",
+        {"display_name": "大堰网格员", "role": "worker", "town": "shenzhen"},
+    )
     assert "已保存用户" in done_text(admin_console, response)
 
     phone.sync()
@@ -123,23 +149,28 @@ def test_admin_moves_a_worker_to_another_town_and_phones_see_the_new_record(
     assert rows(User, id=worker_id)[0].town_code == "shenzhen"
 
     seq = last_seq(rows)  # saving it unchanged publishes nothing
-    admin_console.post(f"/console/admin/users/{worker_id}", {
-        "display_name": "大堰网格员", "role": "worker", "town": "shenzhen"})
+    admin_console.post(
+        f"/console/admin/users/{worker_id}",
+        {"display_name": "大堰网格员", "role": "worker", "town": "shenzhen"},
+    )
     assert last_seq(rows) == seq
 
 
 def test_admin_resets_a_password_and_ends_that_users_console_sessions(
-        admin_console, console, client, rows):
+    admin_console, console, client, rows
+):
     supervisor = console("dayan_supervisor")
     target = user_id(rows, "dayan_supervisor")
 
-    errors = refused(admin_console.post(f"/console/admin/users/{target}/password",
-                                        {"password": "1234567"}))
+    errors = refused(
+        admin_console.post(f"/console/admin/users/{target}/password", {"password": "1234567"})
+    )
     assert "长度不能少于 8" in errors["password"]
     assert supervisor.get("/console/cases").status_code == 200  # nothing happened
 
-    response = admin_console.post(f"/console/admin/users/{target}/password",
-                                  {"password": NEW_PASSWORD})
+    response = admin_console.post(
+        f"/console/admin/users/{target}/password", {"password": NEW_PASSWORD}
+    )
     assert "已重置密码" in done_text(admin_console, response)
 
     ended = supervisor.get("/console/cases")
@@ -182,8 +213,12 @@ def test_an_admin_cannot_deactivate_or_demote_themselves(admin_console, rows):
 
     errors = refused(admin_console.post(f"/console/admin/users/{me}/active", {"active": "0"}))
     assert "不能停用自己的账号" in errors["active"]
-    errors = refused(admin_console.post(f"/console/admin/users/{me}", {
-        "display_name": "联盟管理员", "role": "supervisor", "town": "dayan"}))
+    errors = refused(
+        admin_console.post(
+            f"/console/admin/users/{me}",
+            {"display_name": "联盟管理员", "role": "supervisor", "town": "dayan"},
+        )
+    )
     assert "不能取消自己的联盟管理员角色" in errors["role"]
 
     admin = rows(User, id=me)[0]
@@ -193,21 +228,26 @@ def test_an_admin_cannot_deactivate_or_demote_themselves(admin_console, rows):
 
 def test_unknown_user_is_404(admin_console):
     missing = "6f1c7a2e-8d59-4d3c-9d4f-1a2b3c4d5e6f"
-    assert admin_console.post(f"/console/admin/users/{missing}/active",
-                              {"active": "0"}).status_code == 404
+    assert (
+        admin_console.post(f"/console/admin/users/{missing}/active", {"active": "0"}).status_code
+        == 404
+    )
 
 
 # ---------------------------------------------------------------- categories
 
 
 def test_admin_renames_a_category_and_phones_see_it_with_a_higher_version(
-        admin_console, worker, rows):
+    admin_console, worker, rows
+):
     worker.sync()
     water = rows(Category, code="water")[0]
     before = worker.of("category")[water.id]
 
-    response = admin_console.post("/console/admin/categories/water", {
-        "name": "水利纠纷", "name_en": "Water disputes", "position": "0"})
+    response = admin_console.post(
+        "/console/admin/categories/water",
+        {"name": "水利纠纷", "name_en": "Water disputes", "position": "0"},
+    )
     assert "已保存类别" in done_text(admin_console, response)
 
     worker.sync()
@@ -219,10 +259,10 @@ def test_admin_renames_a_category_and_phones_see_it_with_a_higher_version(
     assert codes[:2] == ["land", "water"]  # by position, then code
 
 
-def test_admin_adds_a_category_after_the_last_and_refuses_a_taken_code(
-        admin_console, worker, rows):
-    response = admin_console.post("/console/admin/categories", {
-        "code": "forestry", "name": "林业", "name_en": "Forestry"})
+def test_admin_adds_a_category_after_the_last_and_refuses_a_taken_code(admin_console, worker, rows):
+    response = admin_console.post(
+        "/console/admin/categories", {"code": "forestry", "name": "林业", "name_en": "Forestry"}
+    )
     assert "已新增类别" in done_text(admin_console, response)
     positions = [c.position for c in rows(Category)]
     added = rows(Category, code="forestry")[0]
@@ -231,23 +271,39 @@ def test_admin_adds_a_category_after_the_last_and_refuses_a_taken_code(
     assert worker.of("category")[added.id]["data"]["name"] == "林业"
 
     seq = last_seq(rows)
-    errors = refused(admin_console.post("/console/admin/categories", {
-        "code": "forestry", "name": "林业二", "name_en": "Forestry 2"}))
+    errors = refused(
+        admin_console.post(
+            "/console/admin/categories",
+            {"code": "forestry", "name": "林业二", "name_en": "Forestry 2"},
+        )
+    )
     assert "此代码已被使用" in errors["code"]
-    errors = refused(admin_console.post("/console/admin/categories/water", {
-        "name": "", "name_en": "Water", "position": "-1"}))
+    errors = refused(
+        admin_console.post(
+            "/console/admin/categories/water", {"name": "", "name_en": "Water", "position": "-1"}
+        )
+    )
     assert set(errors) == {"name", "position"}
     assert last_seq(rows) == seq and rows(Category, code="water")[0].name == "水利用水"
 
 
 # ---------------------------------------------------------------- towns and grids
 
-NEW_TOWN = {"code": "huangtan", "abbr": "HT", "name": "黄坛镇", "name_en": "Huangtan",
-            "county": "宁海县", "city": "宁波", "lat": "29.30", "lon": "121.30"}
+NEW_TOWN = {
+    "code": "huangtan",
+    "abbr": "HT",
+    "name": "黄坛镇",
+    "name_en": "Huangtan",
+    "county": "宁海县",
+    "city": "宁波",
+    "lat": "29.30",
+    "lon": "121.30",
+}
 
 
 def test_admin_adds_a_town_with_a_free_bit_and_a_supervisor_for_it(
-        admin_console, console, worker, rows):
+    admin_console, console, worker, rows
+):
     response = admin_console.post("/console/admin/towns", NEW_TOWN)
     assert "已新增乡镇" in done_text(admin_console, response)
     town = rows(Town, code="huangtan")[0]
@@ -255,9 +311,16 @@ def test_admin_adds_a_town_with_a_free_bit_and_a_supervisor_for_it(
     worker.sync()
     assert worker.of("town")[town.id]["data"]["name"] == "黄坛镇"
 
-    response = admin_console.post("/console/admin/users", {
-        "username": "huangtan_supervisor", "display_name": "黄坛镇管理员",
-        "role": "supervisor", "town": "huangtan", "password": NEW_PASSWORD})
+    response = admin_console.post(
+        "/console/admin/users",
+        {
+            "username": "huangtan_supervisor",
+            "display_name": "黄坛镇管理员",
+            "role": "supervisor",
+            "town": "huangtan",
+            "password": NEW_PASSWORD,
+        },
+    )
     assert response.status_code == 302
     supervisor = console("huangtan_supervisor", NEW_PASSWORD)
     assert supervisor.get("/console/cases").status_code == 200
@@ -270,16 +333,18 @@ def test_a_new_town_takes_the_lowest_free_bit(admin_console, execute, rows):
     assert rows(Town, code="huangtan")[0].bit == 3
 
 
-@pytest.mark.parametrize(("form", "field", "reason"), [
-    ({"code": "dayan"}, "code", "此代码已被使用"),
-    ({"abbr": "DY"}, "abbr", "编号前缀已被其他乡镇使用"),
-    ({"abbr": "ht"}, "abbr", "格式不正确"),
-    ({"lat": "95"}, "lat", "须在 -90 到 90 之间"),
-    ({"code": "Huang Tan"}, "code", "格式不正确"),
-    ({"bit": "7"}, "bit", "不允许的字段"),
-])
-def test_refused_town_input_is_a_422_with_nothing_written(admin_console, rows, form, field,
-                                                          reason):
+@pytest.mark.parametrize(
+    ("form", "field", "reason"),
+    [
+        ({"code": "dayan"}, "code", "此代码已被使用"),
+        ({"abbr": "DY"}, "abbr", "编号前缀已被其他乡镇使用"),
+        ({"abbr": "ht"}, "abbr", "格式不正确"),
+        ({"lat": "95"}, "lat", "须在 -90 到 90 之间"),
+        ({"code": "Huang Tan"}, "code", "格式不正确"),
+        ({"bit": "7"}, "bit", "不允许的字段"),
+    ],
+)
+def test_refused_town_input_is_a_422_with_nothing_written(admin_console, rows, form, field, reason):
     seq, towns = last_seq(rows), len(rows(Town))
     errors = refused(admin_console.post("/console/admin/towns", {**NEW_TOWN, **form}))
     assert reason in errors[field]
@@ -290,9 +355,17 @@ def test_admin_edits_a_town_and_phones_see_the_new_names(admin_console, worker, 
     worker.sync()
     dayan = rows(Town, code="dayan")[0]
     before = worker.of("town")[dayan.id]["version"]
-    response = admin_console.post("/console/admin/towns/dayan", {
-        "name": "大堰镇", "name_en": "Dayan Town", "county": "奉化区", "city": "宁波",
-        "lat": "29.4811", "lon": "121.1702"})
+    response = admin_console.post(
+        "/console/admin/towns/dayan",
+        {
+            "name": "大堰镇",
+            "name_en": "Dayan Town",
+            "county": "奉化区",
+            "city": "宁波",
+            "lat": "29.4811",
+            "lon": "121.1702",
+        },
+    )
     assert "已保存乡镇" in done_text(admin_console, response)
     worker.sync()
     record = worker.of("town")[dayan.id]
@@ -303,20 +376,36 @@ def test_admin_edits_a_town_and_phones_see_the_new_names(admin_console, worker, 
 
 def test_admin_adds_and_edits_grids_kept_off_the_feed(admin_console, rows):
     seq = last_seq(rows)
-    response = admin_console.post("/console/admin/grids", {
-        "code": "dayan_g01", "name": "大堰一网格", "village": "大堰村", "town": "dayan"})
+    response = admin_console.post(
+        "/console/admin/grids",
+        {"code": "dayan_g01", "name": "大堰一网格", "village": "大堰村", "town": "dayan"},
+    )
     assert "已新增网格" in done_text(admin_console, response)
-    response = admin_console.post("/console/admin/grids/dayan_g01", {
-        "name": "大堰第一网格", "village": "箭岭村", "town": "dayan"})
+    response = admin_console.post(
+        "/console/admin/grids/dayan_g01",
+        {"name": "大堰第一网格", "village": "箭岭村", "town": "dayan"},
+    )
     assert "已保存网格" in done_text(admin_console, response)
     grid = rows(Grid, code="dayan_g01")[0]
     assert (grid.name, grid.village, grid.town_code) == ("大堰第一网格", "箭岭村", "dayan")
     assert last_seq(rows) == seq and rows(FeedEntry, entity="grid") == []
 
-    assert "没有这个乡镇" in refused(admin_console.post("/console/admin/grids", {
-        "code": "dayan_g02", "name": "二", "town": "nowhere"}))["town"]
-    assert "此代码已被使用" in refused(admin_console.post("/console/admin/grids", {
-        "code": "dayan_g01", "name": "二", "town": "dayan"}))["code"]
+    assert (
+        "没有这个乡镇"
+        in refused(
+            admin_console.post(
+                "/console/admin/grids", {"code": "dayan_g02", "name": "二", "town": "nowhere"}
+            )
+        )["town"]
+    )
+    assert (
+        "此代码已被使用"
+        in refused(
+            admin_console.post(
+                "/console/admin/grids", {"code": "dayan_g01", "name": "二", "town": "dayan"}
+            )
+        )["code"]
+    )
     assert len(rows(Grid)) == 1
     page = admin_console.page("/console/admin/towns")
     assert "箭岭村" in page.select_one("tr[data-grid=dayan_g01]").text
@@ -339,15 +428,17 @@ def test_admin_reorders_a_route_and_the_phone_walks_the_new_order(admin_console,
     all_sites = [s.id for s in rows(Site)]
 
     reversed_order = list(reversed(original))
-    response = admin_console.post("/console/admin/routes/zhedong_red_vein/order",
-                                  route_form(reversed_order, all_sites))
+    response = admin_console.post(
+        "/console/admin/routes/zhedong_red_vein/order", route_form(reversed_order, all_sites)
+    )
     assert "已保存线路顺序" in done_text(admin_console, response)
     worker.sync()
     record = worker.of("route")[route.id]
     assert record["data"]["site_ids"] == reversed_order and record["version"] == before + 1
 
-    response = admin_console.post("/console/admin/routes/zhedong_red_vein/order",
-                                  route_form(reversed_order[:2], all_sites))
+    response = admin_console.post(
+        "/console/admin/routes/zhedong_red_vein/order", route_form(reversed_order[:2], all_sites)
+    )
     assert response.status_code == 302
     worker.sync()
     assert worker.of("route")[route.id]["data"]["site_ids"] == reversed_order[:2]
@@ -362,22 +453,35 @@ def test_refused_route_orders_change_nothing(admin_console, rows):
     all_sites = [s.id for s in rows(Site)]
     seq = last_seq(rows)
 
-    assert "至少要有一个点位" in refused(admin_console.post(
-        "/console/admin/routes/zhedong_red_vein/order", route_form([], all_sites)))["_schema"]
+    assert (
+        "至少要有一个点位"
+        in refused(
+            admin_console.post(
+                "/console/admin/routes/zhedong_red_vein/order", route_form([], all_sites)
+            )
+        )["_schema"]
+    )
     bad = route_form(route.site_ids, all_sites) | {f"pos_{all_sites[0]}": "0"}
     errors = refused(admin_console.post("/console/admin/routes/zhedong_red_vein/order", bad))
     assert any("须在 1 到 999 之间" in reason for reason in errors.values())
     stranger = route_form(route.site_ids, all_sites) | {"pos_not-a-site": "1"}
-    errors = refused(admin_console.post("/console/admin/routes/zhedong_red_vein/order",
-                                        stranger))
+    errors = refused(admin_console.post("/console/admin/routes/zhedong_red_vein/order", stranger))
     assert "不允许的字段" in errors["pos_not-a-site"]
     assert admin_console.post("/console/admin/routes/nowhere/order", {}).status_code == 404
     assert rows(Route, code="zhedong_red_vein")[0].site_ids == route.site_ids
     assert last_seq(rows) == seq
 
 
-SITE = {"code": "tengtou_court", "name": "滕头村道德庭", "town": "dayan", "village": "滕头村",
-        "lat": "29.55", "lon": "121.35", "radius_m": "200", "description": "党员说事"}
+SITE = {
+    "code": "tengtou_court",
+    "name": "滕头村道德庭",
+    "town": "dayan",
+    "village": "滕头村",
+    "lat": "29.55",
+    "lon": "121.35",
+    "radius_m": "200",
+    "description": "党员说事",
+}
 
 
 def test_admin_adds_and_edits_a_site_and_phones_see_it(admin_console, worker, rows):
@@ -387,8 +491,10 @@ def test_admin_adds_and_edits_a_site_and_phones_see_it(admin_console, worker, ro
     worker.sync()
     assert worker.of("site")[site.id]["data"]["radius_m"] == 200
 
-    response = admin_console.post("/console/admin/sites/tengtou_court", {
-        **{k: v for k, v in SITE.items() if k != "code"}, "radius_m": "300", "town": "xidian"})
+    response = admin_console.post(
+        "/console/admin/sites/tengtou_court",
+        {**{k: v for k, v in SITE.items() if k != "code"}, "radius_m": "300", "town": "xidian"},
+    )
     assert "已保存点位" in done_text(admin_console, response)
     worker.sync()
     record = worker.of("site")[site.id]
@@ -397,10 +503,16 @@ def test_admin_adds_and_edits_a_site_and_phones_see_it(admin_console, worker, ro
 
     seq = last_seq(rows)
     assert "此代码已被使用" in refused(admin_console.post("/console/admin/sites", SITE))["code"]
-    assert "须在 10 到 5000 之间" in refused(admin_console.post(
-        "/console/admin/sites", {**SITE, "code": "other", "radius_m": "5"}))["radius_m"]
-    assert "不允许的字段" in refused(admin_console.post(
-        "/console/admin/sites/tengtou_court", SITE))["code"]  # codes never change
+    assert (
+        "须在 10 到 5000 之间"
+        in refused(
+            admin_console.post("/console/admin/sites", {**SITE, "code": "other", "radius_m": "5"})
+        )["radius_m"]
+    )
+    assert (
+        "不允许的字段"
+        in refused(admin_console.post("/console/admin/sites/tengtou_court", SITE))["code"]
+    )  # codes never change
     assert last_seq(rows) == seq and len(rows(Site, code="other")) == 0
 
 
@@ -415,8 +527,10 @@ def admin_posts(app: Flask) -> list[str]:
     with app.test_request_context():
         for rule in app.url_map.iter_rules():
             if rule.endpoint.startswith("console.admin") and "POST" in rule.methods:
-                values = {arg: "6f1c7a2e-8d59-4d3c-9d4f-1a2b3c4d5e6f" if arg == "user_id"
-                          else "dayan" for arg in rule.arguments}
+                values = {
+                    arg: "6f1c7a2e-8d59-4d3c-9d4f-1a2b3c4d5e6f" if arg == "user_id" else "dayan"
+                    for arg in rule.arguments
+                }
                 urls.append(url_for(rule.endpoint, **values))
     return urls
 
@@ -445,8 +559,7 @@ def test_every_admin_post_without_the_csrf_token_is_400(app, admin_console, rows
 
 
 @pytest.mark.parametrize("path", PAGES)
-def test_admin_pages_render_in_both_languages_without_inline_script_or_style(
-        admin_console, path):
+def test_admin_pages_render_in_both_languages_without_inline_script_or_style(admin_console, path):
     for language in ("zh-CN", "en"):
         admin_console.client.set_cookie("fengling_lang", language, path="/console")
         response = admin_console.get(path)

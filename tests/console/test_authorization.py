@@ -25,8 +25,11 @@ EXPECTED = {
 ACTIONS = {
     "view": ("GET", "/console/cases/{case}", None),
     "photo": ("GET", "/console/photos/{photo}", None),
-    "accept": ("POST", "/console/cases/{case}/transition", {"from": "registered",
-                                                           "to": "accepted"}),
+    "accept": (
+        "POST",
+        "/console/cases/{case}/transition",
+        {"from": "registered", "to": "accepted"},
+    ),
     "assign": ("POST", "/console/cases/{case}/assign", {"assignee": ""}),
     "note": ("POST", "/console/cases/{case}/events", {"kind": "note", "body": "备注"}),
     "follow_up": ("POST", "/console/cases/{case}/events", {"kind": "follow_up", "body": "回访"}),
@@ -34,7 +37,7 @@ ACTIONS = {
 }
 
 
-def person(app, console, username: str | None) -> ConsoleUser:  # noqa: ANN001
+def person(app, console, username: str | None) -> ConsoleUser:
     if username in ("admin", "dayan_supervisor", "shenzhen_supervisor"):
         return console(username)
     user = ConsoleUser(app, username or "nobody")
@@ -49,8 +52,9 @@ def test_every_case_action_follows_the_matrix(app, console, report, login, rows,
 
     case_id = report(photos=[PHOTO])
     phone = login("dayan_worker")
-    phone.client.put(f"/api/v1/blobs/{PHOTO}", data=JPEG,
-                     headers={**phone.headers, "Content-Type": "image/jpeg"})
+    phone.client.put(
+        f"/api/v1/blobs/{PHOTO}", data=JPEG, headers={**phone.headers, "Content-Type": "image/jpeg"}
+    )
     user = person(app, console, username)
     expected = EXPECTED[username]
     for name, (method, path, form) in ACTIONS.items():
@@ -85,8 +89,9 @@ def test_a_handoff_offer_lets_the_receiver_see_but_not_act_until_accepted(consol
     dayan, shenzhen = console("dayan_supervisor"), console("shenzhen_supervisor")
     dayan.post(f"/console/cases/{case_id}/handoff", {"to_town": "shenzhen", "reason": "移交"})
     assert shenzhen.get(f"/console/cases/{case_id}").status_code == 200
-    refused = shenzhen.post(f"/console/cases/{case_id}/transition",
-                            {"from": "registered", "to": "accepted"})
+    refused = shenzhen.post(
+        f"/console/cases/{case_id}/transition", {"from": "registered", "to": "accepted"}
+    )
     assert refused.status_code == 422  # the rules see the case as not theirs yet
     assert console("xidian_supervisor").get(f"/console/cases/{case_id}").status_code == 404
 
@@ -96,8 +101,11 @@ def sample_value(converter: object) -> object:
     kind = type(converter).__name__
     if kind == "AnyConverter":
         return next(iter(converter.items))  # type: ignore[attr-defined]
-    return {"UUIDConverter": "6f1c7a2e-8d59-4d3c-9d4f-1a2b3c4d5e6f", "IntegerConverter": 1,
-            "Sha256Converter": "0" * 64}.get(kind, "x")
+    return {
+        "UUIDConverter": "6f1c7a2e-8d59-4d3c-9d4f-1a2b3c4d5e6f",
+        "IntegerConverter": 1,
+        "Sha256Converter": "0" * 64,
+    }.get(kind, "x")
 
 
 def test_every_console_form_refuses_a_post_without_the_csrf_token(app, console):

@@ -11,8 +11,11 @@ JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
 
 
 def test_the_case_page_shows_fields_parties_timeline_and_audit(dayan_console, report, login):
-    case_id = report(title="山林界址争议", description="两村交界处毛竹采伐权属不清",
-                     parties=[{"name": "陈阿宝", "role": "applicant", "phone": "13800000000"}])
+    case_id = report(
+        title="山林界址争议",
+        description="两村交界处毛竹采伐权属不清",
+        parties=[{"name": "陈阿宝", "role": "applicant", "phone": "13800000000"}],
+    )
     phone = login("dayan_worker")
     phone.push_ok(case_event(case_id, "mediation", "双方同意再议"))
     page = dayan_console.page(f"/console/cases/{case_id}")
@@ -36,8 +39,11 @@ def test_photos_not_yet_uploaded_are_marked_pending(dayan_console, report, login
     hashes = [hashlib.sha256(b).hexdigest() for b in (stored, missing)]
     case_id = report(photos=hashes)
     phone = login("dayan_worker")
-    put = phone.client.put(f"/api/v1/blobs/{hashes[0]}", data=stored,
-                           headers={**phone.headers, "Content-Type": "image/jpeg"})
+    put = phone.client.put(
+        f"/api/v1/blobs/{hashes[0]}",
+        data=stored,
+        headers={**phone.headers, "Content-Type": "image/jpeg"},
+    )
     assert put.status_code == 201
     page = dayan_console.page(f"/console/cases/{case_id}")
     [image] = page.select("#fields .photos img")
@@ -59,17 +65,22 @@ def test_accept_assign_mediate_resolve_close_and_follow_up_reach_the_phone(
     worker_id = next(u.id for u in rows(User, username="dayan_worker"))
 
     for to in ("accepted",):
-        assert dayan_console.post(f"/console/cases/{case_id}/transition",
-                                  {"from": "registered", "to": to}).status_code == 302
+        assert (
+            dayan_console.post(
+                f"/console/cases/{case_id}/transition", {"from": "registered", "to": to}
+            ).status_code
+            == 302
+        )
     assign = dayan_console.post(f"/console/cases/{case_id}/assign", {"assignee": worker_id})
     assert assign.status_code == 302
-    for frm, to in (("accepted", "mediating"), ("mediating", "resolved"),
-                    ("resolved", "closed")):
-        response = dayan_console.post(f"/console/cases/{case_id}/transition",
-                                      {"from": frm, "to": to, "note": f"到{to}"})
+    for frm, to in (("accepted", "mediating"), ("mediating", "resolved"), ("resolved", "closed")):
+        response = dayan_console.post(
+            f"/console/cases/{case_id}/transition", {"from": frm, "to": to, "note": f"到{to}"}
+        )
         assert response.status_code == 302, response.text[:500]
-    visit = dayan_console.post(f"/console/cases/{case_id}/events",
-                               {"kind": "follow_up", "body": "回访：双方满意"})
+    visit = dayan_console.post(
+        f"/console/cases/{case_id}/events", {"kind": "follow_up", "body": "回访：双方满意"}
+    )
     assert visit.status_code == 302
     page = dayan_console.page(visit.headers["Location"])
     assert "已保存" in page.select_one(".message.ok").text
@@ -78,8 +89,14 @@ def test_accept_assign_mediate_resolve_close_and_follow_up_reach_the_phone(
     case = phone.of("case")[case_id]["data"]
     assert case["status"] == "closed" and case["assignee"] == worker_id
     kinds = sorted(e["data"]["kind"] for e in phone.of("case_event").values())
-    assert kinds == ["assignment", "follow_up", "status_change", "status_change",
-                     "status_change", "status_change"]
+    assert kinds == [
+        "assignment",
+        "follow_up",
+        "status_change",
+        "status_change",
+        "status_change",
+        "status_change",
+    ]
     audit = page.select("#audit tbody tr")
     assert all("管理台" in row.select("td")[2].text for row in audit[:-1])
 
@@ -88,18 +105,24 @@ def test_escalation_to_joint_enforcement_notifies_the_involved_towns(console, re
     case_id = report(involved_towns=["shenzhen"])
     dayan = console("dayan_supervisor")
     dayan.post(f"/console/cases/{case_id}/transition", {"from": "registered", "to": "accepted"})
-    response = dayan.post(f"/console/cases/{case_id}/transition",
-                          {"from": "accepted", "to": "escalated", "note": "提交五镇联合执法"})
+    response = dayan.post(
+        f"/console/cases/{case_id}/transition",
+        {"from": "accepted", "to": "escalated", "note": "提交五镇联合执法"},
+    )
     assert response.status_code == 302
 
     shenzhen_phone = login("shenzhen_worker")
     shenzhen_phone.sync()
     assert shenzhen_phone.of("case")[case_id]["data"]["status"] == "escalated"
-    escalations = [e for e in shenzhen_phone.of("case_event").values()
-                   if e["data"]["kind"] == "escalation"]
+    escalations = [
+        e for e in shenzhen_phone.of("case_event").values() if e["data"]["kind"] == "escalation"
+    ]
     assert escalations[0]["data"]["body"] == "提交五镇联合执法"
-    tile = console("shenzhen_supervisor").page("/console/cases").select_one(
-        ".attention a[href$='status=escalated'] strong")
+    tile = (
+        console("shenzhen_supervisor")
+        .page("/console/cases")
+        .select_one(".attention a[href$='status=escalated'] strong")
+    )
     assert tile.text == "1"
 
 
@@ -107,11 +130,13 @@ def test_a_stale_move_is_refused_and_the_page_says_why(dayan_console, report, lo
     case_id = report()
     login("dayan_supervisor").push_ok(transition(case_id, "registered", "accepted"))
     # The console page still showed "registered" when the button was pressed.
-    response = dayan_console.post(f"/console/cases/{case_id}/transition",
-                                  {"from": "registered", "to": "accepted", "note": ""})
+    response = dayan_console.post(
+        f"/console/cases/{case_id}/transition", {"from": "registered", "to": "accepted", "note": ""}
+    )
     assert response.status_code == 302  # already accepted: the same move is a no-op
-    response = dayan_console.post(f"/console/cases/{case_id}/transition",
-                                  {"from": "registered", "to": "escalated"})
+    response = dayan_console.post(
+        f"/console/cases/{case_id}/transition", {"from": "registered", "to": "escalated"}
+    )
     assert response.status_code == 409
     assert "状态已被他人更改" in soup(response).select_one(".message.error").text
 
@@ -123,10 +148,12 @@ def test_a_note_that_is_too_long_or_empty_is_refused_with_nothing_written(
 
     case_id = report()
     empty = dayan_console.post(f"/console/cases/{case_id}/events", {"kind": "note", "body": ""})
-    huge = dayan_console.post(f"/console/cases/{case_id}/events",
-                              {"kind": "note", "body": "字" * 10_001})
-    extra = dayan_console.post(f"/console/cases/{case_id}/events",
-                               {"kind": "note", "body": "ok", "by": "someone-else"})
+    huge = dayan_console.post(
+        f"/console/cases/{case_id}/events", {"kind": "note", "body": "字" * 10_001}
+    )
+    extra = dayan_console.post(
+        f"/console/cases/{case_id}/events", {"kind": "note", "body": "ok", "by": "someone-else"}
+    )
     assert (empty.status_code, huge.status_code, extra.status_code) == (422, 422, 422)
     assert "长度不能超过" in huge.text or "长度须在" in huge.text
     assert "不允许的字段" in extra.text
@@ -149,8 +176,9 @@ def test_a_console_edit_counts_as_concurrent_for_a_phone_editing_from_an_older_v
     """The console's change has no device: a phone's later edit from before it is merged."""
     case_id = report(title="原标题")
     phone = login("dayan_worker")
-    dayan_console.post(f"/console/cases/{case_id}/transition",
-                       {"from": "registered", "to": "accepted"})
+    dayan_console.post(
+        f"/console/cases/{case_id}/transition", {"from": "registered", "to": "accepted"}
+    )
     [result] = phone.push_ok(case_update(case_id, 1, title="新标题"))
     assert result["status"] == "merged"  # a different field changed meanwhile: no conflict
     assert result.get("conflicts") == []

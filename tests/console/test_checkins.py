@@ -16,23 +16,38 @@ from tests.factories import checkin
 DAYAN = "dayan_alliance_hall"
 SHENZHEN = "zhekeng_daicun"
 FAR_LAT = 29.4900  # about 1 km north of the Dayan site: outside its 150 m radius
-HEADERS_ZH = ["打卡时间", "红色地标", "乡镇", "网格员", "活动", "参与人数", "核验", "距离(米)",
-              "精度(米)", "备注"]
+HEADERS_ZH = [
+    "打卡时间",
+    "红色地标",
+    "乡镇",
+    "网格员",
+    "活动",
+    "参与人数",
+    "核验",
+    "距离(米)",
+    "精度(米)",
+    "备注",
+]
 
 
 @pytest.fixture
-def check_in(login, sites):  # noqa: ANN001, ANN201
+def check_in(login, sites):
     """check_in(town, site_code, lat=None, lon=None, **data) -> the check-in's id, pushed by
     that town's worker (at the site itself unless lat/lon say otherwise)."""
     phones: dict = {}
 
-    def push(town: str, code: str, lat: float | None = None, lon: float | None = None,
-             **data) -> str:  # noqa: ANN003
+    def push(
+        town: str, code: str, lat: float | None = None, lon: float | None = None, **data
+    ) -> str:
         if town not in phones:
             phones[town] = login(f"{town}_worker")
         site = sites[code]
-        mutation = checkin(site["id"], site["lat"] if lat is None else lat,
-                           site["lon"] if lon is None else lon, **data)
+        mutation = checkin(
+            site["id"],
+            site["lat"] if lat is None else lat,
+            site["lon"] if lon is None else lon,
+            **data,
+        )
         [result] = phones[town].push_ok(mutation)
         assert result["status"] == "applied", result
         return mutation["record_id"]
@@ -40,7 +55,7 @@ def check_in(login, sites):  # noqa: ANN001, ANN201
     return push
 
 
-def listed(console, **query) -> list:  # noqa: ANN001, ANN003
+def listed(console, **query) -> list:
     page = console.page("/console/checkins", query_string=query)
     return page.select("#checkins tbody tr[data-checkin]")
 
@@ -72,16 +87,20 @@ def test_a_supervisor_sees_their_towns_checkins_verified_and_flagged_with_distan
 
     [summary] = page.select("#by-site tbody tr[data-site]")
     assert summary["data-site"] == site["id"]
-    assert [summary.select_one(f"td.{c}").text for c in ("total", "verified", "flagged")] == \
-        ["2", "1", "1"]
+    assert [summary.select_one(f"td.{c}").text for c in ("total", "verified", "flagged")] == [
+        "2",
+        "1",
+        "1",
+    ]
 
     admin = console("admin").page("/console/checkins")
     assert len(admin.select("#checkins tbody tr[data-checkin]")) == 3
     assert len(admin.select("#by-site tbody tr[data-site]")) == 2
 
 
-def test_filters_by_verification_site_town_route_and_china_date(console, check_in, sites,
-                                                                execute, worker):
+def test_filters_by_verification_site_town_route_and_china_date(
+    console, check_in, sites, execute, worker
+):
     near = check_in("dayan", DAYAN)
     far = check_in("dayan", DAYAN, lat=FAR_LAT)
     shenzhen = check_in("shenzhen", SHENZHEN)
@@ -97,8 +116,7 @@ def test_filters_by_verification_site_town_route_and_china_date(console, check_i
     assert ids(route="6f1c7a2e-8d59-4d3c-9d4f-1a2b3c4d5e6f") == set()
 
     # 2026-11-25 16:30 UTC is 2026-11-26 00:30 in China: it belongs to the 26th.
-    execute("UPDATE checkins SET at = :at WHERE id = :id", at="2026-11-25 16:30:00+00:00",
-            id=far)
+    execute("UPDATE checkins SET at = :at WHERE id = :id", at="2026-11-25 16:30:00+00:00", id=far)
     assert ids(date_from="2026-11-26", date_to="2026-11-26") == {near, far, shenzhen}
     assert ids(date_to="2026-11-25") == set()
     assert ids(date_from="2026-11-27") == set()
@@ -174,7 +192,7 @@ def test_the_route_view_draws_one_numbered_circle_per_site_in_route_order(
 
 
 def test_the_xlsx_export_has_chinese_headers_and_the_filtered_rows(console, check_in):
-    check_in("dayan", DAYAN, notes="=HYPERLINK(\"x\")")
+    check_in("dayan", DAYAN, notes='=HYPERLINK("x")')
     check_in("dayan", DAYAN, lat=FAR_LAT, accuracy_m=30)
     check_in("shenzhen", SHENZHEN)
     dayan = console("dayan_supervisor")
@@ -193,8 +211,8 @@ def test_the_xlsx_export_has_chinese_headers_and_the_filtered_rows(console, chec
     assert flagged[3] == "大堰镇网格员" and flagged[4] == "党史学习" and flagged[5] == 12
     assert flagged[7] > 150 and flagged[8] == 30
     assert flagged[0] == "2026-11-26 09:12"  # China Standard Time, as the worker saw it
-    assert by_check["已核验"][9] == "=HYPERLINK(\"x\")"
-    [text] = [c for row in sheet.iter_rows() for c in row if c.value == "=HYPERLINK(\"x\")"]
+    assert by_check["已核验"][9] == '=HYPERLINK("x")'
+    [text] = [c for row in sheet.iter_rows() for c in row if c.value == '=HYPERLINK("x")']
     assert text.data_type == "s"  # text, never a live formula
 
     only_flagged = dayan.get("/console/checkins/export.xlsx?verified=no")
@@ -213,8 +231,9 @@ def test_the_csv_export_opens_in_excel_and_speaks_english_when_asked(console, ch
     assert "filename*=UTF-8''" in response.headers["Content-Disposition"]
 
     admin.get("/console/lang/en")
-    english = list(csv.reader(io.StringIO(
-        admin.get("/console/checkins/export.csv").data.decode("utf-8-sig"))))
+    english = list(
+        csv.reader(io.StringIO(admin.get("/console/checkins/export.csv").data.decode("utf-8-sig")))
+    )
     assert english[0][:3] == ["Time", "Heritage site", "Town"]
     assert english[1][6] == "Verified"
 

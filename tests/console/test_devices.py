@@ -10,7 +10,7 @@ from tests.factories import DeviceClient
 SIX_MB = 6 * 1024 * 1024
 
 
-def device_rows(console, **query) -> dict:  # noqa: ANN001, ANN003
+def device_rows(console, **query) -> dict:
     page = console.page("/console/devices", query_string=query)
     return {row["data-device"]: row for row in page.select("#devices tbody tr[data-device]")}
 
@@ -21,8 +21,9 @@ def days_ago(days: int) -> str:
 
 def test_a_supervisor_sees_what_their_towns_phones_reported(console, login):
     phone = login("dayan_worker")
-    response = phone.push(device={"pending": 3, "sw_version": "sw-7", "app_version": "1.2.0",
-                                  "storage_used": SIX_MB})
+    response = phone.push(
+        device={"pending": 3, "sw_version": "sw-7", "app_version": "1.2.0", "storage_used": SIX_MB}
+    )
     assert response.status_code == 200
     other_town = login("shenzhen_worker")
     other_town.sync()
@@ -51,8 +52,12 @@ def test_phones_that_have_not_synced_for_days_are_highlighted_first(console, log
     quiet = login("dayan_worker")
     quiet.push(device={"pending": 9})
     quiet.sync()
-    execute("UPDATE devices SET last_push_at = :push, last_pull_at = :pull WHERE id = :id",
-            push=days_ago(10), pull=days_ago(5), id=quiet.device_id)
+    execute(
+        "UPDATE devices SET last_push_at = :push, last_pull_at = :pull WHERE id = :id",
+        push=days_ago(10),
+        pull=days_ago(5),
+        id=quiet.device_id,
+    )
     never = login("dayan_worker")  # signed in, never pushed nor pulled
 
     supervisor = console("dayan_supervisor")
@@ -60,8 +65,9 @@ def test_phones_that_have_not_synced_for_days_are_highlighted_first(console, log
     order = [row["data-device"] for row in page.select("#devices tbody tr[data-device]")]
     stale = [row["data-device"] for row in page.select("#devices tbody tr.stale")]
     assert set(stale) == {quiet.device_id, never.device_id}
-    assert order.index(fresh.device_id) > max(order.index(quiet.device_id),
-                                              order.index(never.device_id))
+    assert order.index(fresh.device_id) > max(
+        order.index(quiet.device_id), order.index(never.device_id)
+    )
     assert "从未同步" in page.select_one(f"tr[data-device='{never.device_id}'] td.last-sync").text
     assert page.select_one(f"tr[data-device='{quiet.device_id}'] td.pending").text == "9"
 
@@ -119,8 +125,10 @@ def test_another_towns_supervisor_cannot_see_or_revoke_the_phone(console, login,
     assert phone.device_id not in device_rows(shenzhen)
     response = shenzhen.post(f"/console/devices/{phone.device_id}/revoke")
     assert response.status_code == 404
-    assert shenzhen.post("/console/devices/6f1c7a2e-8d59-4d3c-9d4f-1a2b3c4d5e6f/revoke") \
-        .status_code == 404
+    assert (
+        shenzhen.post("/console/devices/6f1c7a2e-8d59-4d3c-9d4f-1a2b3c4d5e6f/revoke").status_code
+        == 404
+    )
     assert phone.pull().status_code == 200
 
     admin = console("admin")
@@ -135,8 +143,9 @@ def test_a_revoke_without_the_form_token_is_refused(console, login):
     supervisor = console("dayan_supervisor")
     response = supervisor.post(f"/console/devices/{phone.device_id}/revoke", csrf=False)
     assert response.status_code == 400
-    forged = supervisor.post(f"/console/devices/{phone.device_id}/revoke",
-                             {"csrf_token": "forged"}, csrf=False)
+    forged = supervisor.post(
+        f"/console/devices/{phone.device_id}/revoke", {"csrf_token": "forged"}, csrf=False
+    )
     assert forged.status_code == 400
     assert phone.pull().status_code == 200
 

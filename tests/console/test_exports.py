@@ -15,11 +15,40 @@ from server.console.tables import FORMATS
 from tests.console.conftest import soup
 from tests.factories import assign, case_create, transition
 
-HEADERS_ZH = ["编号", "标题", "状态", "类别", "严重程度", "主办乡镇", "协办乡镇", "承办人",
-              "登记人", "登记时间", "办理期限", "是否超期", "是否跨镇", "当事人", "情况描述"]
-HEADERS_EN = ["Number", "Title", "Status", "Category", "Severity", "Lead town",
-              "Co-handling towns", "Assignee", "Reported by", "Registered", "Due", "Overdue",
-              "Cross-town", "Parties", "Description"]
+HEADERS_ZH = [
+    "编号",
+    "标题",
+    "状态",
+    "类别",
+    "严重程度",
+    "主办乡镇",
+    "协办乡镇",
+    "承办人",
+    "登记人",
+    "登记时间",
+    "办理期限",
+    "是否超期",
+    "是否跨镇",
+    "当事人",
+    "情况描述",
+]
+HEADERS_EN = [
+    "Number",
+    "Title",
+    "Status",
+    "Category",
+    "Severity",
+    "Lead town",
+    "Co-handling towns",
+    "Assignee",
+    "Reported by",
+    "Registered",
+    "Due",
+    "Overdue",
+    "Cross-town",
+    "Parties",
+    "Description",
+]
 
 
 def sheet_rows(data: bytes) -> list[list]:
@@ -33,28 +62,35 @@ def csv_rows(data: bytes) -> list[list[str]]:
 
 
 @pytest.fixture
-def cases(login) -> dict[str, dict]:  # noqa: ANN001
+def cases(login) -> dict[str, dict]:
     """Dayan registers three cases (one co-handled with Shenzhen) and accepts one, assigned
     to its worker; Xidian registers one of its own."""
     worker, supervisor = login("dayan_worker"), login("dayan_supervisor")
     made = {
         "land": case_create(title="山林界址争议"),
-        "water": case_create(title="跨镇引水纠纷", category="water", involved_towns=["shenzhen"],
-                             severity="high", description="=HYPERLINK(\"x\")"),
+        "water": case_create(
+            title="跨镇引水纠纷",
+            category="water",
+            involved_towns=["shenzhen"],
+            severity="high",
+            description='=HYPERLINK("x")',
+        ),
         "roads": case_create(title="村道占用", category="roads"),
         "xidian": case_create("xidian", title="西店渔港纠纷"),
     }
     worker.push_ok(made["land"], made["water"], made["roads"])
     login("xidian_worker").push_ok(made["xidian"])
-    supervisor.push_ok(transition(made["roads"]["record_id"], "registered", "accepted"),
-                       assign(made["roads"]["record_id"], worker.user["id"]))
+    supervisor.push_ok(
+        transition(made["roads"]["record_id"], "registered", "accepted"),
+        assign(made["roads"]["record_id"], worker.user["id"]),
+    )
     return made
 
 
-def test_a_filtered_xlsx_has_chinese_headers_and_exactly_the_filtered_cases(
-        dayan_console, cases):
-    response = dayan_console.get("/console/cases/export.xlsx?status=registered&sort=number"
-                                 "&dir=asc&page=2")
+def test_a_filtered_xlsx_has_chinese_headers_and_exactly_the_filtered_cases(dayan_console, cases):
+    response = dayan_console.get(
+        "/console/cases/export.xlsx?status=registered&sort=number&dir=asc&page=2"
+    )
     assert response.status_code == 200
     assert response.mimetype == FORMATS["xlsx"].split(";")[0]
     assert "attachment" in response.headers["Content-Disposition"]
@@ -70,9 +106,9 @@ def test_a_filtered_xlsx_has_chinese_headers_and_exactly_the_filtered_cases(
     assert (water["协办乡镇"], water["是否跨镇"], water["是否超期"]) == ("深甽镇", "是", "否")
     assert land["登记人"] and land["承办人"] is None
     assert land["当事人"] == "李某（申请人）、王某（被申请人）"
-    assert water["情况描述"] == "=HYPERLINK(\"x\")"
+    assert water["情况描述"] == '=HYPERLINK("x")'
     cells = openpyxl.load_workbook(io.BytesIO(response.data)).active.iter_rows()
-    [text] = [c for row in cells for c in row if c.value == "=HYPERLINK(\"x\")"]
+    [text] = [c for row in cells for c in row if c.value == '=HYPERLINK("x")']
     assert text.data_type == "s"  # text, never run as a formula
     assert len(land["登记时间"]) == 16 and len(land["办理期限"]) == 10
 
@@ -84,7 +120,10 @@ def test_in_english_with_the_lang_cookie(dayan_console, cases):
     assert header == HEADERS_EN
     [roads] = [dict(zip(HEADERS_EN, r, strict=True)) for r in rows]
     assert (roads["Title"], roads["Status"], roads["Category"]) == (
-        "村道占用", "Accepted", "Roads and access")
+        "村道占用",
+        "Accepted",
+        "Roads and access",
+    )
     assert (roads["Lead town"], roads["Severity"], roads["Cross-town"]) == ("Dayan", "Medium", "No")
     assert roads["Assignee"] == roads["Reported by"] and roads["Assignee"]
     assert roads["Parties"] == "李某 (Applicant)、王某 (Respondent)"
@@ -102,8 +141,7 @@ def test_csv_begins_with_the_bom_and_round_trips(dayan_console, cases):
 def test_a_supervisor_never_exports_another_towns_cases(console, cases):
     dayan = csv_rows(console("dayan_supervisor").get("/console/cases/export.csv").data)
     assert {r[1] for r in dayan[1:]} == {"山林界址争议", "跨镇引水纠纷", "村道占用"}
-    asked = csv_rows(console("dayan_supervisor").get(
-        "/console/cases/export.csv?town=xidian").data)
+    asked = csv_rows(console("dayan_supervisor").get("/console/cases/export.csv?town=xidian").data)
     assert asked[1:] == []
 
     shenzhen = csv_rows(console("shenzhen_supervisor").get("/console/cases/export.csv").data)
@@ -117,8 +155,10 @@ def test_all_pages_are_exported_in_chunks(app: Flask, dayan_console, worker, mon
     app.config["CONSOLE_PAGE_SIZE"] = 2
     monkeypatch.setattr(exports, "CHUNK", 2)
     worker.push_ok(*[case_create(title=f"纠纷{i}") for i in range(5)])
-    assert "纠纷" in dayan_console.page("/console/cases?sort=number").select_one(
-        "#queue tbody").get_text()
+    assert (
+        "纠纷"
+        in dayan_console.page("/console/cases?sort=number").select_one("#queue tbody").get_text()
+    )
     rows = sheet_rows(dayan_console.get("/console/cases/export.xlsx?sort=number&dir=asc").data)
     assert [r[1] for r in rows[1:]] == [f"纠纷{i}" for i in range(5)]
 
@@ -171,8 +211,12 @@ def test_text_with_control_characters_pasted_on_a_phone_still_exports(dayan_cons
 
 @pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31"])
 def test_a_date_out_of_range_is_a_clear_refusal_not_a_crash(dayan_console, day):
-    for path in ("/console/cases", "/console/cases/export.csv", "/console/stats",
-                 "/console/checkins"):
+    for path in (
+        "/console/cases",
+        "/console/cases/export.csv",
+        "/console/stats",
+        "/console/checkins",
+    ):
         for name in ("date_from", "date_to"):
             response = dayan_console.get(path, query_string={name: day})
             assert response.status_code == 400, (path, name)

@@ -17,10 +17,19 @@ def test_every_rendered_form_is_accepted_by_its_schema(console, report, login):
     dayan = console("dayan_supervisor")
     dayan.post(f"/console/cases/{case_id}/handoff", {"to_town": "xidian", "reason": "试"})
     admin = console("admin")
-    pages = ["/console/cases", f"/console/cases/{case_id}", "/console/conflicts",
-             "/console/rejections", "/console/checkins", "/console/devices", "/console/stats",
-             "/console/admin/users", "/console/admin/towns", "/console/admin/categories",
-             "/console/admin/sites"]
+    pages = [
+        "/console/cases",
+        f"/console/cases/{case_id}",
+        "/console/conflicts",
+        "/console/rejections",
+        "/console/checkins",
+        "/console/devices",
+        "/console/stats",
+        "/console/admin/users",
+        "/console/admin/towns",
+        "/console/admin/categories",
+        "/console/admin/sites",
+    ]
     sent = 0
     for path in pages:
         page = admin.page(path)
@@ -31,10 +40,14 @@ def test_every_rendered_form_is_accepted_by_its_schema(console, report, login):
             for button in buttons[:1]:
                 data = browser_fields(form, button)
                 data.pop("csrf_token", None)
-                response = admin.client.post(form["action"],
-                                             data={**data, "csrf_token": admin.csrf})
-                assert UNKNOWN_FIELD not in soup(response).get_text(), (path, form["action"],
-                                                                        sorted(data))
+                response = admin.client.post(
+                    form["action"], data={**data, "csrf_token": admin.csrf}
+                )
+                assert UNKNOWN_FIELD not in soup(response).get_text(), (
+                    path,
+                    form["action"],
+                    sorted(data),
+                )
                 assert response.status_code < 500, (path, form["action"])
                 sent += 1
                 if admin.get("/console/cases").status_code != 200:  # it reset its own password

@@ -295,8 +295,10 @@ def test_a_case_changed_after_the_page_was_shown_is_not_overwritten(
     assert page.select_one(f"#conflict-{conflict_id} .current").text.startswith("甲")
     login("dayan_supervisor").push_ok(case_update(case_id, 2, title="丙"))
 
-    stale = dayan_console.post(f"/console/conflicts/{conflict_id}/resolve",
-                               {"choice": "incoming", "base_version": shown_version})
+    stale = dayan_console.post(
+        f"/console/conflicts/{conflict_id}/resolve",
+        {"choice": "incoming", "base_version": shown_version},
+    )
     assert stale.status_code == 409
     assert "案件已被他人更改" in stale.text
     assert rows(Case, id=case_id)[0].title == "丙"

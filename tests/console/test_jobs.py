@@ -21,9 +21,11 @@ def test_an_admin_sees_each_job_run_with_its_counts(app, admin_console, report, 
 
 
 def test_a_failed_run_stands_out_and_supervisors_cannot_look(app, console, execute):
-    execute("INSERT INTO job_runs (name, started_at, finished_at, outcome, counts, message) "
-            "VALUES ('backup', '2026-11-26 01:00:00+00:00', '2026-11-26 01:00:05+00:00', "
-            "'failed', '{}', 'OSError: disk full')")
+    execute(
+        "INSERT INTO job_runs (name, started_at, finished_at, outcome, counts, message) "
+        "VALUES ('backup', '2026-11-26 01:00:00+00:00', '2026-11-26 01:00:05+00:00', "
+        "'failed', '{}', 'OSError: disk full')"
+    )
     page = console("admin").page("/console/admin/jobs")
     [row] = page.select("#job-runs tbody tr.stale")
     assert "disk full" in row.text and "失败" in row.text

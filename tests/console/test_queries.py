@@ -6,7 +6,7 @@ from __future__ import annotations
 from tests.factories import case_event
 
 
-def queries_for(queries, console, path: str) -> int:  # noqa: ANN001
+def queries_for(queries, console, path: str) -> int:
     return queries(lambda: console.page(path))
 
 
@@ -29,8 +29,9 @@ def test_the_queue_costs_the_same_with_3_or_30_cases(queries, console, report, l
     assert large == small
 
 
-def test_the_case_page_costs_the_same_with_1_or_20_timeline_entries(queries, console, report,
-                                                                   login):
+def test_the_case_page_costs_the_same_with_1_or_20_timeline_entries(
+    queries, console, report, login
+):
     admin = console("admin")
     case_id = report()
     phone = login("dayan_worker")

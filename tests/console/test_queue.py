@@ -5,14 +5,12 @@ from __future__ import annotations
 from tests.factories import transition
 
 
-def queue_numbers(console, **query) -> list[str]:  # noqa: ANN001, ANN003
+def queue_numbers(console, **query) -> list[str]:
     page = console.page("/console/cases", query_string=query)
     return [row.select_one("td a").text for row in page.select("#queue tbody tr[data-case]")]
 
 
-def test_a_supervisor_sees_their_town_and_the_cross_town_cases_that_involve_it(
-    console, report
-):
+def test_a_supervisor_sees_their_town_and_the_cross_town_cases_that_involve_it(console, report):
     report("dayan", title="大堰本镇纠纷")
     report("shenzhen", title="深甽本镇纠纷")
     report("shenzhen", title="深甽大堰交界纠纷", involved_towns=["dayan"])
@@ -39,8 +37,9 @@ def test_filters_narrow_the_queue_and_counts_follow_them(console, report, login)
     assert len(queue_numbers(admin, town="xidian")) == 1
     assert len(queue_numbers(admin, unassigned="1")) == 3
     page = admin.page("/console/cases", query_string={"category": "land"})
-    counts = {a["data-status"]: int(a.strong.text)
-              for a in page.select(".status-counts a[data-status]")}
+    counts = {
+        a["data-status"]: int(a.strong.text) for a in page.select(".status-counts a[data-status]")
+    }
     assert counts["accepted"] == 1 and counts["registered"] == 0
 
 
@@ -58,8 +57,11 @@ def test_search_finds_case_numbers_titles_and_party_names(console, report):
 def test_the_date_range_is_in_china_standard_time(console, report, execute):
     case_id = report(title="深夜登记")
     # 2026-11-25 16:30 UTC is 2026-11-26 00:30 in China: it belongs to the 26th.
-    execute("UPDATE cases SET created_at = :at WHERE id = :id",
-            at="2026-11-25 16:30:00+00:00", id=case_id)
+    execute(
+        "UPDATE cases SET created_at = :at WHERE id = :id",
+        at="2026-11-25 16:30:00+00:00",
+        id=case_id,
+    )
     admin = console("admin")
     assert len(queue_numbers(admin, date_from="2026-11-26", date_to="2026-11-26")) == 1
     assert queue_numbers(admin, date_to="2026-11-25") == []
@@ -90,8 +92,9 @@ def test_a_bad_filter_is_explained_in_chinese(dayan_console):
 def test_the_queue_shows_what_needs_attention(console, report, login):
     case_id = report(involved_towns=["shenzhen"])
     phone = login("dayan_supervisor")
-    phone.push_ok(transition(case_id, "registered", "accepted"),
-                  transition(case_id, "accepted", "escalated"))
+    phone.push_ok(
+        transition(case_id, "registered", "accepted"), transition(case_id, "accepted", "escalated")
+    )
     shenzhen = console("shenzhen_supervisor").page("/console/cases")
     tile = shenzhen.select_one(".attention a[href$='status=escalated'] strong")
     assert tile.text == "1"

@@ -29,7 +29,8 @@ def test_the_session_cookie_is_secure_over_https(app):
     page = user.client.get("/console/login", base_url="https://console.example")
     token = soup(page).select_one("input[name=csrf_token]")["value"]
     response = user.client.post(
-        "/console/login", base_url="https://console.example",
+        "/console/login",
+        base_url="https://console.example",
         data={"csrf_token": token, "username": "admin", "password": "fengling-demo"},
     )
     assert response.status_code == 302
@@ -52,17 +53,20 @@ def test_a_wrong_password_is_refused_and_too_many_are_limited(app):
 
 def test_signing_in_without_the_form_token_is_refused(app):
     user = ConsoleUser(app, "admin")
-    response = user.client.post("/console/login",
-                                data={"username": "admin", "password": "fengling-demo"})
+    response = user.client.post(
+        "/console/login", data={"username": "admin", "password": "fengling-demo"}
+    )
     assert response.status_code == 400
     assert "表单已过期" in response.text
 
 
 def test_a_form_from_another_site_is_refused_even_with_the_token(dayan_console, report):
     case_id = report()
-    response = dayan_console.post(f"/console/cases/{case_id}/events",
-                                  {"kind": "note", "body": "x"},
-                                  headers={"Origin": "https://evil.example"})
+    response = dayan_console.post(
+        f"/console/cases/{case_id}/events",
+        {"kind": "note", "body": "x"},
+        headers={"Origin": "https://evil.example"},
+    )
     assert response.status_code == 400
 
 
@@ -85,10 +89,15 @@ def test_after_sign_in_the_user_returns_only_within_the_console(app):
     user = ConsoleUser(app, "admin")
     page = user.client.get("/console/login")
     token = soup(page).select_one("input[name=csrf_token]")["value"]
-    response = user.client.post("/console/login", data={
-        "csrf_token": token, "username": "admin", "password": "fengling-demo",
-        "next": "https://evil.example/",
-    })
+    response = user.client.post(
+        "/console/login",
+        data={
+            "csrf_token": token,
+            "username": "admin",
+            "password": "fengling-demo",
+            "next": "https://evil.example/",
+        },
+    )
     assert response.headers["Location"] == "/console/cases"
 
 
@@ -106,12 +115,13 @@ def test_a_form_sent_after_the_session_ended_goes_to_sign_in_not_to_an_error(
 ):
     case_id = report()
     execute("UPDATE console_sessions SET expires_at = '2020-01-01 00:00:00+00:00'")
-    response = dayan_console.post(f"/console/cases/{case_id}/events",
-                                  {"kind": "note", "body": "写了一半的备注"},
-                                  headers={"Referer": f"http://localhost/console/cases/{case_id}"})
+    response = dayan_console.post(
+        f"/console/cases/{case_id}/events",
+        {"kind": "note", "body": "写了一半的备注"},
+        headers={"Referer": f"http://localhost/console/cases/{case_id}"},
+    )
     assert response.status_code == 302
-    assert response.headers["Location"].startswith(
-        f"/console/login?next=/console/cases/{case_id}")
+    assert response.headers["Location"].startswith(f"/console/login?next=/console/cases/{case_id}")
     page = soup(dayan_console.get(response.headers["Location"]))
     assert "登录已过期" in page.select_one("[role=alert]").text
     assert dayan_console.post("/console/logout", csrf=False).status_code == 302

@@ -26,7 +26,9 @@ def registered_days_before_resolution(app: Flask, case_id: str, days: float) -> 
     with app.app_context():
         resolved_at = db.session.scalar(
             db.select(db.func.min(CaseEvent.at)).where(
-                CaseEvent.case_id == case_id, CaseEvent.to_value == "resolved"))
+                CaseEvent.case_id == case_id, CaseEvent.to_value == "resolved"
+            )
+        )
         case = db.session.get(Case, case_id)
         case.created_at = resolved_at - timedelta(days=days)
         db.session.commit()
@@ -50,12 +52,14 @@ def tile(page: BeautifulSoup, name: str) -> str:
 
 
 def table_counts(page: BeautifulSoup, section: str, attribute: str) -> dict[str, int]:
-    return {row[attribute]: int(row.select("td")[-1].get_text(strip=True))
-            for row in page.select(f"#{section} tbody tr[{attribute}]")}
+    return {
+        row[attribute]: int(row.select("td")[-1].get_text(strip=True))
+        for row in page.select(f"#{section} tbody tr[{attribute}]")
+    }
 
 
 @pytest.fixture
-def story(app: Flask, login, sites) -> dict:  # noqa: ANN001
+def story(app: Flask, login, sites) -> dict:
     """Dayan's worker registers three cases, one co-handled with Shenzhen; the Dayan
     supervisor resolves one in three and a half days; one goes overdue. Workers of Dayan and
     Shenzhen check in at their towns' heritage sites, this month and last month."""
@@ -77,9 +81,17 @@ def story(app: Flask, login, sites) -> dict:  # noqa: ANN001
         checkin(hall["id"], hall["lat"] + 0.05, hall["lon"], at=earlier.isoformat()),  # flagged
     )
     login("shenzhen_worker").push_ok(
-        checkin(daicun["id"], daicun["lat"], daicun["lon"], at=now.isoformat()))
-    return {"land": land, "water": water, "roads": roads, "hall": hall, "daicun": daicun,
-            "this_month": month(now), "last_month": month(earlier)}
+        checkin(daicun["id"], daicun["lat"], daicun["lon"], at=now.isoformat())
+    )
+    return {
+        "land": land,
+        "water": water,
+        "roads": roads,
+        "hall": hall,
+        "daicun": daicun,
+        "this_month": month(now),
+        "last_month": month(earlier),
+    }
 
 
 def test_a_town_supervisor_sees_their_towns_figures_as_charts_and_tables(console, story):
@@ -92,8 +104,13 @@ def test_a_town_supervisor_sees_their_towns_figures_as_charts_and_tables(console
     assert tile(page, "overdue") == "1"
     assert tile(page, "median") == "3.5 天"
     assert table_counts(page, "by-status", "data-status") == {
-        "registered": 2, "accepted": 0, "mediating": 0, "resolved": 1, "escalated": 0,
-        "closed": 0}
+        "registered": 2,
+        "accepted": 0,
+        "mediating": 0,
+        "resolved": 1,
+        "escalated": 0,
+        "closed": 0,
+    }
     categories = table_counts(page, "by-category", "data-category")
     assert (categories["land"], categories["water"], categories["roads"]) == (1, 1, 1)
     assert sum(categories.values()) == 3
@@ -105,7 +122,13 @@ def test_a_town_supervisor_sees_their_towns_figures_as_charts_and_tables(console
     bars = chart.select("g.bar")
     assert len(bars) == len(STATUSES)
     assert [b.select_one("text.label").get_text() for b in bars] == [
-        "登记", "受理", "调解中", "已化解", "联合执法", "办结"]
+        "登记",
+        "受理",
+        "调解中",
+        "已化解",
+        "联合执法",
+        "办结",
+    ]
     assert [b.select_one("text.value").get_text() for b in bars] == ["2", "0", "0", "1", "0", "0"]
     widths = [float(b.rect["width"]) for b in bars]
     assert widths[0] > widths[3] > 0 and widths[1] == 0
@@ -148,14 +171,18 @@ def test_the_admin_sees_the_alliance_and_can_pick_a_town(admin_console, story):
     page = admin_console.page("/console/stats")
     assert page.select_one("#scope")["data-town"] == ""
     assert tile(page, "total") == "3" and tile(page, "cross_share") == "33%"
-    by_town = {row["data-town"]: [int(td.get_text()) for td in row.select("td")]
-               for row in page.select("#by-town tbody tr")}
+    by_town = {
+        row["data-town"]: [int(td.get_text()) for td in row.select("td")]
+        for row in page.select("#by-town tbody tr")
+    }
     assert by_town["dayan"] == [3, 2, 1]  # cases, open, overdue
     assert by_town["shenzhen"] == [1, 1, 0]
     assert by_town["xidian"] == [0, 0, 0]
     assert len(page.select("#by-town svg g.bar")) == 5
     assert {r["data-site"] for r in page.select("#checkins tbody tr[data-site]")} >= {
-        story["hall"]["id"], story["daicun"]["id"]}
+        story["hall"]["id"],
+        story["daicun"]["id"],
+    }
     assert page.select("#checkins tfoot td")[-2].get_text() == "4"
 
     shenzhen = admin_console.page("/console/stats?town=shenzhen")
@@ -177,8 +204,7 @@ def test_a_date_range_limits_the_cases_and_the_check_in_months(console, story):
     months = [th["data-month"] for th in page.select("#checkins thead th[data-month]")]
     assert months[-1] == before.strftime("%Y-%m")
     hall = page.select_one("#checkins tbody tr[data-site]")
-    assert int(hall.select("td")[12].get_text()) == (
-        1 if story["last_month"] == months[-1] else 0)
+    assert int(hall.select("td")[12].get_text()) == (1 if story["last_month"] == months[-1] else 0)
 
     links = {a["href"] for a in page.select("#by-status a")}
     assert f"/console/cases?status=registered&date_to={before}&town=dayan" in links
@@ -202,9 +228,9 @@ def test_in_english_with_no_inline_style_or_script(console, story):
     page = soup(response)
     assert tile(page, "median") == "3.5 days"
     assert page.select_one("#by-status svg")["aria-label"] == "Cases by status"
-    assert [b.select_one("text.label").get_text()
-            for b in page.select("#by-category svg g.bar")][:3] == [
-        "Land and boundary", "Water", "Roads and access"]
+    assert [b.select_one("text.label").get_text() for b in page.select("#by-category svg g.bar")][
+        :3
+    ] == ["Land and boundary", "Water", "Roads and access"]
     assert "style=" not in response.text and "<script" not in response.text
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
 

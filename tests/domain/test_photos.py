@@ -53,8 +53,9 @@ def test_png_loses_its_exif_and_xmp_chunks_and_keeps_plain_text():
 def test_webp_loses_exif_and_xmp_and_their_flags():
     vp8x = bytes([0x08 | 0x04 | 0x10]) + bytes(9)
     image = webp_chunk(b"VP8L", b"\x2f\x00\x00\x00\x00")
-    photo = webp(webp_chunk(b"VP8X", vp8x), image, webp_chunk(b"EXIF", GPS),
-                 webp_chunk(b"XMP ", GPS))
+    photo = webp(
+        webp_chunk(b"VP8X", vp8x), image, webp_chunk(b"EXIF", GPS), webp_chunk(b"XMP ", GPS)
+    )
     stripped = strip_metadata(photo, "image/webp")
     assert stripped == webp(webp_chunk(b"VP8X", bytes([0x10]) + bytes(9)), image)
 

@@ -8,7 +8,7 @@ from server.jobs.runner import RunOutcome, run_job
 
 
 @pytest.fixture
-def run(app):  # noqa: ANN001, ANN201
+def run(app):
     """run("rollup", dry_run=False) -> RunOutcome."""
 
     def run_in_app(name: str, dry_run: bool = False) -> RunOutcome:

@@ -18,7 +18,7 @@ from tests.factories import DeviceClient, case_create
 
 
 @pytest.fixture
-def empty_target(backend: str, tmp_path: Path):  # noqa: ANN201
+def empty_target(backend: str, tmp_path: Path):
     """A fresh data directory and an empty database of the same kind."""
     config = {"TESTING": True, "DATA_DIR": str(tmp_path / "restored")}
     name = None
@@ -35,7 +35,7 @@ def empty_target(backend: str, tmp_path: Path):  # noqa: ANN201
         pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def newest_backup(app) -> Path:  # noqa: ANN001
+def newest_backup(app) -> Path:
     return sorted((Path(app.config["DATA_DIR"]) / "backups").iterdir())[-1]
 
 

@@ -6,16 +6,28 @@ from server.models import Case, CaseEvent, JobRun
 from tests.factories import case_create, transition
 
 
-def test_overdue_open_cases_are_flagged_once_and_phones_see_it(run, worker, supervisor, execute,
-                                                               rows):
+def test_overdue_open_cases_are_flagged_once_and_phones_see_it(
+    run, worker, supervisor, execute, rows
+):
     late, closed, fresh = case_create(), case_create(), case_create()
     worker.push_ok(late, closed, fresh)
-    supervisor.push_ok(*[transition(closed["record_id"], a, b) for a, b in (
-        ("registered", "accepted"), ("accepted", "mediating"), ("mediating", "resolved"),
-        ("resolved", "closed"))])
+    supervisor.push_ok(
+        *[
+            transition(closed["record_id"], a, b)
+            for a, b in (
+                ("registered", "accepted"),
+                ("accepted", "mediating"),
+                ("mediating", "resolved"),
+                ("resolved", "closed"),
+            )
+        ]
+    )
     worker.sync()
-    execute("UPDATE cases SET due_at = '2026-01-01 00:00:00+00:00' WHERE id IN (:a, :b)",
-            a=late["record_id"], b=closed["record_id"])
+    execute(
+        "UPDATE cases SET due_at = '2026-01-01 00:00:00+00:00' WHERE id IN (:a, :b)",
+        a=late["record_id"],
+        b=closed["record_id"],
+    )
 
     dry = run("escalate-overdue", dry_run=True)
     assert dry.exit_code == 0 and "overdue=1" in dry.line
@@ -31,6 +43,8 @@ def test_overdue_open_cases_are_flagged_once_and_phones_see_it(run, worker, supe
 
     changes = worker.sync()
     assert {(c["entity"], c.get("data", {}).get("kind")) for c in changes} == {
-        ("case", None), ("case_event", "overdue")}
+        ("case", None),
+        ("case_event", "overdue"),
+    }
     assert worker.of("case")[late["record_id"]]["data"]["is_overdue"] is True
     assert [r.outcome for r in rows(JobRun, name="escalate-overdue")] == ["dry_run", "ok", "ok"]

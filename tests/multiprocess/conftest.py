@@ -19,12 +19,12 @@ SERVER_WORKERS = 3
 START_TIMEOUT_S = 30
 
 
-
 class ServerProcess:
     """`fengling serve` in a subprocess, stopped with SIGTERM (a graceful shutdown)."""
 
-    def __init__(self, database_url: str, data_dir: Path, log_path: Path,
-                 workers: int = SERVER_WORKERS):
+    def __init__(
+        self, database_url: str, data_dir: Path, log_path: Path, workers: int = SERVER_WORKERS
+    ):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         env = {
@@ -85,7 +85,9 @@ def start_server(database_url: str, tmp_path: Path) -> Iterator:
 
     def start(workers: int = SERVER_WORKERS) -> ServerProcess:
         server = ServerProcess(
-            database_url, tmp_path / "server-data", tmp_path / f"server-{len(servers)}.log",
+            database_url,
+            tmp_path / "server-data",
+            tmp_path / f"server-{len(servers)}.log",
             workers,
         )
         servers.append(server)
@@ -100,5 +102,5 @@ def start_server(database_url: str, tmp_path: Path) -> Iterator:
 
 
 @pytest.fixture
-def live_server(start_server) -> str:  # noqa: ANN001
+def live_server(start_server) -> str:
     return start_server().base

@@ -17,7 +17,7 @@ DEVICES = 100
 SECONDS = 60
 
 
-def test_a_hundred_devices_for_a_minute_lose_nothing(start_server, backend):  # noqa: ANN001
+def test_a_hundred_devices_for_a_minute_lose_nothing(start_server, backend):
     server = start_server(workers=4)
     result = run(server.base, DEVICES, SECONDS, DEMO_PASSWORD)
     result["backend"] = backend

@@ -20,11 +20,15 @@ ROUNDS = 200
 
 def sign_in(base: str, username: str) -> requests.Session:
     session = requests.Session()
-    response = session.post(f"{base}/api/v1/auth/login", timeout=30, json={
-        "username": username, "password": DEMO_PASSWORD, "device": {"id": str(uuid.uuid4())}})
+    response = session.post(
+        f"{base}/api/v1/auth/login",
+        timeout=30,
+        json={"username": username, "password": DEMO_PASSWORD, "device": {"id": str(uuid.uuid4())}},
+    )
     response.raise_for_status()
-    session.headers.update({"Authorization": f"Bearer {response.json()['token']}",
-                            "X-Schema-Version": "1"})
+    session.headers.update(
+        {"Authorization": f"Bearer {response.json()['token']}", "X-Schema-Version": "1"}
+    )
     return session
 
 
@@ -47,8 +51,7 @@ def client(base: str, index: int, outcomes: list[tuple[int, str]]) -> None:
             if change["record_id"] == create["record_id"]:
                 version = change["version"]
         edit = case_update(create["record_id"], version, description=f"第{round_number}次")
-        pushed = session.post(f"{base}/api/v1/sync/push", json={"mutations": [edit]},
-                              timeout=60)
+        pushed = session.post(f"{base}/api/v1/sync/push", json={"mutations": [edit]}, timeout=60)
         status = pushed.json()["results"][0]["status"] if pushed.status_code == 200 else ""
         outcomes.append((pushed.status_code, status))
 
@@ -59,8 +62,9 @@ def test_eight_clients_on_four_processes_never_see_a_locked_database(start_serve
 
     server = start_server(workers=4)
     outcomes: list[tuple[int, str]] = []
-    threads = [threading.Thread(target=client, args=(server.base, i, outcomes))
-               for i in range(CLIENTS)]
+    threads = [
+        threading.Thread(target=client, args=(server.base, i, outcomes)) for i in range(CLIENTS)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:

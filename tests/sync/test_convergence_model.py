@@ -39,7 +39,7 @@ words = st.sampled_from(["甲", "乙", "丙", "界址", "水渠", "补充说明"
 class Phone(DeviceClient):
     """A DeviceClient with an outbox and what the server acknowledged."""
 
-    def __init__(self, *args, **kwargs):  # noqa: ANN002, ANN003
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.outbox: list[dict] = []
         self.ops: dict[str, str] = {}  # mutation_id -> op, for every intent ever queued

@@ -22,19 +22,25 @@ def random_batch(rng: random.Random, town: str, known: dict[str, int], size: int
         roll = rng.random()
         if known and roll < 0.15:
             case_id = rng.choice(list(known))
-            batch.append(case_update(case_id, known[case_id],
-                                     description=f"补充情况 {rng.random():.6f}"))
+            batch.append(
+                case_update(case_id, known[case_id], description=f"补充情况 {rng.random():.6f}")
+            )
         elif known and roll < 0.3:
             batch.append(case_event(rng.choice(list(known)), "mediation", "再次调解"))
         else:
             involved = [rng.choice([t for t in TOWNS if t != town])] if roll > 0.8 else []
-            batch.append(case_create(town, title=f"纠纷 {rng.randrange(10**6)}",
-                                     severity=rng.choice(["low", "medium", "high"]),
-                                     involved_towns=involved))
+            batch.append(
+                case_create(
+                    town,
+                    title=f"纠纷 {rng.randrange(10**6)}",
+                    severity=rng.choice(["low", "medium", "high"]),
+                    involved_towns=involved,
+                )
+            )
     return batch
 
 
-def check_replay(device, batch: list[dict], stored: dict[str, dict]) -> None:  # noqa: ANN001
+def check_replay(device, batch: list[dict], stored: dict[str, dict]) -> None:
     results = device.push_ok(*batch)
     for mutation, result in zip(batch, results, strict=True):
         assert result.pop("replayed") is True
@@ -54,8 +60,9 @@ def test_a_thousand_cases_resent_every_which_way_are_applied_once(login, rows, b
     while creates < CASES:
         index = rng.randrange(DEVICES)
         device = devices[index]
-        batch = random_batch(rng, TOWNS[index % len(TOWNS)], known[index],
-                             min(BATCH, CASES - creates))
+        batch = random_batch(
+            rng, TOWNS[index % len(TOWNS)], known[index], min(BATCH, CASES - creates)
+        )
         results = device.push_ok(*batch)  # committed, but the phone never hears back
         for mutation, result in zip(batch, results, strict=True):
             assert result["status"] in ("applied", "merged"), result

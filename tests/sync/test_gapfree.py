@@ -36,8 +36,9 @@ def deadline_for(commits: int) -> float:
     return 60 + WRITERS * commits * MAX_DELAY_S
 
 
-def run_concurrently(writer, reader, commits: int = COMMITS_PER_WRITER  # noqa: ANN001
-                     ) -> tuple[set[str], set[str]]:
+def run_concurrently(
+    writer, reader, commits: int = COMMITS_PER_WRITER
+) -> tuple[set[str], set[str]]:
     """Start the writers and one polling reader; returns (committed ids, ids the reader saw)."""
     deadline = deadline_for(commits)
     committed: set[str] = set()
@@ -77,7 +78,7 @@ def test_soak_8_writers_by_500_commits_never_skip(app, repetition):
     check_gap_free(app, SOAK_COMMITS_PER_WRITER)
 
 
-def check_gap_free(app, commits: int) -> None:  # noqa: ANN001
+def check_gap_free(app, commits: int) -> None:
     scope = Scope(ALL_TOWNS, "reader")
 
     def write(delay: float) -> str:

@@ -296,8 +296,11 @@ def test_a_constraint_the_rules_missed_rejects_only_its_own_intent(worker, execu
     clash = case_create()
     # A feed row already names this record (left by an operator's repair, say): the case row
     # would be written, then its feed row would break the feed's key.
-    execute("INSERT INTO feed (entity, record_id, seq, op, version, town_mask, data) "
-            "VALUES ('case', :id, -1, 'upsert', 1, 0, '{}')", id=clash["record_id"])
+    execute(
+        "INSERT INTO feed (entity, record_id, seq, op, version, town_mask, data) "
+        "VALUES ('case', :id, -1, 'upsert', 1, 0, '{}')",
+        id=clash["record_id"],
+    )
     before, after = case_create(), case_create()
     results = worker.push_ok(before, clash, after)
     assert [r["status"] for r in results] == ["applied", "rejected", "applied"]
@@ -318,9 +321,13 @@ def test_case_numbers_run_on_per_town_across_batches_without_repeating(login, ro
     year = rows(Case, id=first[0]["record_id"])[0].created_at.year
     numbers = [rows(Case, id=m["record_id"])[0].number for m in first + second]
     abbr = {town: rows(Town, code=town)[0].abbr for town in ("dayan", "xidian")}
-    assert numbers == [f"{abbr['dayan']}{year}-00001", f"{abbr['xidian']}{year}-00001",
-                       f"{abbr['dayan']}{year}-00002", f"{abbr['dayan']}{year}-00003",
-                       f"{abbr['xidian']}{year}-00002"]
+    assert numbers == [
+        f"{abbr['dayan']}{year}-00001",
+        f"{abbr['xidian']}{year}-00001",
+        f"{abbr['dayan']}{year}-00002",
+        f"{abbr['dayan']}{year}-00003",
+        f"{abbr['xidian']}{year}-00002",
+    ]
 
 
 def test_a_town_past_99999_cases_in_a_year_numbers_on_without_repeating(login, rows, execute):
@@ -331,10 +338,15 @@ def test_a_town_past_99999_cases_in_a_year_numbers_on_without_repeating(login, r
     [first] = rows(Case, id=earlier[0]["record_id"])
     prefix = first.number[: -len("00001")]
     for mutation, number in zip(earlier, ("99999", "100000"), strict=True):
-        execute("UPDATE cases SET number = :n WHERE id = :id", n=prefix + number,
-                id=mutation["record_id"])
+        execute(
+            "UPDATE cases SET number = :n WHERE id = :id",
+            n=prefix + number,
+            id=mutation["record_id"],
+        )
     later = [case_create("dayan"), case_create("dayan")]
     admin.push_ok(later[0])
     admin.push_ok(later[1])
     assert [rows(Case, id=m["record_id"])[0].number for m in later] == [
-        prefix + "100001", prefix + "100002"]
+        prefix + "100001",
+        prefix + "100002",
+    ]

@@ -26,7 +26,6 @@ FENGLING = Path(sys.executable).with_name("fengling")  # the venv running the te
 SERVER_START_TIMEOUT_S = 30
 
 
-
 class PwaServer:
     def __init__(self, base_url: str, data_dir: Path):
         self.base_url = base_url
@@ -153,7 +152,7 @@ def persistent_phone(
     for context in opened:
         try:
             context.close()
-        except Exception:  # noqa: BLE001 - already closed by the test
+        except Exception:
             pass
 
 
@@ -163,7 +162,7 @@ def site_position() -> dict:
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):  # noqa: ANN201
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     report = yield
     if report.when == "call" and report.failed:
         server = item.funcargs.get("pwa_server") or item.funcargs.get("own_pwa_server")

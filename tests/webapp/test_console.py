@@ -15,11 +15,13 @@ from tests.webapp.helpers import PASSWORD, WAIT_MS, ApiDevice, shoot
 
 
 @pytest.fixture
-def desk(pwa_browser: Browser, pwa_server) -> Iterator[BrowserContext]:  # noqa: ANN001
+def desk(pwa_browser: Browser, pwa_server) -> Iterator[BrowserContext]:
     """A supervisor's desktop browser."""
     context = pwa_browser.new_context(
-        base_url=pwa_server.base_url, viewport={"width": 1360, "height": 900},
-        locale="zh-CN", accept_downloads=True,
+        base_url=pwa_server.base_url,
+        viewport={"width": 1360, "height": 900},
+        locale="zh-CN",
+        accept_downloads=True,
     )
     yield context
     context.close()
@@ -38,23 +40,35 @@ def a_case_with_a_conflict(base_url: str, marker: str) -> str:
     """A cross-town case a Dayan worker registered, then retitled from two phones at once."""
     phone, other_phone = ApiDevice(base_url, "dayan_worker"), ApiDevice(base_url, "dayan_worker")
     case_id = str(uuid.uuid4())
-    [created] = phone.push({"op": "case.create", "record_id": case_id, "data": {
-        "title": f"交界山塘放水纠纷 {marker}", "category": "water", "primary_town": "dayan",
-        "involved_towns": ["shenzhen"], "severity": "high",
-        "parties": [{"name": "陈阿宝", "role": "applicant"}],
-        "description": "上游放水淹了下游农田",
-    }})
+    [created] = phone.push(
+        {
+            "op": "case.create",
+            "record_id": case_id,
+            "data": {
+                "title": f"交界山塘放水纠纷 {marker}",
+                "category": "water",
+                "primary_town": "dayan",
+                "involved_towns": ["shenzhen"],
+                "severity": "high",
+                "parties": [{"name": "陈阿宝", "role": "applicant"}],
+                "description": "上游放水淹了下游农田",
+            },
+        }
+    )
     assert created["status"] == "applied", created
-    for device, title in ((phone, f"山塘放水纠纷（已核实）{marker}"),
-                          (other_phone, f"山塘纠纷 {marker}")):
-        device.push({"op": "case.update", "record_id": case_id, "base_version": 1,
-                     "data": {"title": title}})
+    for device, title in (
+        (phone, f"山塘放水纠纷（已核实）{marker}"),
+        (other_phone, f"山塘纠纷 {marker}"),
+    ):
+        device.push(
+            {"op": "case.update", "record_id": case_id, "base_version": 1, "data": {"title": title}}
+        )
     phone.close()
     other_phone.close()
     return case_id
 
 
-def test_a_supervisor_escalates_resolves_a_conflict_and_exports(desk, pwa_server):  # noqa: ANN001
+def test_a_supervisor_escalates_resolves_a_conflict_and_exports(desk, pwa_server):
     marker = uuid.uuid4().hex[:6]
     case_id = a_case_with_a_conflict(pwa_server.base_url, marker)
     page = desk.new_page()
@@ -74,8 +88,7 @@ def test_a_supervisor_escalates_resolves_a_conflict_and_exports(desk, pwa_server
     expect(page.locator("h1")).to_contain_text(marker)
     page.get_by_role("button", name="受理", exact=True).click()
     expect(page.locator(".message.ok")).to_be_visible()
-    escalate = page.locator("form.move").filter(
-        has=page.get_by_role("button", name="提交联合执法"))
+    escalate = page.locator("form.move").filter(has=page.get_by_role("button", name="提交联合执法"))
     escalate.get_by_placeholder("说明（可选）").fill("跨镇水事，提交五镇联合执法")
     escalate.get_by_role("button").click()
     expect(page.locator("h1 .badge.status-escalated")).to_have_text("联合执法")
