@@ -29,10 +29,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from server import api, cli, console, errors, health, pwa, requestlog, security_headers
     from server.database import configure_engine
     from server.extensions import db
+    from server.sync.ops import guard_check_steps
 
     db.init_app(app)
     with app.app_context():
         configure_engine(app, db.engine)
+        guard_check_steps(db.engine)
     errors.init_app(app)
     requestlog.init_app(app)
     security_headers.init_app(app)

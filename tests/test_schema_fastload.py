@@ -16,24 +16,18 @@ from server.schemas.base import StrictSchema, UUIDString
 from server.schemas.cases import (
     CaseAssignSchema,
     CaseCreateSchema,
-    CaseEventCreateSchema,
-    CaseTransitionSchema,
-    CaseUpdateSchema,
 )
-from server.schemas.checkins import CheckinCreateSchema
 from server.schemas.fastload import compile_loader
-from server.schemas.sync import DeviceStatusSchema, MutationSchema, PushRequestSchema
+from server.schemas.sync import DeviceStatusSchema, PushRequestSchema
+from server.sync.registry import REGISTRY
 
+# The push envelope (its op one of the registry's), and every pushable op's payload.
+MutationSchema = type(REGISTRY.envelope_schema)
 PUSHED = [
     MutationSchema,
     PushRequestSchema,
     DeviceStatusSchema,
-    CaseCreateSchema,
-    CaseUpdateSchema,
-    CaseTransitionSchema,
-    CaseAssignSchema,
-    CaseEventCreateSchema,
-    CheckinCreateSchema,
+    *(spec.payload for spec in REGISTRY.pushable),
 ]
 
 json_scalars = st.one_of(

@@ -20,7 +20,16 @@ from server.models import User
 from server.models.base import new_id, utcnow
 from server.sync.context import RefData, caller_for
 from server.sync.feed import FeedWriter
-from server.sync.ops import BatchState, Mutation, OpContext, OpResult, handler_for
+from server.sync.ops import (
+    ApplyContext,
+    BatchState,
+    CheckContext,
+    Mutation,
+    OpResult,
+    Reader,
+    run_check,
+)
+from server.sync.registry import REGISTRY
 
 
 class ActionRefused(FormError):
@@ -52,9 +61,11 @@ def run_op(
         ref = RefData.load(session)
         caller = caller_for(user, None, ref)
         mutation = Mutation(new_id(), op, record_id, data, utcnow(), base_version)
-        ctx = OpContext(session, writer, ref, caller, mutation, BatchState())
-        with session.connection().begin_nested():
-            result = handler_for(op)(ctx)
+        spec, batch = REGISTRY.get(op), BatchState()
+        plan = run_check(
+            spec, CheckContext(Reader(session), ref, caller, mutation, batch), session.connection()
+        )
+        result = spec.apply(ApplyContext(session, writer, ref, caller, mutation, batch), plan)
         writer.finish()
         session.commit()
     except ValidationError as error:

@@ -11,7 +11,7 @@ from server.jobs.runner import JobContext, JobResult, job
 from server.models import Case
 from server.sync.context import RefData, system_caller
 from server.sync.feed import FeedWriter
-from server.sync.ops import BatchState, OpContext
+from server.sync.ops import ApplyContext, BatchState
 from server.sync.ops_cases import CASE, save_case, server_event
 
 
@@ -34,7 +34,7 @@ def escalate_overdue(ctx: JobContext) -> JobResult:
         db.session.rollback()
         return JobResult({"overdue": len(rows)})
     ref = RefData.load(db.session)
-    op = OpContext(db.session, writer, ref, system_caller(), None, BatchState())
+    op = ApplyContext(db.session, writer, ref, system_caller(), None, BatchState())
     for row in rows:
         case = save_case(op, dict(row), {"is_overdue": True}, "overdue")
         server_event(op, case, "overdue", None, case["due_at"].isoformat(), "")

@@ -1,4 +1,13 @@
-"""What every op handler gets and returns, and the registry that dispatches ops by name."""
+"""What every op gets and returns: an intent is checked, then applied.
+
+An op is two steps (declared together in server.sync.registry):
+- its *check* reads (through a `Reader`, which runs SELECTs and nothing else) and raises
+  every refusal (ValidationError, RuleViolation); it returns a plan;
+- its *apply* gets the plan and a `FeedWriter`, writes, and never refuses.
+
+So a refused intent has written nothing, by construction: push runs a whole batch in one
+savepoint (server.sync.push) and the console needs none for a refusal.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +16,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from marshmallow import Schema
+from sqlalchemy import Connection, Engine, Result, Select, Table, event, select
 from sqlalchemy.orm import Session
 
 from server.domain.errors import RuleViolation
 from server.models import Site
 from server.sync.context import Caller, RefData
 from server.sync.feed import Author, FeedWriter
+
+# Set on the connection while a check step runs; the guard below refuses any write then.
+CHECKING = "fengling_checking"
 
 
 @dataclass(frozen=True)
@@ -35,6 +48,25 @@ class OpResult:
     conflicts: list[dict[str, Any]] = field(default_factory=list)
 
 
+class CheckWroteError(RuntimeError):
+    """A check step tried to write: a server bug, never a refusal."""
+
+
+class Reader:
+    """A check step's only way into the database: SELECT statements and primary-key gets."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def execute(self, statement: Select) -> Result:
+        if not isinstance(statement, Select):
+            raise CheckWroteError(f"a check step may only read, not run {type(statement)}")
+        return self._session.execute(statement)
+
+    def get(self, model: type, ident: Any) -> Any:
+        return self._session.get(model, ident)
+
+
 @dataclass
 class BatchState:
     """What one push learns once and every intent in it shares."""
@@ -44,31 +76,22 @@ class BatchState:
     case_numbers: dict[str, int] = field(default_factory=dict)  # prefix -> last number
     sites: dict[str, Site] | None = None
 
-    def site(self, session: Session, site_id: str) -> Site | None:
+    def site(self, read: Reader, site_id: str) -> Site | None:
         if self.sites is None:
-            self.sites = {site.id: site for site in session.scalars(select(Site))}
+            self.sites = {site.id: site for site in read.execute(select(Site)).scalars()}
         return self.sites.get(site_id)
 
 
 @dataclass
-class OpContext:
-    session: Session
-    writer: FeedWriter
+class CheckContext:
+    """What a check step sees: who asks, the intent, reference data and a `Reader`."""
+
+    read: Reader
     ref: RefData
     caller: Caller
-    mutation: Mutation | None  # None for a job's own changes
+    mutation: Mutation
     batch: BatchState
     claimed: list[tuple[str, str]] = field(default_factory=list)
-
-    @property
-    def author(self) -> Author:
-        mutation_id = self.mutation.mutation_id if self.mutation else None
-        return Author(self.caller.user_id, self.caller.device_id, mutation_id)
-
-    @property
-    def conn(self) -> Connection:
-        """Writes go through Core on the session's connection: no ORM flush per row."""
-        return self.session.connection()
 
     def missing(self, record_id: str) -> RuleViolation:
         """Rule 1: a record whose create was rejected, or one that never existed."""
@@ -81,35 +104,95 @@ class OpContext:
             raise RuleViolation("depends_on_rejected", {"record_id": record_id})
 
     def claim_new_id(self, entity: str, record_id: str) -> None:
-        """:raises RuleViolation: record_exists when the id is taken."""
+        """Reserve a new record's id for this batch (undone if the intent is refused).
+
+        :raises RuleViolation: record_exists when the id is taken.
+        """
         if (entity, record_id) in self.batch.existing_ids:
             raise RuleViolation("record_exists", {"record_id": record_id})
         self.batch.existing_ids.add((entity, record_id))
         self.claimed.append((entity, record_id))
 
 
-# A handler validates and refuses (ValidationError, RuleViolation) before its first write:
-# push runs a batch without a savepoint per intent and relies on it (server.sync.push).
-Handler = Callable[[OpContext], OpResult]
-HANDLERS: dict[str, Handler] = {}
+@dataclass
+class ApplyContext:
+    """What an apply step gets: the session to write with and the feed writer."""
+
+    session: Session
+    writer: FeedWriter
+    ref: RefData
+    caller: Caller
+    mutation: Mutation | None  # None for a job's own changes
+    batch: BatchState
+
+    @property
+    def author(self) -> Author:
+        mutation_id = self.mutation.mutation_id if self.mutation else None
+        return Author(self.caller.user_id, self.caller.device_id, mutation_id)
+
+    @property
+    def conn(self) -> Connection:
+        """Writes go through Core on the session's connection: no ORM flush per row."""
+        return self.session.connection()
 
 
-def handles(op: str) -> Callable[[Handler], Handler]:
-    def register(handler: Handler) -> Handler:
-        HANDLERS[op] = handler
-        return handler
+Check = Callable[[CheckContext], Any]
+Apply = Callable[[ApplyContext, Any], OpResult]
 
-    return register
+EVERYONE = frozenset({"worker", "supervisor", "admin"})
+STAFF = frozenset({"supervisor", "admin"})
 
 
-def handler_for(op: str) -> Handler:
-    """Unknown ops never reach here: the envelope schema refuses them. The console's own
-    ops (handoffs, conflict resolution) are registered here too but are not pushable."""
-    from server.sync import (  # noqa: F401  (registers the handlers)
-        ops_cases,
-        ops_checkins,
-        ops_conflicts,
-        ops_handoffs,
-    )
+@dataclass(frozen=True)
+class OpSpec:
+    """One op. `table` is where a creating op's new record goes (its id must be new);
+    `buffered` lets push hold the new rows to the end of the batch: only for ops whose
+    check and apply read nothing a buffered row of an earlier intent holds."""
 
-    return HANDLERS[op]
+    name: str
+    entity: str
+    payload: type[Schema]
+    check: Check
+    apply: Apply
+    roles: frozenset[str] = EVERYONE
+    pushable: bool = True  # False: only the console and jobs run it
+    table: Table | None = None
+    buffered: bool = False
+
+    @property
+    def creates(self) -> bool:
+        return self.table is not None
+
+    @property
+    def schema_name(self) -> str:
+        """Its payload's name in the OpenAPI document: case_event.create -> CaseEventCreate."""
+        return "".join(w.capitalize() for w in self.name.replace(".", "_").split("_"))
+
+    def check_role(self, ctx: CheckContext) -> None:
+        """:raises RuleViolation: forbidden for a role the op is not for."""
+        if ctx.caller.role not in self.roles:
+            raise RuleViolation("forbidden", {"role": ctx.caller.role})
+
+
+def run_check(spec: OpSpec, ctx: CheckContext, conn: Connection) -> Any:
+    """The op's role check and its check step, with the write guard up on `conn`; returns
+    the plan for its apply step.
+
+    :raises ValidationError, RuleViolation: the intent is refused (nothing was written).
+    """
+    conn.info[CHECKING] = True
+    try:
+        spec.check_role(ctx)
+        return spec.check(ctx)
+    finally:
+        conn.info[CHECKING] = False
+
+
+def guard_check_steps(engine: Engine) -> None:
+    """Refuse, at the driver, any statement but a read while a check step runs: the
+    `Reader` keeps honest code from writing, this catches a way around it."""
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _refuse_writes(conn, _cursor, statement, _parameters, _context, _many) -> None:
+        if conn.info.get(CHECKING) and not statement.lstrip()[:6].upper() == "SELECT":
+            raise CheckWroteError(f"a check step wrote: {statement[:80]}")

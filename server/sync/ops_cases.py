@@ -3,15 +3,20 @@ assign, and timeline events."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Integer, bindparam, cast, func, select
-from sqlalchemy.orm import Session
 
 from server.domain.errors import RuleViolation
-from server.domain.merge import fields_changed_by_others, merge_fields
+from server.domain.merge import MergeResult, fields_changed_by_others, merge_fields
 from server.domain.visibility import NO_TOWNS, town_mask
-from server.domain.workflow import INITIAL_STATUS, decide_transition, due_at
+from server.domain.workflow import (
+    INITIAL_STATUS,
+    TransitionDecision,
+    decide_transition,
+    due_at,
+)
 from server.models import Case, CaseEvent, Change, MergeConflict, User
 from server.models.base import new_id, utcnow
 from server.schemas.base import FastDump
@@ -25,7 +30,14 @@ from server.schemas.cases import (
     CaseUpdateSchema,
     ConflictDataSchema,
 )
-from server.sync.ops import OpContext, OpResult, handles
+from server.sync.ops import (
+    STAFF,
+    ApplyContext,
+    CheckContext,
+    OpResult,
+    OpSpec,
+    Reader,
+)
 
 CASE = Case.__table__
 EVENT = CaseEvent.__table__
@@ -42,21 +54,21 @@ CONFLICT_DATA = FastDump(ConflictDataSchema())
 UPDATE_CASE = CASE.update().where(CASE.c.id == bindparam("b_id"))
 
 
-def load_case(session: Session, case_id: str) -> dict[str, Any] | None:
-    row = session.execute(select(CASE).where(CASE.c.id == case_id)).mappings().first()
+def load_case(read: Reader, case_id: str) -> dict[str, Any] | None:
+    row = read.execute(select(CASE).where(CASE.c.id == case_id)).mappings().first()
     return dict(row) if row else None
 
 
-def visible_case(ctx: OpContext, case_id: str) -> dict[str, Any]:
+def visible_case(ctx: CheckContext, case_id: str) -> dict[str, Any]:
     """:raises RuleViolation: not_found (or depends_on_rejected) unless the caller sees it."""
     ctx.check_not_rejected(case_id)
-    row = load_case(ctx.session, case_id)
+    row = load_case(ctx.read, case_id)
     if row is None or not ctx.caller.scope.sees(row["town_mask"]):
         raise ctx.missing(case_id)
     return row
 
 
-def check_codes(ctx: OpContext, data: dict[str, Any], primary: str) -> None:
+def check_codes(ctx: CheckContext, data: dict[str, Any], primary: str) -> None:
     """Category and towns must exist; involved towns must not repeat or name the primary."""
     errors: dict[str, list[str]] = {}
     if "category" in data and data["category"] not in ctx.ref.categories:
@@ -78,7 +90,7 @@ def check_codes(ctx: OpContext, data: dict[str, Any], primary: str) -> None:
 LAST_FIVE_DIGIT_NUMBER = 99_999
 
 
-def next_case_number(ctx: OpContext, abbr: str, year: int) -> str:
+def next_case_number(ctx: ApplyContext, abbr: str, year: int) -> str:
     """Town abbreviation, year and a running number: DY2026-00042 (under the write lock)."""
     prefix = f"{abbr}{year}-"
     numbers = ctx.batch.case_numbers
@@ -106,7 +118,7 @@ def next_case_number(ctx: OpContext, abbr: str, year: int) -> str:
 
 
 def publish_case(
-    ctx: OpContext, row: dict[str, Any], action: str, changed: set[str], is_new: bool
+    ctx: ApplyContext, row: dict[str, Any], action: str, changed: set[str], is_new: bool
 ) -> None:
     data = CASE_DATA(row)
     ctx.writer.publish(
@@ -122,7 +134,7 @@ def publish_case(
     )
 
 
-def add_event(ctx: OpContext, case: dict[str, Any], event: dict[str, Any], action: str) -> None:
+def add_event(ctx: ApplyContext, case: dict[str, Any], event: dict[str, Any], action: str) -> None:
     """Append a timeline entry, visible wherever its case is."""
     ctx.conn.execute(EVENT.insert(), event)
     data = EVENT_DATA(event)
@@ -141,7 +153,7 @@ def add_event(ctx: OpContext, case: dict[str, Any], event: dict[str, Any], actio
 
 
 def server_event(
-    ctx: OpContext, case: dict[str, Any], kind: str, old: Any, new: Any, body: str
+    ctx: ApplyContext, case: dict[str, Any], kind: str, old: Any, new: Any, body: str
 ) -> None:
     event = {
         "id": new_id(),
@@ -159,7 +171,7 @@ def server_event(
 
 
 def save_case(
-    ctx: OpContext, row: dict[str, Any], changes: dict[str, Any], action: str
+    ctx: ApplyContext, row: dict[str, Any], changes: dict[str, Any], action: str
 ) -> dict[str, Any]:
     """Write changed columns, bump the version and publish; returns the new row."""
     new = {**row, **changes, "version": row["version"] + 1, "updated_at": utcnow()}
@@ -169,14 +181,19 @@ def save_case(
     return new
 
 
-@handles("case.create")
-def apply_case_create(ctx: OpContext) -> OpResult:
+def check_case_create(ctx: CheckContext) -> dict[str, Any]:
     m, caller = ctx.mutation, ctx.caller
     data = CASE_CREATE.load(m.data)
     check_codes(ctx, data, data["primary_town"])
     if caller.role != "admin" and data["primary_town"] != caller.town:
         raise RuleViolation("forbidden", {"primary_town": [data["primary_town"]]})
     ctx.claim_new_id("case", m.record_id)
+    return data
+
+
+def apply_case_create(ctx: ApplyContext, data: dict[str, Any]) -> OpResult:
+    m, caller = ctx.mutation, ctx.caller
+    assert m is not None
     now = utcnow()
     towns = [data["primary_town"], *data["involved_towns"]]
     row = {
@@ -201,8 +218,13 @@ def apply_case_create(ctx: OpContext) -> OpResult:
     return OpResult("applied", 1)
 
 
-@handles("case.update")
-def apply_case_update(ctx: OpContext) -> OpResult:
+@dataclass(frozen=True)
+class CaseEdit:
+    row: dict[str, Any]
+    merge: MergeResult
+
+
+def check_case_update(ctx: CheckContext) -> CaseEdit:
     m = ctx.mutation
     if m.base_version is None:
         raise RuleViolation(
@@ -219,13 +241,18 @@ def apply_case_update(ctx: OpContext) -> OpResult:
             {"base_version": [f"Ahead of the server's version {row['version']}."]},
         )
     # Rule 4: fields written after base_version by another device (or the console) are contested.
-    history = ctx.session.execute(
+    history = ctx.read.execute(
         select(Change.device_id, Change.fields).where(
             Change.entity == "case", Change.record_id == row["id"], Change.version > m.base_version
         )
     ).all()
     contested = fields_changed_by_others([(d, set(f)) for d, f in history], ctx.caller.device_id)
-    merge = merge_fields({k: row[k] for k in incoming}, incoming, contested)
+    return CaseEdit(row, merge_fields({k: row[k] for k in incoming}, incoming, contested))
+
+
+def apply_case_update(ctx: ApplyContext, edit: CaseEdit) -> OpResult:
+    m, row, merge = ctx.mutation, edit.row, edit.merge
+    assert m is not None and m.base_version is not None
     version = row["version"]
     if merge.apply:
         version = apply_case_changes(ctx, row, merge.apply)["version"]
@@ -238,7 +265,7 @@ def apply_case_update(ctx: OpContext) -> OpResult:
 
 
 def apply_case_changes(
-    ctx: OpContext, row: dict[str, Any], changes: dict[str, Any], action: str = "case.update"
+    ctx: ApplyContext, row: dict[str, Any], changes: dict[str, Any], action: str = "case.update"
 ) -> dict[str, Any]:
     """Derived fields follow the edited ones: visibility, cross-town flag, due date."""
     changes = dict(changes)
@@ -257,7 +284,7 @@ def apply_case_changes(
     return new
 
 
-def rescope_case(ctx: OpContext, case_id: str, old_mask: int, new_mask: int) -> None:
+def rescope_case(ctx: ApplyContext, case_id: str, old_mask: int, new_mask: int) -> None:
     """The case's timeline follows its visibility; towns that lost it are told to drop both."""
     lost = old_mask & ~new_mask
     ctx.writer.revoke("case", case_id, lost)
@@ -267,7 +294,7 @@ def rescope_case(ctx: OpContext, case_id: str, old_mask: int, new_mask: int) -> 
 
 
 def record_conflict(
-    ctx: OpContext, record_id: str, field: str, kept: Any, incoming: Any
+    ctx: ApplyContext, record_id: str, field: str, kept: Any, incoming: Any
 ) -> dict[str, Any]:
     """Rule 4: the value that lost is kept as a conflict, visible to its author."""
     conflict = {
@@ -279,7 +306,7 @@ def record_conflict(
         "incoming": incoming,
         "by": ctx.caller.user_id,
         "device_id": ctx.caller.device_id,
-        "mutation_id": ctx.mutation.mutation_id,
+        "mutation_id": ctx.mutation.mutation_id if ctx.mutation else None,
         "at": utcnow(),
         "status": "open",
         "resolution": None,
@@ -303,7 +330,7 @@ def record_conflict(
     return {"field": field, "kept": kept, "incoming": incoming, "conflict_id": conflict["id"]}
 
 
-def resolve_own_conflicts(ctx: OpContext, record_id: str, fields: set[str]) -> None:
+def resolve_own_conflicts(ctx: ApplyContext, record_id: str, fields: set[str]) -> None:
     """The author's value of a field has now been applied: their open conflicts on it are
     settled (the PWA's "resubmit my value"), and their phones see it in the feed."""
     rows = (
@@ -323,7 +350,7 @@ def resolve_own_conflicts(ctx: OpContext, record_id: str, fields: set[str]) -> N
         settle_conflict(ctx, dict(row), "resubmitted")
 
 
-def settle_conflict(ctx: OpContext, row: dict[str, Any], resolution: str) -> None:
+def settle_conflict(ctx: ApplyContext, row: dict[str, Any], resolution: str) -> None:
     """Mark a conflict resolved and tell its author's phones how (version 2 in the feed)."""
     now = utcnow()
     settled = {
@@ -358,37 +385,51 @@ def settle_conflict(ctx: OpContext, row: dict[str, Any], resolution: str) -> Non
     )
 
 
-@handles("case.transition")
-def apply_case_transition(ctx: OpContext) -> OpResult:
+@dataclass(frozen=True)
+class Move:
+    row: dict[str, Any]
+    decision: TransitionDecision
+    to_status: str
+    note: str
+
+
+def check_case_transition(ctx: CheckContext) -> Move:
     data = CASE_TRANSITION.load(ctx.mutation.data)
     row = visible_case(ctx, ctx.mutation.record_id)
     decision = decide_transition(
         row["status"], data["from_status"], data["to_status"], ctx.caller.role
     )
-    if not decision.changes:
+    return Move(row, decision, data["to_status"], data["note"])
+
+
+def apply_case_transition(ctx: ApplyContext, move: Move) -> OpResult:
+    row = move.row
+    if not move.decision.changes:
         return OpResult("applied", row["version"])
-    new = save_case(ctx, row, {"status": data["to_status"]}, "case.transition")
-    server_event(ctx, new, decision.event_kind, row["status"], data["to_status"], data["note"])
+    new = save_case(ctx, row, {"status": move.to_status}, "case.transition")
+    server_event(ctx, new, move.decision.event_kind, row["status"], move.to_status, move.note)
     return OpResult("applied", new["version"])
 
 
-@handles("case.assign")
-def apply_case_assign(ctx: OpContext) -> OpResult:
-    if not ctx.caller.is_staff:
-        raise RuleViolation("forbidden", {"role": ctx.caller.role})
+def check_case_assign(ctx: CheckContext) -> tuple[dict[str, Any], str | None]:
     assignee = CASE_ASSIGN.load(ctx.mutation.data)["assignee"]
     row = visible_case(ctx, ctx.mutation.record_id)
+    if assignee is not None and assignee != row["assignee"]:
+        check_assignee(ctx, row, assignee)
+    return row, assignee
+
+
+def apply_case_assign(ctx: ApplyContext, plan: tuple[dict[str, Any], str | None]) -> OpResult:
+    row, assignee = plan
     if assignee == row["assignee"]:
         return OpResult("applied", row["version"])
-    if assignee is not None:
-        check_assignee(ctx, row, assignee)
     new = save_case(ctx, row, {"assignee": assignee}, "case.assign")
     server_event(ctx, new, "assignment", row["assignee"], assignee, "")
     return OpResult("applied", new["version"])
 
 
-def check_assignee(ctx: OpContext, case: dict[str, Any], user_id: str) -> None:
-    user = ctx.session.get(User, user_id)
+def check_assignee(ctx: CheckContext, case: dict[str, Any], user_id: str) -> None:
+    user = ctx.read.get(User, user_id)
     towns = {case["primary_town"], *case["involved_towns"]}
     if (
         user is None
@@ -399,15 +440,21 @@ def check_assignee(ctx: OpContext, case: dict[str, Any], user_id: str) -> None:
         raise RuleViolation("invalid_assignee", {"assignee": [user_id]})
 
 
-@handles("case_event.create")
-def apply_case_event_create(ctx: OpContext) -> OpResult:
-    m = ctx.mutation
-    data = EVENT_CREATE.load(m.data)
+def check_case_event_create(ctx: CheckContext) -> tuple[dict[str, Any], dict[str, Any]]:
+    data = EVENT_CREATE.load(ctx.mutation.data)
     case = visible_case(ctx, data["case_id"])
-    ctx.claim_new_id("case_event", m.record_id)
+    ctx.claim_new_id("case_event", ctx.mutation.record_id)
+    return case, data
+
+
+def apply_case_event_create(
+    ctx: ApplyContext, plan: tuple[dict[str, Any], dict[str, Any]]
+) -> OpResult:
+    case, data = plan
+    assert ctx.mutation is not None
     event = {
         **data,
-        "id": m.record_id,
+        "id": ctx.mutation.record_id,
         "by": ctx.caller.user_id,
         "from_value": None,
         "to_value": None,
@@ -415,3 +462,37 @@ def apply_case_event_create(ctx: OpContext) -> OpResult:
     }
     add_event(ctx, case, event, action="case_event.create")
     return OpResult("applied", 1)
+
+
+OPS = (
+    # A new case reads nothing an earlier new case of the batch holds (its number comes
+    # from the batch's counter), so its row may wait for the batch's end.
+    OpSpec(
+        "case.create",
+        "case",
+        CaseCreateSchema,
+        check_case_create,
+        apply_case_create,
+        table=CASE,
+        buffered=True,
+    ),
+    OpSpec("case.update", "case", CaseUpdateSchema, check_case_update, apply_case_update),
+    OpSpec(
+        "case.transition",
+        "case",
+        CaseTransitionSchema,
+        check_case_transition,
+        apply_case_transition,
+    ),
+    OpSpec(
+        "case.assign", "case", CaseAssignSchema, check_case_assign, apply_case_assign, roles=STAFF
+    ),
+    OpSpec(
+        "case_event.create",
+        "case_event",
+        CaseEventCreateSchema,
+        check_case_event_create,
+        apply_case_event_create,
+        table=EVENT,
+    ),
+)

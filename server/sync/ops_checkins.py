@@ -2,24 +2,34 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from server.domain.errors import RuleViolation
-from server.domain.geofence import verify_checkin
+from server.domain.geofence import Verification, verify_checkin
 from server.domain.visibility import town_mask
-from server.models import Checkin
+from server.models import Checkin, Site
 from server.models.base import utcnow
 from server.schemas.base import FastDump
 from server.schemas.checkins import CheckinCreateSchema, CheckinDataSchema
-from server.sync.ops import OpContext, OpResult, handles
+from server.sync.ops import ApplyContext, CheckContext, OpResult, OpSpec
 
+CHECKINS = Checkin.__table__
 CHECKIN_CREATE = CheckinCreateSchema()
 CHECKIN_DATA = FastDump(CheckinDataSchema())
 
 
-@handles("checkin.create")
-def apply_checkin_create(ctx: OpContext) -> OpResult:
+@dataclass(frozen=True)
+class CheckinPlan:
+    data: dict[str, Any]
+    site: Site
+    verdict: Verification
+
+
+def check_checkin_create(ctx: CheckContext) -> CheckinPlan:
     m, caller = ctx.mutation, ctx.caller
     data = CHECKIN_CREATE.load(m.data)
-    site = ctx.batch.site(ctx.session, data["site_id"])
+    site = ctx.batch.site(ctx.read, data["site_id"])
     if site is None:
         raise RuleViolation("validation_failed", {"site_id": [f"Unknown code: {data['site_id']}."]})
     if caller.role != "admin" and site.town_code != caller.town:
@@ -29,16 +39,22 @@ def apply_checkin_create(ctx: OpContext) -> OpResult:
     verdict = verify_checkin(
         data["lat"], data["lon"], data["accuracy_m"], site.lat, site.lon, site.radius_m
     )
+    return CheckinPlan(data, site, verdict)
+
+
+def apply_checkin_create(ctx: ApplyContext, plan: CheckinPlan) -> OpResult:
+    assert ctx.mutation is not None
+    site, verdict = plan.site, plan.verdict
     row = {
-        **data,
-        "id": m.record_id,
-        "by": caller.user_id,
+        **plan.data,
+        "id": ctx.mutation.record_id,
+        "by": ctx.caller.user_id,
         "town": site.town_code,
         "distance_m": verdict.distance_m,
         "verified": verdict.verified,
         "created_at": utcnow(),
     }
-    ctx.conn.execute(Checkin.__table__.insert(), row)
+    ctx.conn.execute(CHECKINS.insert(), row)
     payload = CHECKIN_DATA(row)
     ctx.writer.publish(
         "checkin",
@@ -53,3 +69,15 @@ def apply_checkin_create(ctx: OpContext) -> OpResult:
     )
     ctx.writer.set_photos("checkin", row["id"], row["photos"], is_new=True)
     return OpResult("applied", 1)
+
+
+OPS = (
+    OpSpec(
+        "checkin.create",
+        "checkin",
+        CheckinCreateSchema,
+        check_checkin_create,
+        apply_checkin_create,
+        table=CHECKINS,
+    ),
+)

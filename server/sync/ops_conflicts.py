@@ -3,12 +3,15 @@ lost, or write a new one. A new value is a normal case change in the feed."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from sqlalchemy import select
 
 from server.domain.errors import RuleViolation
 from server.models import MergeConflict
 from server.schemas.console import ConflictResolveSchema
-from server.sync.ops import OpContext, OpResult, handles
+from server.sync.ops import STAFF, ApplyContext, CheckContext, OpResult, OpSpec
 from server.sync.ops_cases import (
     CASE_UPDATE,
     apply_case_changes,
@@ -22,13 +25,17 @@ CONFLICT_RESOLVE = ConflictResolveSchema()
 RESOLUTIONS = {"keep": "kept", "incoming": "incoming", "new": "new"}
 
 
-@handles("conflict.resolve")
-def apply_conflict_resolve(ctx: OpContext) -> OpResult:
-    if not ctx.caller.is_staff:
-        raise RuleViolation("forbidden", {"role": ctx.caller.role})
+@dataclass(frozen=True)
+class Settlement:
+    conflict: dict[str, Any]
+    case: dict[str, Any]
+    change: dict[str, Any] | None  # None: the current value stays
+
+
+def check_conflict_resolve(ctx: CheckContext) -> Settlement:
     data = CONFLICT_RESOLVE.load(ctx.mutation.data)
     row = (
-        ctx.session.execute(select(CONFLICTS).where(CONFLICTS.c.id == ctx.mutation.record_id))
+        ctx.read.execute(select(CONFLICTS).where(CONFLICTS.c.id == ctx.mutation.record_id))
         .mappings()
         .first()
     )
@@ -37,16 +44,36 @@ def apply_conflict_resolve(ctx: OpContext) -> OpResult:
     case = visible_case(ctx, row["record_id"])
     if row["status"] != "open":
         raise RuleViolation("already_settled", {"record_id": row["id"]})
-    version = case["version"]
     base = ctx.mutation.base_version
-    if data["choice"] != "keep" and base is not None and base != version:
+    if data["choice"] != "keep" and base is not None and base != case["version"]:
         # The case changed after the page was shown: writing now could overwrite that change.
-        raise RuleViolation("stale_record", {"version": version})
+        raise RuleViolation("stale_record", {"version": case["version"]})
+    change = None
     if data["choice"] != "keep":
         value = row["incoming"] if data["choice"] == "incoming" else data.get("value")
         change = CASE_UPDATE.load({row["field"]: value})
         check_codes(ctx, change, case["primary_town"])
-        if case[row["field"]] != change[row["field"]]:
-            version = apply_case_changes(ctx, case, change)["version"]
-    settle_conflict(ctx, dict(row), RESOLUTIONS[data["choice"]])
+    return Settlement({**row, "choice": data["choice"]}, case, change)
+
+
+def apply_conflict_resolve(ctx: ApplyContext, plan: Settlement) -> OpResult:
+    conflict, case, change = dict(plan.conflict), plan.case, plan.change
+    version = case["version"]
+    if change is not None and case[conflict["field"]] != change[conflict["field"]]:
+        version = apply_case_changes(ctx, case, change)["version"]
+    resolution = RESOLUTIONS[conflict.pop("choice")]
+    settle_conflict(ctx, conflict, resolution)
     return OpResult("applied", version)
+
+
+OPS = (
+    OpSpec(
+        "conflict.resolve",
+        "conflict",
+        ConflictResolveSchema,
+        check_conflict_resolve,
+        apply_conflict_resolve,
+        roles=STAFF,
+        pushable=False,
+    ),
+)

@@ -15,24 +15,15 @@ from server.database import insert_many
 from server.domain.errors import RuleViolation
 from server.errors import flatten_errors
 from server.json_text import to_json
-from server.models import Case, CaseEvent, Checkin, Device, MutationReceipt, RejectedIntent
+from server.models import Device, MutationReceipt, RejectedIntent
 from server.models.base import utcnow
 from server.schemas.base import UUIDString
-from server.schemas.sync import MutationSchema
 from server.sync.context import Caller, RefData
 from server.sync.feed import FeedWriter
-from server.sync.ops import BatchState, Mutation, OpContext, handler_for
+from server.sync.ops import ApplyContext, BatchState, CheckContext, Mutation, Reader, run_check
+from server.sync.registry import REGISTRY
 
 log = logging.getLogger(__name__)
-CREATE_OPS = {"case.create": "case", "checkin.create": "checkin", "case_event.create": "case_event"}
-ENTITY_TABLES = {
-    "case": Case.__table__,
-    "case_event": CaseEvent.__table__,
-    "checkin": Checkin.__table__,
-}
-MUTATION_SCHEMA = MutationSchema()
-# Ops whose new rows may wait for the end of the batch: they read nothing a buffered row holds.
-BUFFERED_OPS = frozenset({"case.create"})
 
 
 def push(
@@ -47,8 +38,8 @@ def push(
 
     The caller holds the global write lock (server.database.begin_write) and commits.
 
-    Handlers refuse an intent before their first write (server.sync.ops), so a refusal needs
-    no savepoint: the batch runs in one. Only a database constraint the rules did not foresee
+    An op refuses in its check step, which cannot write (server.sync.ops), so a refusal
+    needs no savepoint: the batch runs in one. Only a database constraint the rules did not foresee
     can fail after a write; then the batch is redone intent by intent, each in a savepoint,
     so that only the offending intent is rejected (rule 1).
     """
@@ -96,7 +87,7 @@ def apply_batch(
         # Rule 1: in order; a rejection writes nothing and never blocks the rest.
         result, mutation = apply_one(session, caller, writer, ref, raw, batch, careful)
         if result["status"] == "rejected":
-            if mutation is not None and mutation.op in CREATE_OPS:
+            if mutation is not None and creates(mutation.op):
                 batch.rejected_creates.add(mutation.record_id)
             rejections.append(rejection_row(caller, raw, result))
         if mutation is not None:
@@ -134,7 +125,7 @@ def apply_one(
     try:
         if not isinstance(raw, dict):
             raise ValidationError(["Not a valid mapping type."])
-        envelope = MUTATION_SCHEMA.load(raw)
+        envelope = REGISTRY.envelope_schema.load(raw)
     except ValidationError as error:
         mutation_id = valid_uuid(raw.get("mutation_id")) if isinstance(raw, dict) else None
         record_id = raw.get("record_id") if isinstance(raw, dict) else None
@@ -149,23 +140,27 @@ def apply_one(
         )
         return result, mutation
     mutation = Mutation(**envelope)
-    ctx = OpContext(session, writer, ref, caller, mutation, batch)
-    if mutation.op not in BUFFERED_OPS:
+    spec = REGISTRY.get(mutation.op)
+    if not spec.buffered:
         writer.flush()  # it may read or refer to records created earlier in the batch
-    checkpoint = writer.checkpoint()
-    refusals: tuple[type[Exception], ...] = (ValidationError, RuleViolation)
+    check = CheckContext(Reader(session), ref, caller, mutation, batch)
     try:
-        if careful:
-            with session.connection().begin_nested():
-                outcome = handler_for(mutation.op)(ctx)
-        else:
-            outcome = handler_for(mutation.op)(ctx)
-    except (*refusals, IntegrityError) as error:
-        if not careful and not isinstance(error, refusals):
-            raise
-        writer.rollback_to(checkpoint)
-        batch.existing_ids.difference_update(ctx.claimed)
+        plan = run_check(spec, check, session.connection())
+    except (ValidationError, RuleViolation) as error:
+        batch.existing_ids.difference_update(check.claimed)
         return rejected_result(mutation, error), mutation
+    ctx = ApplyContext(session, writer, ref, caller, mutation, batch)
+    if careful:
+        checkpoint = writer.checkpoint()
+        try:
+            with session.connection().begin_nested():
+                outcome = spec.apply(ctx, plan)
+        except IntegrityError as error:
+            writer.rollback_to(checkpoint)
+            batch.existing_ids.difference_update(check.claimed)
+            return rejected_result(mutation, error), mutation
+    else:
+        outcome = spec.apply(ctx, plan)  # a constraint failure propagates to `push`
     result: dict[str, Any] = {
         "mutation_id": mutation.mutation_id,
         "status": outcome.status,
@@ -175,6 +170,11 @@ def apply_one(
     if outcome.status == "merged":
         result["conflicts"] = outcome.conflicts
     return result, mutation
+
+
+def creates(op: Any) -> bool:
+    """Whether `op` names a pushable op that creates a record."""
+    return isinstance(op, str) and op in REGISTRY.creating_ops
 
 
 def rejected_result(mutation: Mutation, error: Exception) -> dict[str, Any]:
@@ -241,16 +241,17 @@ def load_receipts(session: Session, device_id: str, mutation_ids: list[str]) -> 
 
 def load_existing_ids(session: Session, mutations: list[Any]) -> set[tuple[str, str]]:
     """Ids the batch's creates name that are already taken, found in one query per table."""
-    wanted: dict[str, set[str]] = {"case": set(), "case_event": set(), "checkin": set()}
+    tables = REGISTRY.create_tables
+    wanted: dict[str, set[str]] = {entity: set() for entity in tables}
     for raw in mutations:
         if isinstance(raw, dict) and isinstance(raw.get("record_id"), str):
-            entity = CREATE_OPS.get(raw.get("op"))
-            if entity:
-                wanted[entity].add(raw["record_id"].lower())
+            op = raw.get("op")
+            if creates(op):
+                wanted[REGISTRY.get(op).entity].add(raw["record_id"].lower())
     taken: set[tuple[str, str]] = set()
     for entity, ids in wanted.items():
         if ids:
-            table = ENTITY_TABLES[entity]
+            table = tables[entity]
             found = (
                 session.connection()
                 .execute(select(table.c.id).where(table.c.id.in_(ids)))
@@ -276,7 +277,7 @@ def load_rejected_creates(session: Session, device_id: str, mutations: list[Any]
         .execute(
             select(RejectedIntent.record_id).where(
                 RejectedIntent.device_id == device_id,
-                RejectedIntent.op.in_(list(CREATE_OPS)),
+                RejectedIntent.op.in_(REGISTRY.creating_ops),
                 RejectedIntent.record_id.in_(ids),
             )
         )
