@@ -1,6 +1,6 @@
 // The outbox: every local change is a record write plus an intent, in one transaction.
 import { req, transact } from './db.js';
-import { ENTITY_OF_OP, planSettlement, rebase, withoutConflicts } from './sync-rules.js';
+import { ENTITY_OF_OP, createsRecord, planSettlement, rebase, withoutConflicts } from './sync-rules.js';
 
 const nowIso = () => new Date().toISOString();
 
@@ -117,7 +117,7 @@ export function discard(seq) {
     const entry = await req(outbox.get(seq));
     if (!entry) return;
     let doomed = [entry];
-    if (entry.op.endsWith('.create')) {
+    if (createsRecord(entry.op)) {
       const all = await req(outbox.getAll());
       doomed = all.filter((e) => e.record_id === entry.record_id || e.data?.case_id === entry.record_id);
     }
@@ -135,7 +135,7 @@ export function resubmit(seq, { data, base_version } = {}) {
     const outbox = tx.objectStore('outbox');
     const entry = await req(outbox.get(seq));
     if (!entry) return null;
-    const isCreate = entry.op.endsWith('.create');
+    const isCreate = createsRecord(entry.op);
     const recordId = isCreate ? crypto.randomUUID() : entry.record_id;
     const related = isCreate
       ? (await req(outbox.getAll())).filter((e) => e.seq !== seq && (e.record_id === entry.record_id || e.data?.case_id === entry.record_id))
