@@ -142,8 +142,12 @@ export function resubmit(seq, { data, base_version } = {}) {
       : [];
     const requeue = (e, changes) => {
       outbox.delete(e.seq);
-      const { seq: _old, error: _error, rejected_at: _at, ...rest } = e;
-      return req(outbox.add({ ...rest, ...changes, mutation_id: crypto.randomUUID(), status: 'pending' }));
+      // A new entry: the store gives it a new seq, and the old rejection does not come along.
+      const fresh = { ...e, ...changes, mutation_id: crypto.randomUUID(), status: 'pending' };
+      delete fresh.seq;
+      delete fresh.error;
+      delete fresh.rejected_at;
+      return req(outbox.add(fresh));
     };
     const newSeq = await requeue(entry, { record_id: recordId, data: data ?? entry.data, base_version: base_version ?? entry.base_version });
     for (const e of related) {
