@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PY_SOURCES := server tests migrations bench
@@ -14,6 +15,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
+
+# ESLint and its configs, exactly as package-lock.json pins them; again only when the lock changes.
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $(NODE_STAMP)
 
 ## run: set up the database (SQLite under ./data), load demo data, serve on $(HOST):$(PORT)
 run: $(STAMP)
@@ -28,10 +34,12 @@ test: $(STAMP)
 	node --test tests/webapp/unit/
 	$(BIN)/python -m pytest
 
-## lint: ruff's rules (unused noqa included) and its formatting, checked, never rewritten
-lint: $(STAMP)
+## lint: ruff's rules (unused noqa included) and its formatting, checked, never rewritten;
+## ESLint on the field app and its unit tests
+lint: $(STAMP) $(NODE_STAMP)
 	$(BIN)/ruff check $(PY_SOURCES)
 	$(BIN)/ruff format --check $(PY_SOURCES)
+	npx eslint webapp tests/webapp/unit
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
@@ -46,4 +54,4 @@ bench-console: $(STAMP)
 	$(BIN)/python -m bench.console_bench
 
 clean:
-	rm -rf $(VENV) data
+	rm -rf $(VENV) data node_modules

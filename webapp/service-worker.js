@@ -6,7 +6,7 @@ import { getMeta } from './js/meta.js';
 import { idbStore } from './js/store.js';
 import { createSyncEngine } from './js/sync.js';
 
-const VERSION = '1.2.1';
+const VERSION = '1.2.2';
 const PREFIX = 'fengling-shell-';
 const CACHE = `${PREFIX}${VERSION}`;
 export const PRECACHE = [
@@ -21,6 +21,7 @@ export const PRECACHE = [
   '/js/api.js',
   '/js/blobs.js',
   '/js/boot.js',
+  '/js/contract.js',
   '/js/db.js',
   '/js/dom.js',
   '/js/i18n.js',

@@ -1,6 +1,6 @@
 // The outbox: every local change is a record write plus an intent, in one transaction.
 import { req, transact } from './db.js';
-import { ENTITY_OF_OP, planSettlement, rebase, withoutConflicts } from './sync-rules.js';
+import { ENTITY_OF_OP, createsRecord, planSettlement, rebase, withoutConflicts } from './sync-rules.js';
 
 const nowIso = () => new Date().toISOString();
 
@@ -117,7 +117,7 @@ export function discard(seq) {
     const entry = await req(outbox.get(seq));
     if (!entry) return;
     let doomed = [entry];
-    if (entry.op.endsWith('.create')) {
+    if (createsRecord(entry.op)) {
       const all = await req(outbox.getAll());
       doomed = all.filter((e) => e.record_id === entry.record_id || e.data?.case_id === entry.record_id);
     }
@@ -135,15 +135,19 @@ export function resubmit(seq, { data, base_version } = {}) {
     const outbox = tx.objectStore('outbox');
     const entry = await req(outbox.get(seq));
     if (!entry) return null;
-    const isCreate = entry.op.endsWith('.create');
+    const isCreate = createsRecord(entry.op);
     const recordId = isCreate ? crypto.randomUUID() : entry.record_id;
     const related = isCreate
       ? (await req(outbox.getAll())).filter((e) => e.seq !== seq && (e.record_id === entry.record_id || e.data?.case_id === entry.record_id))
       : [];
     const requeue = (e, changes) => {
       outbox.delete(e.seq);
-      const { seq: _old, error: _error, rejected_at: _at, ...rest } = e;
-      return req(outbox.add({ ...rest, ...changes, mutation_id: crypto.randomUUID(), status: 'pending' }));
+      // A new entry: the store gives it a new seq, and the old rejection does not come along.
+      const fresh = { ...e, ...changes, mutation_id: crypto.randomUUID(), status: 'pending' };
+      delete fresh.seq;
+      delete fresh.error;
+      delete fresh.rejected_at;
+      return req(outbox.add(fresh));
     };
     const newSeq = await requeue(entry, { record_id: recordId, data: data ?? entry.data, base_version: base_version ?? entry.base_version });
     for (const e of related) {

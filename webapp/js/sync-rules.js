@@ -1,15 +1,16 @@
 // Pure rules of the sync engine: no DOM, no IndexedDB, no network (tested under Node).
+import { CONTRACT } from './contract.js';
 
-export const BATCH_MAX_COUNT = 100;
-export const BATCH_MAX_BYTES = 4 * 1024 * 1024; // under the server's 5 MiB per push
-export const ENTITY_OF_OP = {
-  'case.create': 'case',
-  'case.update': 'case',
-  'case.transition': 'case',
-  'case.assign': 'case',
-  'case_event.create': 'case_event',
-  'checkin.create': 'checkin',
-};
+// The app's own tuning: pushes smaller than the server's limits, so a slow link loses less.
+export const BATCH_MAX_COUNT = Math.min(100, CONTRACT.push.max_mutations);
+export const BATCH_MAX_BYTES = Math.min(4 * 1024 * 1024, CONTRACT.push.max_bytes);
+export const ENTITY_OF_OP = Object.freeze(Object.fromEntries(
+  Object.entries(CONTRACT.ops).map(([op, { entity }]) => [op, entity])));
+
+/** True for an op that creates its record (a rejected one takes its dependants along). */
+export function createsRecord(op) {
+  return CONTRACT.ops[op]?.creates === true;
+}
 
 /**
  * Exponential backoff with "equal jitter": half fixed, half random, capped.
@@ -85,7 +86,7 @@ export function planSettlement(batch, results) {
 export function applyIntent(data, intent) {
   switch (intent.op) {
     case 'case.create':
-      return { status: 'registered', assignee: null, number: null, ...intent.data };
+      return { status: CONTRACT.workflow.initial_status, assignee: null, number: null, ...intent.data };
     case 'case.update':
       return { ...(data || {}), ...intent.data };
     case 'case.transition':
@@ -123,22 +124,9 @@ export function rebase(record, pending) {
   return { data, confirmed };
 }
 
-/** Statuses a role may move a case to, mirroring the server's workflow table. */
-export const MOVES = {
-  'registered>accepted': ['supervisor', 'admin'],
-  'accepted>mediating': ['worker', 'supervisor', 'admin'],
-  'accepted>escalated': ['supervisor', 'admin'],
-  'mediating>resolved': ['worker', 'supervisor', 'admin'],
-  'mediating>escalated': ['supervisor', 'admin'],
-  'escalated>resolved': ['supervisor', 'admin'],
-  'resolved>closed': ['supervisor', 'admin'],
-  'escalated>closed': ['supervisor', 'admin'],
-};
-
+/** Statuses a role may move a case to from `status`, in the server's workflow order. */
 export function movesFor(role, status) {
-  return Object.entries(MOVES)
-    .filter(([key, roles]) => key.startsWith(`${status}>`) && roles.includes(role))
-    .map(([key]) => key.split('>')[1]);
+  return CONTRACT.workflow.moves.filter((m) => m.from === status && m.roles.includes(role)).map((m) => m.to);
 }
 
 /** Distance in metres between two WGS-84 points (haversine). */

@@ -58,3 +58,9 @@ test('no module writes HTML from strings', () => {
     assert.doesNotMatch(source, /innerHTML|outerHTML|insertAdjacentHTML|document\.write/, relative(webapp, file));
   }
 });
+
+test('the worker version and the app version are bumped together', () => {
+  const worker = readFileSync(join(webapp, 'service-worker.js'), 'utf8');
+  const store = readFileSync(join(webapp, 'js/store.js'), 'utf8');
+  assert.equal(worker.match(/const VERSION = '([^']+)'/)?.[1], store.match(/export const APP_VERSION = '([^']+)'/)?.[1]);
+});

@@ -2,9 +2,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
+import { CONTRACT } from '../../../webapp/js/contract.js';
 import {
-  applyIntent, backoffDelay, distanceMetres, filterCases, isUnfiltered, movesFor,
-  planSettlement, previewCheckin, rebase, retryDelay, takeBatch, toWire, withoutConflicts,
+  BATCH_MAX_BYTES, BATCH_MAX_COUNT, ENTITY_OF_OP, applyIntent, backoffDelay, createsRecord, distanceMetres,
+  filterCases, isUnfiltered, movesFor, planSettlement, previewCheckin, rebase, retryDelay, takeBatch, toWire, withoutConflicts,
 } from '../../../webapp/js/sync-rules.js';
 
 const entry = (seq, op, data, extra = {}) => ({
@@ -54,6 +55,19 @@ describe('batching', () => {
     const big = [1, 2, 3].map((i) => entry(i, 'case.update', { description: 'x'.repeat(1000) }));
     assert.equal(takeBatch(big, { maxBytes: 2500 }).length, 2);
     assert.equal(takeBatch(big, { maxBytes: 10 }).length, 1);
+  });
+
+  test('a batch stays within the push limits the server publishes', () => {
+    assert.ok(BATCH_MAX_COUNT > 0 && BATCH_MAX_COUNT <= CONTRACT.push.max_mutations);
+    assert.ok(BATCH_MAX_BYTES > 0 && BATCH_MAX_BYTES <= CONTRACT.push.max_bytes);
+  });
+
+  test('ops come from the server: their entity, and which of them create a record', () => {
+    assert.equal(ENTITY_OF_OP['case.transition'], 'case');
+    assert.equal(ENTITY_OF_OP['checkin.create'], 'checkin');
+    assert.equal(createsRecord('case_event.create'), true);
+    assert.equal(createsRecord('case.update'), false);
+    assert.equal(createsRecord('case.delete'), false);
   });
 
   test('the wire form carries base_version only for case.update', () => {
@@ -134,6 +148,29 @@ describe('workflow, geofence and search', () => {
     assert.deepEqual(movesFor('supervisor', 'registered'), ['accepted']);
     assert.deepEqual(movesFor('worker', 'accepted'), ['mediating']);
     assert.deepEqual(movesFor('supervisor', 'escalated').sort(), ['closed', 'resolved']);
+  });
+
+  test('a worker at an accepted case may start mediating, and nothing else', () => {
+    assert.deepEqual(movesFor('worker', 'accepted'), ['mediating']);
+    assert.deepEqual(movesFor('supervisor', 'accepted'), ['mediating', 'escalated']);
+  });
+
+  test('a worker mediating may resolve on the spot; escalating is for the town', () => {
+    assert.deepEqual(movesFor('worker', 'mediating'), ['resolved']);
+    assert.deepEqual(movesFor('admin', 'mediating'), ['resolved', 'escalated']);
+    assert.deepEqual(movesFor('worker', 'escalated'), []);
+  });
+
+  test('a closed case moves nowhere, and an unknown role or status gets no moves', () => {
+    for (const role of ['worker', 'supervisor', 'admin']) assert.deepEqual(movesFor(role, 'closed'), []);
+    assert.deepEqual(movesFor('visitor', 'accepted'), []);
+    assert.deepEqual(movesFor('admin', 'archived'), []);
+  });
+
+  test('every status a move names is one of the workflow statuses', () => {
+    const statuses = new Set(CONTRACT.workflow.statuses);
+    assert.ok(statuses.has(CONTRACT.workflow.initial_status));
+    for (const move of CONTRACT.workflow.moves) assert.ok(statuses.has(move.from) && statuses.has(move.to), move);
   });
 
   test('a check-in verifies within the radius at a good enough accuracy', () => {

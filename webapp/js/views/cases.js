@@ -1,4 +1,5 @@
 // Case list with search and filters (status, town, cross-town, mine).
+import { CONTRACT } from '../contract.js';
 import { h, mount, select } from '../dom.js';
 import { nameOf, t } from '../i18n.js';
 import { list, newest } from '../records.js';
@@ -6,7 +7,6 @@ import { filterCases, isUnfiltered } from '../sync-rules.js';
 import { statusLabel } from './widgets.js';
 
 const PAGE = 50;
-const STATUSES = ['registered', 'accepted', 'mediating', 'resolved', 'escalated', 'closed'];
 const filter = { q: '', status: '', town: '', cross: false, mine: false };
 
 /**
@@ -38,7 +38,7 @@ export async function render(root, app) {
   mount(root,
     h('div', { class: 'toolbar' }, search, h('a', { class: 'action primary small', href: '#/new-case' }, t('cases.new'))),
     h('div', { class: 'filters' },
-      select('status', [{ value: '', label: t('cases.all_status') }, ...STATUSES.map((s) => ({ value: s, label: statusLabel(s) }))], filter.status, { 'aria-label': t('cases.status'), onchange: onFilter('status') }),
+      select('status', [{ value: '', label: t('cases.all_status') }, ...CONTRACT.workflow.statuses.map((s) => ({ value: s, label: statusLabel(s) }))], filter.status, { 'aria-label': t('cases.status'), onchange: onFilter('status') }),
       select('town', [{ value: '', label: t('cases.all_towns') }, ...ref.towns.map((x) => ({ value: x.code, label: nameOf(x) }))], filter.town, { 'aria-label': t('cases.town'), onchange: onFilter('town') }),
       h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'cross', checked: filter.cross, onchange: onFilter('cross') }), t('cases.cross')),
       h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'mine', checked: filter.mine, onchange: onFilter('mine') }), t('cases.mine'))),

@@ -1,5 +1,6 @@
 // Pieces shared by several screens: photos, position, labels, export of unsent work.
 import { cacheBlob, getBlob, hasRoom, preparePhoto } from '../blobs.js';
+import { CONTRACT } from '../contract.js';
 import { h, mount } from '../dom.js';
 import { t } from '../i18n.js';
 import { getMeta } from '../meta.js';
@@ -81,7 +82,7 @@ export function positionText(position) {
   return t('gps.value', { lat: position.lat.toFixed(5), lon: position.lon.toFixed(5), acc: Math.round(position.accuracy_m) });
 }
 
-export const statusLabel = (status) => t(`status.${status || 'registered'}`);
+export const statusLabel = (status) => t(`status.${status || CONTRACT.workflow.initial_status}`);
 
 /** The reason the server gave, in the current language when we know the code. */
 export function reasonText(error) {
