@@ -16,7 +16,7 @@ from typing import Any
 
 from server.config import Config
 from server.domain import workflow
-from server.schemas.sync import OPS
+from server.sync.registry import REGISTRY
 
 CONTRACT_JS = Path(__file__).resolve().parent.parent / "webapp" / "js" / "contract.js"
 REGENERATE = "python -m server.contract --write"
@@ -27,16 +27,11 @@ HEADER = f"""\
 
 
 def _pushable_ops() -> dict[str, dict[str, Any]]:
-    """Each op a device may push: the entity it writes and whether it creates that record.
-
-    For now this reads the op names and their "<entity>.<verb>" spelling; it will read the op
-    registry (server/sync/registry.py) once that exists, and nothing else here changes.
-    """
-    ops = {}
-    for op in OPS:
-        entity, _, verb = op.partition(".")
-        ops[op] = {"entity": entity, "creates": verb == "create"}
-    return ops
+    """Each op a device may push (server.sync.registry): the entity it writes and whether it
+    creates that record."""
+    return {
+        spec.name: {"entity": spec.entity, "creates": spec.creates} for spec in REGISTRY.pushable
+    }
 
 
 def pwa_contract() -> dict[str, Any]:

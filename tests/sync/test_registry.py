@@ -9,6 +9,7 @@ import pytest
 from marshmallow import fields
 from sqlalchemy import update
 
+from server.contract import pwa_contract
 from server.models import CaseEvent, Town
 from server.schemas.base import StrictSchema, text_field
 from server.sync.ops import ApplyContext, CheckContext, OpResult, OpSpec
@@ -65,6 +66,8 @@ def test_a_declared_op_is_pushable_and_described_without_touching_anything_else(
         described = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
         assert described["CaseFlag"]["required"] == ["reason"]
         assert "MemoCreate" in described
+        assert pwa_contract()["ops"]["case.flag"] == {"entity": "case", "creates": False}
+        assert pwa_contract()["ops"]["memo.create"] == {"entity": "memo", "creates": True}
         flagged = worker.push_ok(intent("case.flag", case["record_id"], reason="村民再次来访"))
         assert flagged[0]["status"] == "applied"
         # Push looked up the new ids of a creating op in its declared table.
@@ -75,6 +78,7 @@ def test_a_declared_op_is_pushable_and_described_without_touching_anything_else(
     assert "case.flag" not in REGISTRY.envelope_schema.fields["op"].validate.choices
     after = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
     assert "CaseFlag" not in after
+    assert "case.flag" not in pwa_contract()["ops"]
 
 
 def test_only_the_console_and_jobs_may_run_ops_declared_not_pushable(worker):
