@@ -35,10 +35,11 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 ## lint: ruff's rules (unused noqa included) and its formatting, checked, never rewritten;
-## ESLint on the field app and its unit tests
+## mypy (strict on server/domain and server/sync, see setup.cfg); ESLint on the field app
 lint: $(STAMP) $(NODE_STAMP)
 	$(BIN)/ruff check $(PY_SOURCES)
 	$(BIN)/ruff format --check $(PY_SOURCES)
+	$(BIN)/mypy
 	npx eslint webapp tests/webapp/unit
 
 bench: $(STAMP)

@@ -42,7 +42,7 @@ def merge_fields(
 
 
 def fields_changed_by_others(
-    history: list[tuple[str | None, set[str]]], device_id: str
+    history: list[tuple[str | None, set[str]]], device_id: str | None
 ) -> set[str]:
     """Fields written after the base version by changes that did not come from this device.
 
@@ -51,6 +51,6 @@ def fields_changed_by_others(
     """
     changed: set[str] = set()
     for author_device, fields in history:
-        if author_device != device_id:
+        if author_device is None or author_device != device_id:
             changed |= fields
     return changed

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
@@ -55,7 +56,7 @@ def system_caller() -> Caller:
     return Caller(None, "system", None, Scope(ALL_TOWNS, ""), None)
 
 
-def caller_for(user: User | Row, device_id: str | None, ref: RefData) -> Caller:
+def caller_for(user: User | Row[Any], device_id: str | None, ref: RefData) -> Caller:
     """`user`: a User, or a row with its id, role, town_code and scope_towns."""
     scope = scope_for(user.role, user.id, user.town_code, user.scope_towns, ref.town_bits)
     return Caller(user.id, user.role, user.town_code, scope, device_id)

@@ -20,11 +20,11 @@ from sqlalchemy.orm import Session
 from server.database import insert_many
 from server.json_text import to_json
 from server.models import BlobRef, Change, FeedEntry, FeedRevocation, ServerState
-from server.models.base import utcnow
+from server.models.base import table_of, utcnow
 
-FEED = FeedEntry.__table__
-CHANGES = Change.__table__
-REFS = BlobRef.__table__
+FEED = table_of(FeedEntry)
+CHANGES = table_of(Change)
+REFS = table_of(BlobRef)
 UPDATE_FEED = FEED.update().where(
     FEED.c.entity == bindparam("b_entity"), FEED.c.record_id == bindparam("b_record_id")
 )
@@ -142,7 +142,7 @@ class FeedWriter:
         """Tell the towns in `lost_mask` to drop a record they can no longer see."""
         if lost_mask:
             self.conn.execute(
-                FeedRevocation.__table__.insert(),
+                table_of(FeedRevocation).insert(),
                 {"seq": self.seq, "entity": entity, "record_id": record_id, "town_mask": lost_mask},
             )
 
@@ -167,7 +167,7 @@ class FeedWriter:
             insert_many(self.conn, CHANGES, self.changes)
         self.write_photo_refs()
         self.conn.execute(
-            ServerState.__table__.update().where(ServerState.id == 1).values(last_seq=self.seq)
+            table_of(ServerState).update().where(ServerState.id == 1).values(last_seq=self.seq)
         )
         self.changes, self.photo_sets = [], []
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVarTuple
 
 from marshmallow import Schema
 from sqlalchemy import Connection, Engine, Result, Select, Table, event, select
@@ -25,6 +25,7 @@ from server.models import Site
 from server.sync.context import Caller, RefData
 from server.sync.feed import Author, FeedWriter
 
+Columns = TypeVarTuple("Columns")
 # Set on the connection while a check step runs; the guard below refuses any write then.
 CHECKING = "fengling_checking"
 
@@ -58,7 +59,7 @@ class Reader:
     def __init__(self, session: Session) -> None:
         self._session = session
 
-    def execute(self, statement: Select) -> Result:
+    def execute(self, statement: Select[*Columns]) -> Result[*Columns]:
         if not isinstance(statement, Select):
             raise CheckWroteError(f"a check step may only read, not run {type(statement)}")
         return self._session.execute(statement)
@@ -193,6 +194,8 @@ def guard_check_steps(engine: Engine) -> None:
     `Reader` keeps honest code from writing, this catches a way around it."""
 
     @event.listens_for(engine, "before_cursor_execute")
-    def _refuse_writes(conn, _cursor, statement, _parameters, _context, _many) -> None:
+    def _refuse_writes(
+        conn: Connection, _cursor: Any, statement: str, _params: Any, _context: Any, _many: bool
+    ) -> None:
         if conn.info.get(CHECKING) and not statement.lstrip()[:6].upper() == "SELECT":
             raise CheckWroteError(f"a check step wrote: {statement[:80]}")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, cast, func, select
+from sqlalchemy import ColumnElement, Integer, bindparam, cast, func, select
 
 from server.domain.errors import RuleViolation
 from server.domain.merge import MergeResult, fields_changed_by_others, merge_fields
@@ -18,7 +18,7 @@ from server.domain.workflow import (
     due_at,
 )
 from server.models import Case, CaseEvent, Change, MergeConflict, User
-from server.models.base import new_id, utcnow
+from server.models.base import new_id, table_of, utcnow
 from server.schemas.base import FastDump
 from server.schemas.cases import (
     CaseAssignSchema,
@@ -39,9 +39,9 @@ from server.sync.ops import (
     Reader,
 )
 
-CASE = Case.__table__
-EVENT = CaseEvent.__table__
-CONFLICTS = MergeConflict.__table__
+CASE = table_of(Case)
+EVENT = table_of(CaseEvent)
+CONFLICTS = table_of(MergeConflict)
 # Schemas are built once: building one costs more than loading a record with it.
 CASE_CREATE = CaseCreateSchema()
 CASE_UPDATE = CaseUpdateSchema()
@@ -99,7 +99,9 @@ def next_case_number(ctx: ApplyContext, abbr: str, year: int) -> str:
             # A range on the number's unique index, not a scan of every case: SQLite's LIKE
             # ignores ASCII case, so it cannot use that index. Text compares bytewise here;
             # every number with the prefix lies in [prefix, prefix with "-" raised to ".").
-            matches = (CASE.c.number >= prefix) & (CASE.c.number < prefix[:-1] + ".")
+            matches: ColumnElement[bool] = (CASE.c.number >= prefix) & (
+                CASE.c.number < prefix[:-1] + "."
+            )
         else:
             matches = CASE.c.number.like(prefix + "%")
         last = ctx.conn.execute(
@@ -188,7 +190,7 @@ def check_case_create(ctx: CheckContext) -> dict[str, Any]:
     if caller.role != "admin" and data["primary_town"] != caller.town:
         raise RuleViolation("forbidden", {"primary_town": [data["primary_town"]]})
     ctx.claim_new_id("case", m.record_id)
-    return data
+    return dict(data)
 
 
 def apply_case_create(ctx: ApplyContext, data: dict[str, Any]) -> OpResult:

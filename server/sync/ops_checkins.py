@@ -9,12 +9,12 @@ from server.domain.errors import RuleViolation
 from server.domain.geofence import Verification, verify_checkin
 from server.domain.visibility import town_mask
 from server.models import Checkin, Site
-from server.models.base import utcnow
+from server.models.base import table_of, utcnow
 from server.schemas.base import FastDump
 from server.schemas.checkins import CheckinCreateSchema, CheckinDataSchema
 from server.sync.ops import ApplyContext, CheckContext, OpResult, OpSpec
 
-CHECKINS = Checkin.__table__
+CHECKINS = table_of(Checkin)
 CHECKIN_CREATE = CheckinCreateSchema()
 CHECKIN_DATA = FastDump(CheckinDataSchema())
 

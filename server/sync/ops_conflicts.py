@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from server.domain.errors import RuleViolation
 from server.models import MergeConflict
+from server.models.base import table_of
 from server.schemas.console import ConflictResolveSchema
 from server.sync.ops import STAFF, ApplyContext, CheckContext, OpResult, OpSpec
 from server.sync.ops_cases import (
@@ -20,7 +21,7 @@ from server.sync.ops_cases import (
     visible_case,
 )
 
-CONFLICTS = MergeConflict.__table__
+CONFLICTS = table_of(MergeConflict)
 CONFLICT_RESOLVE = ConflictResolveSchema()
 RESOLUTIONS = {"keep": "kept", "incoming": "incoming", "new": "new"}
 

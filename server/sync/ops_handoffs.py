@@ -10,7 +10,7 @@ from sqlalchemy import select
 from server.domain.errors import RuleViolation
 from server.domain.handoff import PENDING, Towns, check_decision, check_request, towns_after_handoff
 from server.models import CaseHandoff
-from server.models.base import utcnow
+from server.models.base import table_of, utcnow
 from server.schemas.console import HandoffDecisionSchema, HandoffRequestSchema
 from server.sync.ops import STAFF, ApplyContext, CheckContext, OpResult, OpSpec
 from server.sync.ops_cases import (
@@ -21,7 +21,7 @@ from server.sync.ops_cases import (
     visible_case,
 )
 
-HANDOFFS = CaseHandoff.__table__
+HANDOFFS = table_of(CaseHandoff)
 HANDOFF_REQUEST = HandoffRequestSchema()
 HANDOFF_DECISION = HandoffDecisionSchema()
 EVENT_KINDS = {
@@ -31,7 +31,7 @@ EVENT_KINDS = {
 }
 
 
-def pending_handoff(ctx: CheckContext, case_id: str) -> dict | None:
+def pending_handoff(ctx: CheckContext, case_id: str) -> dict[str, Any] | None:
     row = (
         ctx.read.execute(
             select(HANDOFFS).where(HANDOFFS.c.case_id == case_id, HANDOFFS.c.status == PENDING)

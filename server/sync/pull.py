@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import (
     Integer,
+    Select,
     String,
     Text,
     bindparam,
@@ -80,7 +81,7 @@ def resync_reason(
     return None
 
 
-def _visible_changes_statement():
+def _visible_changes_statement() -> Select[tuple[int, str, str, str, int | None, str | None]]:
     """Upserts and removals a scope (`mask`, `user_id`) may see above `after`, in sequence
     order, at most `limit`.
 
@@ -89,7 +90,9 @@ def _visible_changes_statement():
     scratch cost more with every page). Built once: building it cost about as much as
     running it.
     """
-    after, mask, limit = bindparam("after"), bindparam("mask"), bindparam("limit")
+    after = bindparam("after", type_=Integer)
+    mask = bindparam("mask", type_=Integer)
+    limit = bindparam("limit", type_=Integer)
     feed = (
         select(
             FeedEntry.seq,
@@ -134,4 +137,4 @@ def change_json(
     head = f'{{"entity":"{entity}","record_id":{to_json(record_id)}'
     if op == "remove":
         return head + ',"op":"remove"}'
-    return f'{head},"op":"upsert","version":{int(version)},"data":{data}}}'
+    return f'{head},"op":"upsert","version":{int(version or 0)},"data":{data}}}'

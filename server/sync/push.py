@@ -16,7 +16,7 @@ from server.domain.errors import RuleViolation
 from server.errors import flatten_errors
 from server.json_text import to_json
 from server.models import Device, MutationReceipt, RejectedIntent
-from server.models.base import utcnow
+from server.models.base import table_of, utcnow
 from server.schemas.base import UUIDString
 from server.sync.context import Caller, RefData
 from server.sync.feed import FeedWriter
@@ -103,9 +103,9 @@ def apply_batch(
         results.append(result)
     conn = session.connection()
     if receipts:
-        insert_many(conn, MutationReceipt.__table__, receipts)
+        insert_many(conn, table_of(MutationReceipt), receipts)
     if rejections:
-        insert_many(conn, RejectedIntent.__table__, rejections)
+        insert_many(conn, table_of(RejectedIntent), rejections)
     writer.finish()
     record_device_status(session, caller.device_id, device_status)
     return results
@@ -161,15 +161,15 @@ def apply_one(
             return rejected_result(mutation, error), mutation
     else:
         outcome = spec.apply(ctx, plan)  # a constraint failure propagates to `push`
-    result: dict[str, Any] = {
+    applied: dict[str, Any] = {
         "mutation_id": mutation.mutation_id,
         "status": outcome.status,
         "record_id": mutation.record_id,
         "version": outcome.version,
     }
     if outcome.status == "merged":
-        result["conflicts"] = outcome.conflicts
-    return result, mutation
+        applied["conflicts"] = outcome.conflicts
+    return applied, mutation
 
 
 def creates(op: Any) -> bool:
@@ -196,7 +196,9 @@ def rejected_result(mutation: Mutation, error: Exception) -> dict[str, Any]:
     )
 
 
-def rejected(mutation_id: Any, record_id: Any, code: str, details: dict) -> dict[str, Any]:
+def rejected(
+    mutation_id: Any, record_id: Any, code: str, details: dict[str, Any]
+) -> dict[str, Any]:
     # Rule 3: nothing of it was written; the reason is stored and shown in the user's language.
     return {
         "mutation_id": mutation_id,
@@ -223,7 +225,9 @@ def rejection_row(caller: Caller, raw: Any, result: dict[str, Any]) -> dict[str,
     }
 
 
-def load_receipts(session: Session, device_id: str, mutation_ids: list[str]) -> dict[str, dict]:
+def load_receipts(
+    session: Session, device_id: str, mutation_ids: list[str]
+) -> dict[str, dict[str, Any]]:
     if not mutation_ids:
         return {}
     rows = (
@@ -246,7 +250,7 @@ def load_existing_ids(session: Session, mutations: list[Any]) -> set[tuple[str, 
     for raw in mutations:
         if isinstance(raw, dict) and isinstance(raw.get("record_id"), str):
             op = raw.get("op")
-            if creates(op):
+            if isinstance(op, str) and creates(op):
                 wanted[REGISTRY.get(op).entity].add(raw["record_id"].lower())
     taken: set[tuple[str, str]] = set()
     for entity, ids in wanted.items():
@@ -272,17 +276,14 @@ def load_rejected_creates(session: Session, device_id: str, mutations: list[Any]
                 ids.add(data["case_id"].lower())
     if not ids:
         return set()
-    return set(
-        session.connection()
-        .execute(
-            select(RejectedIntent.record_id).where(
-                RejectedIntent.device_id == device_id,
-                RejectedIntent.op.in_(REGISTRY.creating_ops),
-                RejectedIntent.record_id.in_(ids),
-            )
+    found = session.connection().execute(
+        select(RejectedIntent.record_id).where(
+            RejectedIntent.device_id == device_id,
+            RejectedIntent.op.in_(REGISTRY.creating_ops),
+            RejectedIntent.record_id.in_(ids),
         )
-        .scalars()
     )
+    return {record_id for record_id in found.scalars() if record_id is not None}
 
 
 def record_device_status(session: Session, device_id: str, status: dict[str, Any] | None) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cached_property
+from typing import cast
 
 from marshmallow import fields, validate
 from sqlalchemy import Table
@@ -55,7 +56,8 @@ class Registry:
         """The push envelope, its op one of the pushable ops."""
         names = [spec.name for spec in self.pushable]
         op = fields.String(required=True, validate=validate.OneOf(names))
-        return MutationSchema.from_dict({"op": op}, name="MutationSchema")()
+        envelope = MutationSchema.from_dict({"op": op}, name="MutationSchema")
+        return cast(MutationSchema, envelope())
 
     @cached_property
     def creating_ops(self) -> frozenset[str]:

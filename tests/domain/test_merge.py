@@ -25,3 +25,9 @@ def test_merge_same_value_written_by_both_is_no_conflict():
 def test_a_devices_own_earlier_changes_are_not_concurrent():
     history = [("phone-a", {"title"}), ("phone-b", {"severity"}), (None, {"parties"})]
     assert fields_changed_by_others(history, "phone-a") == {"severity", "parties"}
+
+
+def test_an_edit_from_the_console_meets_earlier_console_edits_as_concurrent():
+    """Console edits have no device; one supervisor's edit is never "their own" to another."""
+    history = [(None, {"title"}), ("phone-a", {"severity"})]
+    assert fields_changed_by_others(history, None) == {"title", "severity"}
