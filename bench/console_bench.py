@@ -25,7 +25,8 @@ from pathlib import Path
 
 import requests
 
-from bench.sync_bench import ROOT, TEXT, TOWNS, Server
+from testkit.server import ROOT, Server
+from testkit.workload import TEXT, TOWNS
 
 STATUSES = ["registered", "accepted", "mediating", "resolved", "escalated", "closed"]
 TITLES = ["山林权属", "邻里噪音", "用水纠纷", "道路通行"]

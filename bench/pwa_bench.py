@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -29,23 +28,18 @@ from playwright.sync_api import Page, expect, sync_playwright
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.webapp.helpers import (  # noqa: E402
+from testkit.chromium import (  # noqa: E402
     CHROMIUM,
     CHROMIUM_FLAGS,
     PASSWORD,
     context_options,
 )
+from testkit.server import free_port  # noqa: E402
 
 FENGLING = Path(sys.executable).with_name("fengling")  # the venv running the bench
 TOWNS = ["dayan", "shenzhen", "xidian", "shiliang", "xiaojiang"]
 CATEGORIES = ["land", "water", "roads", "labour", "neighbours", "family", "environment", "other"]
 SURNAMES = "李王张刘陈杨黄赵周吴徐孙胡朱高林何郭马罗"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start_server(data_dir: Path) -> tuple[subprocess.Popen, str]:

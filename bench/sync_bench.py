@@ -11,10 +11,8 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -24,89 +22,8 @@ from pathlib import Path
 
 import requests
 
-ROOT = Path(__file__).resolve().parent.parent
-FENGLING = str(Path(sys.executable).with_name("fengling"))
-TOWNS = ["dayan", "shenzhen", "xidian", "shiliang", "xiaojiang"]
-TEXT = "两村交界处毛竹采伐权属不清，双方各执一词，网格员已到场初步调解，约定三日后再议。"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def case_mutation(i: int) -> dict:
-    """A case.create of about 400 bytes of JSON with realistic Chinese text."""
-    return {
-        "mutation_id": str(uuid.uuid4()),
-        "op": "case.create",
-        "record_id": str(uuid.uuid4()),
-        "client_time": "2026-11-26T09:12:00+08:00",
-        "data": {
-            "title": f"山林权属争议 {i}",
-            "category": "land",
-            "primary_town": TOWNS[i % 5],
-            "severity": "medium",
-            "description": TEXT[: 20 + i % 20],
-            "parties": [{"name": "李某", "role": "applicant"}],
-            "location": {"lat": 29.48, "lon": 121.17, "accuracy_m": 12},
-        },
-    }
-
-
-class Server:
-    def __init__(self, data_dir: Path, workers: int, database_url: str | None = None):
-        self.env = {
-            **os.environ,
-            "FENGLING_DATA_DIR": str(data_dir),
-            "FENGLING_DEMO_PASSWORD": "bench-password",
-        }
-        self.database_url = database_url
-        if database_url:
-            self.env["FENGLING_DATABASE_URL"] = database_url
-        else:
-            self.env.pop("FENGLING_DATABASE_URL", None)
-        subprocess.run([FENGLING, "db", "upgrade"], env=self.env, check=True, capture_output=True)
-        subprocess.run([FENGLING, "seed-demo"], env=self.env, check=True, capture_output=True)
-        self.base = f"http://127.0.0.1:{free_port()}"
-        port = self.base.rsplit(":", 1)[1]
-        self.process = subprocess.Popen(
-            [FENGLING, "serve", "--host", "127.0.0.1", "--port", port, "--workers", str(workers)],
-            env=self.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        for _ in range(300):
-            try:
-                if requests.get(f"{self.base}/readyz", timeout=1).status_code == 200:
-                    return
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        raise RuntimeError("server did not start")
-
-    def pids(self) -> list[int]:
-        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
-        return [self.process.pid, *map(int, children.read_text().split())]
-
-    def cpu_seconds(self) -> float:
-        total = 0
-        for pid in self.pids():
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])
-        return total / os.sysconf("SC_CLK_TCK")
-
-    def peak_rss_mib(self) -> float:
-        peaks = []
-        for pid in self.pids()[1:]:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    peaks.append(int(line.split()[1]) / 1024)
-        return max(peaks)
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(30)
+from testkit.server import ROOT, Server
+from testkit.workload import TOWNS, case_mutation
 
 
 class Device:

@@ -11,7 +11,6 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from marshmallow import Schema, ValidationError, fields, validate
 
-from bench.sync_bench import case_mutation
 from server.schemas.base import StrictSchema, UUIDString
 from server.schemas.cases import (
     CaseAssignSchema,
@@ -20,6 +19,7 @@ from server.schemas.cases import (
 from server.schemas.fastload import compile_loader
 from server.schemas.sync import DeviceStatusSchema, PushRequestSchema
 from server.sync.registry import REGISTRY
+from testkit.workload import case_mutation
 
 # The push envelope (its op one of the registry's), and every pushable op's payload.
 MutationSchema = type(REGISTRY.envelope_schema)

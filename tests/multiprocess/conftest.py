@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.ports import free_port
+from testkit.server import free_port
 
 SERVER_WORKERS = 3
 START_TIMEOUT_S = 30

@@ -1,14 +1,15 @@
 """A hundred phones for a minute against the real server: no errors, nothing lost or doubled.
 
-The driver is bench/load.py; its throughput and latency figures are written to
-bench/results/ (recorded, not asserted: speed lives in the benchmarks).
+The driver is testkit/load.py (shared with `python -m bench.load`); its throughput and
+latency figures are written to bench/results/ (recorded, not asserted: speed lives in the
+benchmarks).
 """
 
 from __future__ import annotations
 
 import pytest
 
-from bench.load import report, run, write_result
+from testkit.load import report, run, write_result
 from tests.factories import DEMO_PASSWORD
 
 pytestmark = pytest.mark.slow

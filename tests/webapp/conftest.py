@@ -18,8 +18,9 @@ import pytest
 import requests
 from playwright.sync_api import Browser, BrowserContext, Playwright, sync_playwright
 
-from tests.ports import free_port
-from tests.webapp.helpers import CHROMIUM, CHROMIUM_FLAGS, DAYAN_SITE, ServerDb, context_options
+from testkit.chromium import CHROMIUM, CHROMIUM_FLAGS, DAYAN_SITE, context_options
+from testkit.server import free_port
+from tests.webapp.helpers import ServerDb
 
 REPO = Path(__file__).resolve().parents[2]
 FENGLING = Path(sys.executable).with_name("fengling")  # the venv running the tests

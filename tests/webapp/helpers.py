@@ -1,4 +1,7 @@
-"""Helpers for the PWA browser tests: launch options, signing in, the server's database."""
+"""Helpers for the PWA browser tests: signing in, waiting for sync, the server's database.
+
+Chromium's launch settings and the page options are testkit/chromium.py's (shared with
+bench/pwa_bench.py)."""
 
 from __future__ import annotations
 
@@ -16,35 +19,10 @@ from typing import Any
 import requests
 from playwright.sync_api import Page, expect
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-PASSWORD = "fengling-demo"
-# The Dayan alliance hall site of the demo data (radius 150 m).
-DAYAN_SITE = {"latitude": 29.4812, "longitude": 121.1703, "accuracy": 12}
+from testkit.chromium import PASSWORD
+
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 WAIT_MS = 15_000
-
-
-def context_options(base_url: str) -> dict[str, Any]:
-    return {
-        "base_url": base_url,
-        "viewport": {"width": 360, "height": 740},
-        "device_scale_factor": 1,
-        "locale": "zh-CN",
-        "timezone_id": "Asia/Shanghai",
-        "geolocation": DAYAN_SITE,
-        "permissions": ["geolocation"],
-        "service_workers": "allow",
-    }
 
 
 def sign_in(page: Page, username: str, screenshot: str | None = None) -> None:

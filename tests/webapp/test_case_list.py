@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 from playwright.sync_api import Browser, expect
 
-from tests.webapp.helpers import WAIT_MS, ApiDevice, context_options, sign_in
+from testkit.chromium import context_options
+from tests.webapp.helpers import WAIT_MS, ApiDevice, sign_in
 
 NEWEST_DEMO_CASE = "两村山林交界处毛竹采伐权属争议"  # the demo seed reports it last
 

@@ -8,7 +8,8 @@ import struct
 import requests
 from playwright.sync_api import BrowserContext, expect
 
-from tests.webapp.helpers import WAIT_MS, context_options, shoot, sign_in
+from testkit.chromium import context_options
+from tests.webapp.helpers import WAIT_MS, shoot, sign_in
 
 
 def png_size(content: bytes) -> tuple[int, int]:
