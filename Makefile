@@ -27,12 +27,14 @@ run: $(STAMP)
 	$(BIN)/fengling seed-demo
 	$(BIN)/fengling serve --host $(HOST) --port $(PORT)
 
-## test: the whole suite, on SQLite and PostgreSQL (needs PostgreSQL on 127.0.0.1:5432)
+## test: the whole suite, on SQLite and PostgreSQL (needs PostgreSQL on 127.0.0.1:5432), then
+## the date-sensitive tests again under faketime at calendar boundaries (scripts/faketime-suite)
 test: $(STAMP)
 	bash scripts/ensure-services
 	$(MAKE) --no-print-directory lint
 	node --test tests/webapp/unit/
 	$(BIN)/python -m pytest
+	PYTHON=$(BIN)/python bash scripts/faketime-suite
 
 ## lint: ruff's rules (unused noqa included) and its formatting, checked, never rewritten;
 ## mypy (strict on server/domain and server/sync, see setup.cfg); ESLint on the field app

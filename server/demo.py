@@ -7,7 +7,7 @@ correct them before real use.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -16,6 +16,7 @@ from server.accounts import add_user, publish_reference
 from server.database import begin_write
 from server.extensions import db
 from server.models import Case, Category, Device, Route, Site, Town, User
+from server.models.base import utcnow
 from server.schemas.checkins import RouteDataSchema, SiteDataSchema
 from server.schemas.towns import CategoryDataSchema, TownDataSchema
 from server.sync.context import RefData, caller_for
@@ -208,7 +209,7 @@ def seed_cases() -> int:
 
 
 def demo_case_mutations() -> list[dict[str, Any]]:
-    now = datetime.now(UTC)
+    now = utcnow()
     samples = [
         ("dayan", ["shenzhen"], "land", "high", "两村山林交界处毛竹采伐权属争议", "李某", "王某"),
         ("shenzhen", [], "water", "medium", "灌溉水渠分水时段纠纷", "戴某", "陈某"),

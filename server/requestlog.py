@@ -10,6 +10,8 @@ import uuid
 
 from flask import Flask, Response, g, request
 
+from server import clock
+
 log = logging.getLogger("fengling.request")
 
 
@@ -35,7 +37,7 @@ def init_app(app: Flask) -> None:
         log.info(
             json.dumps(
                 {
-                    "ts": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                    "ts": clock.now().astimezone().strftime("%Y-%m-%dT%H:%M:%S%z"),
                     "request_id": g.get("request_id"),
                     "method": request.method,
                     "path": request.path,

@@ -10,6 +10,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
@@ -18,11 +19,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from server import create_app
+from server.clock import FixedClock, pinned
 from server.extensions import db
 from tests.factories import DEMO_PASSWORD, DeviceClient
 
 PG_ADMIN_URL = os.environ.get("FENGLING_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 BACKENDS = ["sqlite", "postgresql"]
+# The moment `clock` pins: Thursday 26 November 2026, 09:12 in Zhejiang (factories.CLIENT_TIME).
+CLOCK_START = datetime(2026, 11, 26, 1, 12, tzinfo=UTC)
 
 
 def pg_url(database: str) -> str:
@@ -57,6 +61,18 @@ def templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, st
     build_template(pg_url(pg_name), root)
     yield {"sqlite": str(sqlite_file), "postgresql": pg_name}
     pg_admin(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def clock() -> Iterator[FixedClock]:
+    """The server's "now", stopped at CLOCK_START for the test and given back afterwards.
+
+    A test that depends on the date takes this fixture and reads its dates from it (clock.at)
+    or sets them outright (clock.set(datetime(...)), clock.advance(days=1)); it never reads
+    the wall clock. Servers in other processes keep the real clock.
+    """
+    with pinned(CLOCK_START) as fixed:
+        yield fixed
 
 
 @pytest.fixture(params=BACKENDS)

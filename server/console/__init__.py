@@ -7,7 +7,7 @@ modules of this package, each with its own routes, templates and words (translat
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -16,6 +16,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
+from server.clock import CHINA
 from server.errors import AppError
 from server.extensions import db
 from server.i18n import error_message
@@ -29,8 +30,6 @@ bp = Blueprint(
     static_url_path="/static",
 )
 
-# The alliance works in China Standard Time; the database keeps UTC.
-CHINA = timezone(timedelta(hours=8), "CST")
 CONTENT_SECURITY_POLICY = "; ".join(
     [
         "default-src 'none'",

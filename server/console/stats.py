@@ -18,7 +18,8 @@ from markupsafe import Markup
 from marshmallow import ValidationError, validates_schema
 from sqlalchemy import ColumnElement, and_, case, func, select, true
 
-from server.console import CHINA, bp, names, render_page
+from server.clock import local_today
+from server.console import bp, names, render_page
 from server.console.auth import Staff, staff_required
 from server.console.forms import FormError, day_field, load
 from server.console.i18n import t
@@ -324,7 +325,7 @@ def stats() -> tuple[str, int]:
     except FormError as error:
         f, errors = {}, error.errors
     town = chosen_town(staff, f.get("town"))
-    today = utcnow().astimezone(CHINA).date()
+    today = local_today()
     data = compute(town, f, today)
     categories = list(names().categories) + [
         c for c in data.by_category if c not in names().categories

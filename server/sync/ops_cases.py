@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Integer, bindparam, cast, func, select
 
+from server.clock import CHINA
 from server.domain.errors import RuleViolation
 from server.domain.merge import MergeResult, fields_changed_by_others, merge_fields
 from server.domain.visibility import NO_TOWNS, town_mask
@@ -201,7 +202,11 @@ def apply_case_create(ctx: ApplyContext, data: dict[str, Any]) -> OpResult:
     row = {
         **data,
         "id": m.record_id,
-        "number": next_case_number(ctx, ctx.ref.town_abbr[data["primary_town"]], now.year),
+        # The alliance's year: a case registered at 00:30 on 1 January in China is of the
+        # new year though UTC is still in the old one.
+        "number": next_case_number(
+            ctx, ctx.ref.town_abbr[data["primary_town"]], now.astimezone(CHINA).year
+        ),
         "reported_at": data["reported_at"] or m.client_time or now,
         "status": INITIAL_STATUS,
         "assignee": None,

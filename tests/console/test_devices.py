@@ -3,8 +3,6 @@ gone quiet, and revoking a lost phone so its next request is refused."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 from tests.factories import DeviceClient
 
 SIX_MB = 6 * 1024 * 1024
@@ -13,10 +11,6 @@ SIX_MB = 6 * 1024 * 1024
 def device_rows(console, **query) -> dict:
     page = console.page("/console/devices", query_string=query)
     return {row["data-device"]: row for row in page.select("#devices tbody tr[data-device]")}
-
-
-def days_ago(days: int) -> str:
-    return (datetime.now(UTC) - timedelta(days=days)).strftime("%Y-%m-%d %H:%M:%S+00:00")
 
 
 def test_a_supervisor_sees_what_their_towns_phones_reported(console, login):
@@ -46,7 +40,9 @@ def test_a_supervisor_sees_what_their_towns_phones_reported(console, login):
     assert phone.device_id not in device_rows(console("admin"), town="shenzhen")
 
 
-def test_phones_that_have_not_synced_for_days_are_highlighted_first(console, login, execute):
+def test_phones_that_have_not_synced_for_days_are_highlighted_first(clock, console, login, execute):
+    """On 26 November 2026 one phone syncs; another last pushed on the 16th and pulled on
+    the 21st; a third never synced."""
     fresh = login("dayan_worker")
     fresh.sync()
     quiet = login("dayan_worker")
@@ -54,8 +50,8 @@ def test_phones_that_have_not_synced_for_days_are_highlighted_first(console, log
     quiet.sync()
     execute(
         "UPDATE devices SET last_push_at = :push, last_pull_at = :pull WHERE id = :id",
-        push=days_ago(10),
-        pull=days_ago(5),
+        push="2026-11-16 01:12:00+00:00",
+        pull="2026-11-21 01:12:00+00:00",
         id=quiet.device_id,
     )
     never = login("dayan_worker")  # signed in, never pushed nor pulled

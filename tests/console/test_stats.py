@@ -43,10 +43,6 @@ def make_overdue(app: Flask, case_id: str) -> None:
         assert run_job("escalate-overdue").exit_code == 0
 
 
-def month(at: datetime) -> str:
-    return at.astimezone(CHINA).strftime("%Y-%m")
-
-
 def tile(page: BeautifulSoup, name: str) -> str:
     return page.select_one(f"[data-stat={name}] strong").get_text(strip=True)
 
@@ -59,10 +55,12 @@ def table_counts(page: BeautifulSoup, section: str, attribute: str) -> dict[str,
 
 
 @pytest.fixture
-def story(app: Flask, login, sites) -> dict:
-    """Dayan's worker registers three cases, one co-handled with Shenzhen; the Dayan
-    supervisor resolves one in three and a half days; one goes overdue. Workers of Dayan and
-    Shenzhen check in at their towns' heritage sites, this month and last month."""
+def story(clock, app: Flask, login, sites) -> dict:
+    """On Thursday 26 November 2026, 09:12 in Zhejiang, Dayan's worker registers three
+    cases, one co-handled with Shenzhen; the Dayan supervisor resolves one in three and a half
+    days; one goes overdue. Workers of Dayan and Shenzhen check in at their towns' heritage
+    sites that morning, and one Dayan check-in is from 12 October."""
+    assert clock.at == datetime(2026, 11, 26, 9, 12, tzinfo=CHINA)
     worker, supervisor = login("dayan_worker"), login("dayan_supervisor")
     land = case_create(title="山林界址争议")
     water = case_create(title="跨镇引水纠纷", category="water", involved_towns=["shenzhen"])
@@ -72,8 +70,8 @@ def story(app: Flask, login, sites) -> dict:
     registered_days_before_resolution(app, land["record_id"], 3.5)
     make_overdue(app, roads["record_id"])
 
-    now = datetime.now(UTC)
-    earlier = now - timedelta(days=45)
+    now = clock.at
+    earlier = datetime(2026, 10, 12, 15, 0, tzinfo=CHINA)
     hall, daicun = sites["dayan_alliance_hall"], sites["zhekeng_daicun"]
     worker.push_ok(
         checkin(hall["id"], hall["lat"], hall["lon"], at=now.isoformat()),
@@ -89,8 +87,8 @@ def story(app: Flask, login, sites) -> dict:
         "roads": roads,
         "hall": hall,
         "daicun": daicun,
-        "this_month": month(now),
-        "last_month": month(earlier),
+        "this_month": "2026-11",
+        "last_month": "2026-10",
     }
 
 
@@ -167,7 +165,7 @@ def test_a_supervisor_cannot_look_at_another_towns_figures(console, story):
     assert dayan.page("/console/stats?town=dayan").select_one("#scope")["data-town"] == "dayan"
 
 
-def test_the_admin_sees_the_alliance_and_can_pick_a_town(admin_console, story):
+def test_the_admin_sees_the_alliance_and_can_pick_a_town(story, admin_console):
     page = admin_console.page("/console/stats")
     assert page.select_one("#scope")["data-town"] == ""
     assert tile(page, "total") == "3" and tile(page, "cross_share") == "33%"
@@ -192,22 +190,42 @@ def test_the_admin_sees_the_alliance_and_can_pick_a_town(admin_console, story):
 
 
 def test_a_date_range_limits_the_cases_and_the_check_in_months(console, story):
+    """The cases were registered on 22 and 26 November; the check-ins are of 26 November and
+    12 October."""
     dayan = console("dayan_supervisor")
-    today = datetime.now(CHINA).date()
-    later = dayan.page(f"/console/stats?date_from={today + timedelta(days=1)}")
+    later = dayan.page("/console/stats?date_from=2026-11-27")
     assert tile(later, "total") == "0" and tile(later, "cross_share") == "—"
     assert later.select_one("#by-status svg")["aria-label"] == "各状态案件数"
 
-    before = today.replace(day=1) - timedelta(days=1)  # the last day of last month
-    page = dayan.page(f"/console/stats?date_to={before}")
+    page = dayan.page("/console/stats?date_to=2026-10-31")
     assert tile(page, "total") == "0"
     months = [th["data-month"] for th in page.select("#checkins thead th[data-month]")]
-    assert months[-1] == before.strftime("%Y-%m")
+    assert months[0] == "2025-11" and months[-1] == "2026-10"
     hall = page.select_one("#checkins tbody tr[data-site]")
-    assert int(hall.select("td")[12].get_text()) == (1 if story["last_month"] == months[-1] else 0)
+    assert int(hall.select("td")[11].get_text()) == 1  # October's one, far from the hall
 
     links = {a["href"] for a in page.select("#by-status a")}
-    assert f"/console/cases?status=registered&date_to={before}&town=dayan" in links
+    assert "/console/cases?status=registered&date_to=2026-10-31&town=dayan" in links
+
+    november = dayan.page("/console/stats?date_from=2026-11-22&date_to=2026-11-22")
+    assert tile(november, "total") == "1"  # the land case, back-dated to 22 November
+    assert tile(november, "median") == "3.5 天"
+
+
+def test_the_months_end_with_chinas_month_not_utcs(clock, console, login, sites):
+    """At 00:30 on 1 December in Zhejiang it is still 30 November in UTC: a check-in made
+    then counts for December, and December is the last month shown."""
+    clock.set(datetime(2026, 12, 1, 0, 30, tzinfo=CHINA))
+    hall = sites["dayan_alliance_hall"]
+    login("dayan_worker").push_ok(
+        checkin(hall["id"], hall["lat"], hall["lon"], at=clock.at.isoformat())
+    )
+
+    page = console("dayan_supervisor").page("/console/stats")
+    months = [th["data-month"] for th in page.select("#checkins thead th[data-month]")]
+    assert months[0] == "2026-01" and months[-1] == "2026-12"
+    row = page.select_one(f"#checkins tbody tr[data-site='{hall['id']}']")
+    assert [int(td.get_text()) for td in row.select("td")][10:13] == [0, 1, 1]
 
 
 def test_bad_ranges_are_refused_with_a_translated_reason(console, story):

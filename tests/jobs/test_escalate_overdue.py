@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from server.clock import CHINA
 from server.models import Case, CaseEvent, JobRun
 from tests.factories import case_create, transition
 
 
 def test_overdue_open_cases_are_flagged_once_and_phones_see_it(
-    run, worker, supervisor, execute, rows
+    clock, run, worker, supervisor, rows
 ):
+    """Two medium cases registered on 26 November 2026 at 09:12 are due a week later; on
+    4 December the one still open is flagged, not the closed one nor one registered that day."""
     late, closed, fresh = case_create(), case_create(), case_create()
-    worker.push_ok(late, closed, fresh)
+    worker.push_ok(late, closed)
     supervisor.push_ok(
         *[
             transition(closed["record_id"], a, b)
@@ -22,12 +27,10 @@ def test_overdue_open_cases_are_flagged_once_and_phones_see_it(
             )
         ]
     )
+    assert rows(Case, id=late["record_id"])[0].due_at == datetime(2026, 12, 3, 9, 12, tzinfo=CHINA)
+    clock.set(datetime(2026, 12, 4, 8, 0, tzinfo=CHINA))
+    worker.push_ok(fresh)
     worker.sync()
-    execute(
-        "UPDATE cases SET due_at = '2026-01-01 00:00:00+00:00' WHERE id IN (:a, :b)",
-        a=late["record_id"],
-        b=closed["record_id"],
-    )
 
     dry = run("escalate-overdue", dry_run=True)
     assert dry.exit_code == 0 and "overdue=1" in dry.line

@@ -7,7 +7,7 @@ import pytest
 from tests.factories import case_create, case_event, case_update, checkin
 
 
-def test_first_pull_brings_reference_data_people_and_visible_cases(worker):
+def test_first_pull_brings_reference_data_people_and_visible_cases(clock, worker):
     create = case_create()
     worker.push_ok(create)
     worker.sync()
