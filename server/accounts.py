@@ -6,13 +6,13 @@ from typing import Any
 
 from sqlalchemy import select
 
-from server.database import begin_write
 from server.domain.visibility import ALL_TOWNS
 from server.extensions import db
 from server.models import Town, User
 from server.passwords import hash_password
 from server.schemas.towns import UserDataSchema
 from server.sync.feed import Author, FeedWriter
+from server.unit_of_work import feed_write_unit, write_unit
 
 ROLES_WITH_TOWN = ("worker", "supervisor")
 
@@ -58,14 +58,8 @@ def create_user(
     :raises AccountError: unknown town, missing town for a worker or supervisor, a taken
         username, or a password shorter than 8 characters.
     """
-    writer = FeedWriter(db.session, begin_write(db.session))
-    try:
-        user = add_user(writer, username, password, role, town, display_name, scope_towns)
-        writer.finish()
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
+    with feed_write_unit(db.session) as unit:
+        user = add_user(unit.writer, username, password, role, town, display_name, scope_towns)
     return user
 
 
@@ -106,18 +100,20 @@ def add_user(
 
 
 def revoke_device(device_id: str) -> bool:
-    """Revoke a lost phone: its next request gets 401 device_revoked. False if unknown."""
+    """Revoke a lost phone: its next request gets 401 device_revoked. False if unknown.
+
+    Its own unit of work: what the caller read before is rolled back first.
+    """
     from server.models import Device
     from server.models.base import utcnow
 
-    begin_write(db.session, lock_feed=False)
-    device = db.session.get(Device, device_id)
-    if device is None:
-        db.session.rollback()
-        return False
-    device.is_revoked = True
-    device.revoked_at = utcnow()
-    db.session.commit()
+    with write_unit(db.session, end_read=True) as unit:
+        device = db.session.get(Device, device_id)
+        if device is None:
+            unit.discard()
+            return False
+        device.is_revoked = True
+        device.revoked_at = utcnow()
     return True
 
 
@@ -131,19 +127,17 @@ def create_token(username: str, name: str) -> tuple[str, str]:
     from server.models import Device
     from server.passwords import new_token, token_hash
 
-    begin_write(db.session, lock_feed=False)
-    user = db.session.scalar(select(User).where(User.username == username))
-    if user is None or user.role != "integration":
-        db.session.rollback()
-        raise AccountError(f"{username!r} is not an integration account")
-    token = new_token()
-    device = Device(
-        id=str(uuid.uuid4()),
-        user_id=user.id,
-        name=name,
-        platform="job",
-        token_hash=token_hash(token),
-    )
-    db.session.add(device)
-    db.session.commit()
+    with write_unit(db.session):
+        user = db.session.scalar(select(User).where(User.username == username))
+        if user is None or user.role != "integration":
+            raise AccountError(f"{username!r} is not an integration account")
+        token = new_token()
+        device = Device(
+            id=str(uuid.uuid4()),
+            user_id=user.id,
+            name=name,
+            platform="job",
+            token_hash=token_hash(token),
+        )
+        db.session.add(device)
     return device.id, token

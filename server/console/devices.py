@@ -192,7 +192,6 @@ def revoke(device_id: Any) -> Response | tuple[str, int]:
     except FormError as error:
         reasons = "; ".join(f"{k}: {' '.join(v)}" for k, v in error.errors.items())
         return render_page("error.html", 400, message=f"{t('form.invalid')} {reasons}")
-    db.session.rollback()  # revoke_device opens its own write transaction
     if not revoke_device(str(device_id)):
         raise NotFound()
     return redirect(url_for("console.devices", done="done.device_revoked", **form))

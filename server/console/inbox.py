@@ -25,7 +25,6 @@ from server.console.case_page import done_message
 from server.console.forms import FormError, load
 from server.console.i18n import current_language, t, t_or
 from server.console.scope import sees_mask
-from server.database import begin_write
 from server.errors import NotFound
 from server.extensions import db
 from server.i18n import error_message, translate_details
@@ -33,6 +32,7 @@ from server.models import Case, Device, MergeConflict, RejectedIntent, User
 from server.models.base import utcnow
 from server.schemas.base import StrictSchema
 from server.schemas.cases import SEVERITIES
+from server.unit_of_work import write_unit
 
 REJECTION_STATUSES = ("open", "handled")
 CONFLICT_STATUSES = ("open", "resolved")
@@ -188,21 +188,20 @@ def rejection_handled(rejection_id: int) -> Response:
     except FormError as error:
         raise BadRequest() from error
     staff: Staff = g.staff
-    db.session.rollback()
-    begin_write(db.session, lock_feed=False)
-    row = db.session.scalar(
-        select(RejectedIntent).where(RejectedIntent.id == rejection_id, visible_rejections(staff))
-    )
-    if row is None:
-        db.session.rollback()
-        raise NotFound()
-    if row.status == "open":
-        db.session.execute(
-            update(RejectedIntent)
-            .where(RejectedIntent.id == rejection_id)
-            .values(status="handled", handled_by=staff.user.id, handled_at=utcnow())
+    with write_unit(db.session, end_read=True):
+        row = db.session.scalar(
+            select(RejectedIntent).where(
+                RejectedIntent.id == rejection_id, visible_rejections(staff)
+            )
         )
-    db.session.commit()
+        if row is None:
+            raise NotFound()
+        if row.status == "open":
+            db.session.execute(
+                update(RejectedIntent)
+                .where(RejectedIntent.id == rejection_id)
+                .values(status="handled", handled_by=staff.user.id, handled_at=utcnow())
+            )
     return redirect(url_for("console.rejections", done="done.rejection_handled"))
 
 
