@@ -18,7 +18,13 @@ ROLES_WITH_TOWN = ("worker", "supervisor")
 
 
 class AccountError(ValueError):
-    """A refused account: the message says why."""
+    """A refused account: `code` says why (the console words it in the admin's language, see
+    server.console.admin.ACCOUNT_REFUSALS), the message says it in English for the command
+    line."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
 
 
 def publish_reference(
@@ -75,15 +81,17 @@ def add_user(
     """Add a user inside the caller's unit of work."""
     towns = set(db.session.scalars(select(Town.code)).all())
     if role in ROLES_WITH_TOWN and town is None:
-        raise AccountError(f"a {role} needs --town")
+        raise AccountError("town_required", f"a {role} needs --town")
     if town is not None and town not in towns:
-        raise AccountError(f"unknown town {town!r}; known: {', '.join(sorted(towns))}")
+        raise AccountError(
+            "unknown_town", f"unknown town {town!r}; known: {', '.join(sorted(towns))}"
+        )
     if any(code not in towns for code in scope_towns or []):
-        raise AccountError("unknown town in --scope-town")
+        raise AccountError("unknown_scope_town", "unknown town in --scope-town")
     if len(password) < 8:
-        raise AccountError("the password must have at least 8 characters")
+        raise AccountError("password_short", "the password must have at least 8 characters")
     if db.session.scalar(select(User.id).where(User.username == username)):
-        raise AccountError(f"username {username!r} is taken")
+        raise AccountError("username_taken", f"username {username!r} is taken")
     user = User(
         username=username,
         display_name=display_name,
@@ -130,7 +138,7 @@ def create_token(username: str, name: str) -> tuple[str, str]:
     with write_unit(db.session):
         user = db.session.scalar(select(User).where(User.username == username))
         if user is None or user.role != "integration":
-            raise AccountError(f"{username!r} is not an integration account")
+            raise AccountError("not_integration", f"{username!r} is not an integration account")
         token = new_token()
         device = Device(
             id=str(uuid.uuid4()),

@@ -307,19 +307,22 @@ def admin_users(errors: dict | None = None, status: int = 200) -> tuple[str, int
     return admin_page("users", errors, status, users=users, roles=ROLES)
 
 
+# Why accounts.add_user refused an account (AccountError.code): the field it concerns and
+# the words the console says it in.
+ACCOUNT_REFUSALS = {
+    "town_required": ("town", "admin.error.town_required"),
+    "unknown_town": ("town", "admin.error.unknown_town"),
+    "unknown_scope_town": ("town", "admin.error.unknown_town"),
+    "password_short": ("password", "admin.error.password_short"),
+    "username_taken": ("username", "admin.error.username_taken"),
+}
+
+
 def account_refusal(error: AccountError) -> FormError:
     """accounts.add_user says why in English for the command line; the console says it in
     the admin's language, next to the field."""
-    text = str(error)
-    for needle, field, key in (
-        ("needs", "town", "admin.error.town_required"),
-        ("unknown town", "town", "admin.error.unknown_town"),
-        ("password", "password", "admin.error.password_short"),
-        ("taken", "username", "admin.error.username_taken"),
-    ):
-        if needle in text:
-            return refuse(field, key)
-    return refuse("_schema", "admin.error.account_refused")
+    field, key = ACCOUNT_REFUSALS.get(error.code, ("_schema", "admin.error.account_refused"))
+    return refuse(field, key)
 
 
 @bp.post("/admin/users")
