@@ -41,6 +41,6 @@ def admin_jobs() -> tuple[str, int]:
         locks=locks,
         f=f,
         errors=errors,
-        names=JOB_NAMES,
+        job_names=JOB_NAMES,
         section="console.admin_jobs",
     )
