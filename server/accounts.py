@@ -27,6 +27,21 @@ class AccountError(ValueError):
         self.code = code
 
 
+def town_refusal(role: str, town: str | None) -> str | None:
+    """The one rule on home towns, for the command line and the console alike: workers and
+    supervisors belong to one town; admins and integration accounts to none.
+
+    An admin sees every town and an integration account its scope towns, whatever a home
+    town would say (server.domain.visibility.scope_for ignores it), so a town on their
+    account would only mislead. Returns the refusal's code, or None.
+    """
+    if role in ROLES_WITH_TOWN and town is None:
+        return "town_required"
+    if role not in ROLES_WITH_TOWN and town is not None:
+        return "town_not_allowed"
+    return None
+
+
 def publish_reference(
     writer: FeedWriter,
     entity: str,
@@ -61,8 +76,9 @@ def create_user(
 ) -> User:
     """Create and publish a user in its own unit of work.
 
-    :raises AccountError: unknown town, missing town for a worker or supervisor, a taken
-        username, or a password shorter than 8 characters.
+    :raises AccountError: unknown town, missing town for a worker or supervisor, a town
+        for an admin or integration account, a taken username, or a password shorter than
+        8 characters.
     """
     with feed_write_unit(db.session) as unit:
         user = add_user(unit.writer, username, password, role, town, display_name, scope_towns)
@@ -80,8 +96,11 @@ def add_user(
 ) -> User:
     """Add a user inside the caller's unit of work."""
     towns = set(db.session.scalars(select(Town.code)).all())
-    if role in ROLES_WITH_TOWN and town is None:
-        raise AccountError("town_required", f"a {role} needs --town")
+    refusal = town_refusal(role, town)
+    if refusal == "town_required":
+        raise AccountError(refusal, f"a {role} needs --town")
+    if refusal == "town_not_allowed":
+        raise AccountError(refusal, f"an {role} account has no home town: leave out --town")
     if town is not None and town not in towns:
         raise AccountError(
             "unknown_town", f"unknown town {town!r}; known: {', '.join(sorted(towns))}"

@@ -17,7 +17,7 @@ from flask import g, redirect, request, url_for
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy import func, select
 
-from server.accounts import ROLES_WITH_TOWN, AccountError, add_user, publish_reference
+from server.accounts import AccountError, add_user, publish_reference, town_refusal
 from server.console import bp, render_page
 from server.console.auth import admin_required, end_sessions_of
 from server.console.case_page import done_message
@@ -61,14 +61,14 @@ def password_field() -> fields.String:
 
 
 class RoleTownRule(StrictSchema):
-    """Workers and supervisors belong to a town; admins and integration accounts to none."""
+    """Workers and supervisors belong to a town; admins and integration accounts to none
+    (server.accounts.town_refusal, the same rule as the command line's)."""
 
     @validates_schema
     def _town_for_role(self, data: dict[str, Any], **_kwargs: Any) -> None:
-        if data["role"] in ROLES_WITH_TOWN and not data.get("town"):
-            raise ValidationError(t("admin.error.town_required"), "town")
-        if data["role"] not in ROLES_WITH_TOWN and data.get("town"):
-            raise ValidationError(t("admin.error.town_not_allowed"), "town")
+        refusal = town_refusal(data["role"], data.get("town") or None)
+        if refusal is not None:
+            raise ValidationError(t(f"admin.error.{refusal}"), "town")
 
 
 class UserCreateForm(RoleTownRule):
@@ -311,6 +311,7 @@ def admin_users(errors: dict | None = None, status: int = 200) -> tuple[str, int
 # the words the console says it in.
 ACCOUNT_REFUSALS = {
     "town_required": ("town", "admin.error.town_required"),
+    "town_not_allowed": ("town", "admin.error.town_not_allowed"),
     "unknown_town": ("town", "admin.error.unknown_town"),
     "unknown_scope_town": ("town", "admin.error.unknown_town"),
     "password_short": ("password", "admin.error.password_short"),

@@ -598,6 +598,7 @@ def test_each_refused_account_is_worded_next_to_its_field(app):
     refusals = [
         (("li_si", DEMO_PASSWORD, "worker", None), "town", "need a town"),
         (("li_si", DEMO_PASSWORD, "worker", "atlantis"), "town", "no such town"),
+        (("li_si", DEMO_PASSWORD, "admin", "dayan"), "town", "have no town"),
         (("li_si", "short", "worker", "dayan"), "password", "at least 8 characters"),
         (("admin", DEMO_PASSWORD, "admin", None), "username", "username is taken"),
     ]
