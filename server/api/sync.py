@@ -57,8 +57,9 @@ def pull_view():
 
     :raise 410: resync_required.
     """
-    query = PullQuerySchema().load(request.args.to_dict())
-    limit = query.get("limit", current_app.config["PULL_DEFAULT_LIMIT"])
+    max_limit = current_app.config["PULL_MAX_LIMIT"]
+    query = PullQuerySchema(max_limit=max_limit).load(request.args.to_dict())
+    limit = query.get("limit", min(current_app.config["PULL_DEFAULT_LIMIT"], max_limit))
     device_id, last_pull_at = g.device_id, g.signed_in.last_pull_at
     page = pull(db.session, g.caller.scope, query.get("cursor"), limit)
     db.session.rollback()  # end the read snapshot
