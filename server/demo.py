@@ -13,7 +13,6 @@ from typing import Any
 from sqlalchemy import func, select
 
 from server.accounts import add_user, publish_reference
-from server.database import begin_write
 from server.extensions import db
 from server.models import Case, Category, Device, Route, Site, Town, User
 from server.models.base import utcnow
@@ -22,6 +21,7 @@ from server.schemas.towns import CategoryDataSchema, TownDataSchema
 from server.sync.context import RefData, caller_for
 from server.sync.feed import FeedWriter
 from server.sync.push import push
+from server.unit_of_work import feed_write_unit
 
 TOWNS = [
     # code, abbr, name, name_en, county, city, lat, lon
@@ -90,12 +90,11 @@ SEED_DEVICE_ID = "00000000-0000-4000-8000-000000000001"
 
 def seed(password: str, *, with_cases: bool = True) -> str:
     """Add what is missing; running it again changes nothing."""
-    writer = FeedWriter(db.session, begin_write(db.session))
-    added = {"towns": seed_towns(writer), "categories": seed_categories(writer)}
-    added["sites"] = seed_sites(writer)
-    added["users"] = seed_users(writer, password)
-    writer.finish()
-    db.session.commit()
+    with feed_write_unit(db.session) as unit:
+        writer = unit.writer
+        added = {"towns": seed_towns(writer), "categories": seed_categories(writer)}
+        added["sites"] = seed_sites(writer)
+        added["users"] = seed_users(writer, password)
     added["cases"] = seed_cases() if with_cases else 0
     return "demo data added: " + ", ".join(f"{n} {what}" for what, n in added.items())
 
@@ -193,18 +192,17 @@ def seed_users(writer: FeedWriter, password: str) -> int:
 
 def seed_cases() -> int:
     """A few cases per town, written through the same push path a phone uses."""
-    writer = FeedWriter(db.session, begin_write(db.session))
-    if db.session.scalar(select(func.count()).select_from(Case)):
-        db.session.rollback()
-        return 0
-    admin = db.session.scalar(select(User).where(User.username == "admin"))
-    if db.session.get(Device, SEED_DEVICE_ID) is None:
-        db.session.add(Device(id=SEED_DEVICE_ID, user_id=admin.id, name="demo seed"))
-        db.session.flush()
-    ref = RefData.load(db.session)
-    caller = caller_for(admin, SEED_DEVICE_ID, ref)
-    results = push(db.session, caller, ref, writer, demo_case_mutations(), None)
-    db.session.commit()
+    with feed_write_unit(db.session) as unit:
+        if db.session.scalar(select(func.count()).select_from(Case)):
+            unit.discard()
+            return 0
+        admin = db.session.scalar(select(User).where(User.username == "admin"))
+        if db.session.get(Device, SEED_DEVICE_ID) is None:
+            db.session.add(Device(id=SEED_DEVICE_ID, user_id=admin.id, name="demo seed"))
+            db.session.flush()
+        ref = RefData.load(db.session)
+        caller = caller_for(admin, SEED_DEVICE_ID, ref)
+        results = push(db.session, caller, ref, unit.writer, demo_case_mutations(), None)
     return sum(1 for r in results if r["status"] == "applied")
 
 

@@ -59,6 +59,7 @@ def test_user_add_reads_the_password_from_stdin_and_refuses_bad_input(fresh_env)
         (["zhang_san", "--role", "worker", "--town", "xidian"], "is taken"),
         (["li_si", "--role", "worker", "--town", "atlantis"], "unknown town"),
         (["li_si", "--role", "supervisor"], "needs --town"),
+        (["li_si", "--role", "admin", "--town", "xidian"], "has no home town"),
     ]:
         refused = fengling(
             fresh_env, "user", "add", *args, "--password-stdin", stdin="a-long-secret\n"

@@ -9,13 +9,13 @@ from sqlalchemy import func, select, update
 
 from server.api.http import json_body
 from server.api.security import device_auth
-from server.database import begin_write
 from server.errors import TooManyAttempts, Unauthorized
 from server.extensions import db
 from server.models import Device, LoginAttempt, User
 from server.models.base import utcnow
 from server.passwords import new_token, token_hash, verify_password
 from server.schemas.auth import LoginSchema
+from server.unit_of_work import write_unit
 
 bp = Blueprint("auth", __name__)
 
@@ -32,19 +32,17 @@ def login():
     user = db.session.scalar(select(User).where(User.username == body["username"]))
     # The slow password check runs before the write lock is taken, never under it.
     is_valid = verify_password(user.password_hash if user else None, body["password"])
-    db.session.rollback()
-    begin_write(db.session, lock_feed=False)
-    user = db.session.scalar(select(User).where(User.username == body["username"]))
-    succeeded = bool(is_valid and user is not None and user.is_active)
-    db.session.add(
-        LoginAttempt(username=body["username"], remote_addr=remote_addr(), succeeded=succeeded)
-    )
-    if not succeeded:
-        db.session.commit()
+    with write_unit(db.session, end_read=True):
+        user = db.session.scalar(select(User).where(User.username == body["username"]))
+        succeeded = bool(is_valid and user is not None and user.is_active)
+        db.session.add(
+            LoginAttempt(username=body["username"], remote_addr=remote_addr(), succeeded=succeeded)
+        )
+        if succeeded:
+            token = new_token()
+            device = bind_device(user, body["device"], token)
+    if not succeeded:  # the failed attempt is committed: it counts towards the limit
         raise Unauthorized("invalid_credentials")
-    token = new_token()
-    device = bind_device(user, body["device"], token)
-    db.session.commit()
     return jsonify(
         token=token,
         user={
@@ -63,7 +61,6 @@ def login():
 def logout():
     """Revoke this device's token; its outbox stays on the phone."""
     db.session.execute(update(Device).where(Device.id == g.device_id).values(token_hash=None))
-    db.session.commit()
     return jsonify(ok=True)
 
 

@@ -55,7 +55,7 @@ def put_blob(sha256: str):
     if hashlib.sha256(content).hexdigest() != sha256:
         raise AppError("hash_mismatch", status=422)
     if db.session.get(Blob, sha256) is not None:
-        db.session.rollback()
+        g.unit.discard()
         return Response(status=200)
     write_atomically(blob_path(sha256), content)
     db.session.execute(
@@ -70,7 +70,7 @@ def put_blob(sha256: str):
             }
         ],
     )
-    db.session.commit()
+    g.unit.commit()
     return Response(status=201)
 
 

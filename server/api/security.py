@@ -9,12 +9,13 @@ from typing import Any
 from flask import current_app, g, request
 from sqlalchemy import Row, bindparam, select
 
-from server.database import begin_snapshot_read, begin_write
+from server.database import begin_snapshot_read
 from server.errors import AppError, Unauthorized
 from server.extensions import db
 from server.models import Device, User
 from server.passwords import token_hash
 from server.sync.context import Caller, RefData, caller_for
+from server.unit_of_work import feed_write_unit
 
 
 def check_schema_version() -> None:
@@ -80,29 +81,39 @@ def authenticate() -> Row:
 def device_auth(*, write: bool) -> Callable:
     """Open the unit of work (writer or snapshot reader), then authenticate the device.
 
-    Sets `g.caller`, `g.signed_in` (authenticate's row) and `g.device_id`.
+    Sets `g.caller`, `g.signed_in` (authenticate's row) and `g.device_id`. A writer view runs
+    inside a feed unit of work (server.unit_of_work), `g.unit`: it commits when the view
+    returns, or earlier through `g.unit.commit()` so that the response is rendered outside
+    the lock, and rolls back if the view raises.
     """
 
     def decorator(view: Callable) -> Callable:
         @wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             check_schema_version()
-            if write:
-                # Refuse strangers before queueing for the write lock, then check again under it
-                # so that a device revoked meanwhile gets nothing in. The body is read first
-                # (within its size limit): a slow upload must never hold the lock.
-                authenticate()
-                db.session.rollback()
-                request.get_data(cache=True)
-                g.last_seq = begin_write(db.session)
-            else:
+            if not write:
                 begin_snapshot_read(db.session)
-            g.signed_in = authenticate()
-            g.device_id = g.signed_in.device_id
-            g.ref = RefData.load(db.session)
-            g.caller: Caller = caller_for(g.signed_in, g.device_id, g.ref)
-            return view(*args, **kwargs)
+                sign_in_device()
+                return view(*args, **kwargs)
+            # Refuse strangers before queueing for the write lock, then check again under it
+            # so that a device revoked meanwhile gets nothing in. The body is read first
+            # (within its size limit): a slow upload must never hold the lock.
+            authenticate()
+            db.session.rollback()
+            request.get_data(cache=True)
+            with feed_write_unit(db.session) as unit:
+                g.unit = unit
+                sign_in_device()
+                return view(*args, **kwargs)
 
         return wrapped
 
     return decorator
+
+
+def sign_in_device() -> None:
+    """Authenticate inside the request's unit of work and set what the views read in `g`."""
+    g.signed_in = authenticate()
+    g.device_id = g.signed_in.device_id
+    g.ref = RefData.load(db.session)
+    g.caller: Caller = caller_for(g.signed_in, g.device_id, g.ref)

@@ -9,7 +9,6 @@ from sqlalchemy import update
 
 from server.api.http import json_body, limit_body
 from server.api.security import device_auth
-from server.database import begin_write
 from server.errors import Forbidden, PayloadTooLarge
 from server.extensions import db
 from server.i18n import error_message, pick_language, translate_details
@@ -17,9 +16,9 @@ from server.json_text import to_json
 from server.models import Device
 from server.models.base import utcnow
 from server.schemas.sync import PullQuerySchema, PushRequestSchema
-from server.sync.feed import FeedWriter
 from server.sync.pull import pull
 from server.sync.push import push
+from server.unit_of_work import FeedWriteUnit, write_unit
 
 bp = Blueprint("sync", __name__)
 
@@ -30,6 +29,9 @@ bp = Blueprint("sync", __name__)
 def push_view():
     """Apply a batch of intents exactly once each; one result per mutation, in order.
 
+    device_auth opened the unit of work (`g.unit`); it is committed before the results are
+    rendered, so the lock is not held while the response is written.
+
     :raise 413: payload_too_large.
     """
     if g.caller.role == "integration":
@@ -37,9 +39,9 @@ def push_view():
     body = json_body(PushRequestSchema())
     if len(body["mutations"]) > current_app.config["PUSH_MAX_MUTATIONS"]:
         raise PayloadTooLarge(details={"mutations": [current_app.config["PUSH_MAX_MUTATIONS"]]})
-    writer = FeedWriter(db.session, g.last_seq)
-    results = push(db.session, g.caller, g.ref, writer, body["mutations"], body["device"])
-    db.session.commit()
+    unit: FeedWriteUnit = g.unit
+    results = push(db.session, g.caller, g.ref, unit.writer, body["mutations"], body["device"])
+    unit.commit()
     language = pick_language(request.headers.get("Accept-Language"))
     body = {
         "results": [render_result(r, language) for r in results],
@@ -55,8 +57,9 @@ def pull_view():
 
     :raise 410: resync_required.
     """
-    query = PullQuerySchema().load(request.args.to_dict())
-    limit = query.get("limit", current_app.config["PULL_DEFAULT_LIMIT"])
+    max_limit = current_app.config["PULL_MAX_LIMIT"]
+    query = PullQuerySchema(max_limit=max_limit).load(request.args.to_dict())
+    limit = query.get("limit", min(current_app.config["PULL_DEFAULT_LIMIT"], max_limit))
     device_id, last_pull_at = g.device_id, g.signed_in.last_pull_at
     page = pull(db.session, g.caller.scope, query.get("cursor"), limit)
     db.session.rollback()  # end the read snapshot
@@ -75,11 +78,10 @@ def note_pull(device_id: str, last_pull_at) -> None:
     now = utcnow()
     if last_pull_at is not None and now - last_pull_at < throttle:
         return
-    begin_write(db.session, lock_feed=False)
-    db.session.execute(
-        update(Device).where(Device.id == device_id).values(last_pull_at=now, last_seen_at=now)
-    )
-    db.session.commit()
+    with write_unit(db.session):
+        db.session.execute(
+            update(Device).where(Device.id == device_id).values(last_pull_at=now, last_seen_at=now)
+        )
 
 
 def render_result(result: dict, language: str) -> dict:

@@ -101,7 +101,18 @@ def csrf_field() -> Markup:
     return Markup('<input type="hidden" name="csrf_token" value="{}">').format(token)
 
 
+# What every console template may call (see _globals); a page's own context must not hide
+# them: the jobs page once passed its job names as `names` and the header's names() broke.
+PAGE_GLOBALS = frozenset(
+    ("t", "lang", "staff", "names", "csrf_field", "local_time", "nav_endpoints")
+)
+
+
 def render_page(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
+    """:raises TypeError: the context would hide one of PAGE_GLOBALS."""
+    hidden = PAGE_GLOBALS & context.keys()
+    if hidden:
+        raise TypeError(f"{template}: {', '.join(sorted(hidden))} would hide a page global")
     return render_template(f"console/{template}", **context), status
 
 
@@ -161,7 +172,7 @@ def _globals() -> dict[str, Any]:
     from server.console.auth import load_staff
     from server.console.i18n import current_language, t
 
-    return {
+    page_globals = {
         "t": t,
         "lang": current_language(),
         "staff": load_staff(),
@@ -170,6 +181,8 @@ def _globals() -> dict[str, Any]:
         "local_time": local_time,
         "nav_endpoints": current_app.view_functions.keys(),
     }
+    assert page_globals.keys() == PAGE_GLOBALS
+    return page_globals
 
 
 def init_app(app: Flask) -> None:

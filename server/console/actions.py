@@ -3,6 +3,8 @@ unit of work under the write lock, so every change lands in the feed for the pho
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from marshmallow import ValidationError
@@ -11,7 +13,6 @@ from sqlalchemy.exc import IntegrityError
 from server.console.auth import Staff
 from server.console.forms import FormError, translated
 from server.console.i18n import current_language
-from server.database import begin_write
 from server.domain.errors import RuleViolation
 from server.errors import flatten_errors
 from server.extensions import db
@@ -19,7 +20,6 @@ from server.i18n import error_message
 from server.models import User
 from server.models.base import new_id, utcnow
 from server.sync.context import RefData, caller_for
-from server.sync.feed import FeedWriter
 from server.sync.ops import (
     ApplyContext,
     BatchState,
@@ -30,6 +30,7 @@ from server.sync.ops import (
     run_check,
 )
 from server.sync.registry import REGISTRY
+from server.unit_of_work import feed_write_unit
 
 
 class ActionRefused(FormError):
@@ -52,9 +53,7 @@ def run_op(
     :raises ActionRefused: validation or a domain rule refused it; nothing was written.
     """
     session = db.session
-    session.rollback()
-    writer = FeedWriter(session, begin_write(session))
-    try:
+    with refusals_as_action_refused(), feed_write_unit(session, end_read=True) as unit:
         user = session.get(User, staff.user.id)
         if user is None or not user.is_active:
             raise RuleViolation("account_disabled", {})
@@ -62,24 +61,23 @@ def run_op(
         caller = caller_for(user, None, ref)
         mutation = Mutation(new_id(), op, record_id, data, utcnow(), base_version)
         spec, batch = REGISTRY.get(op), BatchState()
-        plan = run_check(
-            spec, CheckContext(Reader(session), ref, caller, mutation, batch), session.connection()
-        )
-        result = spec.apply(ApplyContext(session, writer, ref, caller, mutation, batch), plan)
-        writer.finish()
-        session.commit()
+        check = CheckContext(Reader(session), ref, caller, mutation, batch)
+        plan = run_check(spec, check, session.connection())
+        result = spec.apply(ApplyContext(session, unit.writer, ref, caller, mutation, batch), plan)
+    return result
+
+
+@contextmanager
+def refusals_as_action_refused() -> Iterator[None]:
+    """What refuses an intent, as the console's ActionRefused (the unit of work inside has
+    already rolled back)."""
+    try:
+        yield
     except ValidationError as error:
-        session.rollback()
         raise ActionRefused(translated(flatten_errors(error.messages))) from error
     except RuleViolation as error:
-        session.rollback()
         details = error.details if isinstance(error.details, dict) else {}
         fields = {k: v for k, v in details.items() if isinstance(v, list)}
         raise ActionRefused(translated(fields), error.code) from error
     except IntegrityError as error:
-        session.rollback()
         raise ActionRefused({}, "bad_request") from error
-    except BaseException:
-        session.rollback()
-        raise
-    return result

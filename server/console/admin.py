@@ -17,13 +17,12 @@ from flask import g, redirect, request, url_for
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy import func, select
 
-from server.accounts import ROLES_WITH_TOWN, AccountError, add_user, publish_reference
+from server.accounts import AccountError, add_user, publish_reference, town_refusal
 from server.console import bp, render_page
 from server.console.auth import admin_required, end_sessions_of
 from server.console.case_page import done_message
 from server.console.forms import FormError, load
 from server.console.i18n import t
-from server.database import begin_write
 from server.domain.reference import lowest_free_bit, route_order
 from server.errors import NotFound
 from server.extensions import db
@@ -34,6 +33,7 @@ from server.schemas.base import StrictSchema, code_field, required_text, text_fi
 from server.schemas.checkins import RouteDataSchema, SiteDataSchema
 from server.schemas.towns import CategoryDataSchema, TownDataSchema, UserDataSchema
 from server.sync.feed import Author, FeedWriter
+from server.unit_of_work import feed_write_unit, write_unit
 
 USERNAME_PATTERN = r"^[a-z0-9][a-z0-9_.-]{2,63}$"
 # Prefix of case numbers (DY2026-00042): capitals and digits, starting with a letter.
@@ -61,14 +61,14 @@ def password_field() -> fields.String:
 
 
 class RoleTownRule(StrictSchema):
-    """Workers and supervisors belong to a town; admins and integration accounts to none."""
+    """Workers and supervisors belong to a town; admins and integration accounts to none
+    (server.accounts.town_refusal, the same rule as the command line's)."""
 
     @validates_schema
     def _town_for_role(self, data: dict[str, Any], **_kwargs: Any) -> None:
-        if data["role"] in ROLES_WITH_TOWN and not data.get("town"):
-            raise ValidationError(t("admin.error.town_required"), "town")
-        if data["role"] not in ROLES_WITH_TOWN and data.get("town"):
-            raise ValidationError(t("admin.error.town_not_allowed"), "town")
+        refusal = town_refusal(data["role"], data.get("town") or None)
+        if refusal is not None:
+            raise ValidationError(t(f"admin.error.{refusal}"), "town")
 
 
 class UserCreateForm(RoleTownRule):
@@ -160,14 +160,6 @@ def route_order_form(site_ids: list[str]) -> Schema:
 # ---------------------------------------------------------------- writing
 
 
-def open_write(*, feed: bool = True) -> FeedWriter | None:
-    """Start the unit of work as a writer (the request's read is rolled back first, as
-    begin_write must open it); with `feed`, hold the feed lock and return its writer."""
-    db.session.rollback()
-    last_seq = begin_write(db.session, lock_feed=feed)
-    return FeedWriter(db.session, last_seq) if feed else None
-
-
 def publish(
     writer: FeedWriter, entity: str, record_id: str, data: dict[str, Any], *, is_new: bool = False
 ) -> None:
@@ -212,20 +204,46 @@ def submit(
     page: Callable[..., Any],
     endpoint: str,
     schema: Schema | Callable[[], dict[str, Any]],
-    apply: Callable[[FeedWriter | None, dict[str, Any]], str],
-    *,
-    feed: bool = True,
+    apply: Callable[[dict[str, Any]], str],
 ) -> Any:
-    """Validate (a schema, or a loader of its own), write in one unit of work and redirect
-    with a done message; refused input re-renders the page with 422 and nothing written."""
+    """Validate, then `apply` the form in one unit of work outside the feed (passwords,
+    activation, grids): see handle_form."""
+
+    def write(form: dict[str, Any]) -> str:
+        with write_unit(db.session, end_read=True):
+            return apply(form)
+
+    return handle_form(page, endpoint, schema, write)
+
+
+def submit_published(
+    page: Callable[..., Any],
+    endpoint: str,
+    schema: Schema | Callable[[], dict[str, Any]],
+    apply: Callable[[FeedWriter, dict[str, Any]], str],
+) -> Any:
+    """Validate, then `apply` the form in one unit of work that publishes what phones see
+    through the writer it is given: see handle_form."""
+
+    def write(form: dict[str, Any]) -> str:
+        with feed_write_unit(db.session, end_read=True) as unit:
+            return apply(unit.writer, form)
+
+    return handle_form(page, endpoint, schema, write)
+
+
+def handle_form(
+    page: Callable[..., Any],
+    endpoint: str,
+    schema: Schema | Callable[[], dict[str, Any]],
+    write: Callable[[dict[str, Any]], str],
+) -> Any:
+    """Validate (a schema, or a loader of its own), write and redirect with a done message;
+    refused input re-renders the page with 422 and nothing written."""
     g.admin_id = g.staff.user.id
     try:
         form = load(schema, request.form) if isinstance(schema, Schema) else schema()
-        writer = open_write(feed=feed)
-        done = apply(writer, form)
-        if writer is not None:
-            writer.finish()
-        db.session.commit()
+        done = write(form)
     except FormError as error:
         db.session.rollback()
         return page(errors=error.errors, status=422)
@@ -289,26 +307,29 @@ def admin_users(errors: dict | None = None, status: int = 200) -> tuple[str, int
     return admin_page("users", errors, status, users=users, roles=ROLES)
 
 
+# Why accounts.add_user refused an account (AccountError.code): the field it concerns and
+# the words the console says it in.
+ACCOUNT_REFUSALS = {
+    "town_required": ("town", "admin.error.town_required"),
+    "town_not_allowed": ("town", "admin.error.town_not_allowed"),
+    "unknown_town": ("town", "admin.error.unknown_town"),
+    "unknown_scope_town": ("town", "admin.error.unknown_town"),
+    "password_short": ("password", "admin.error.password_short"),
+    "username_taken": ("username", "admin.error.username_taken"),
+}
+
+
 def account_refusal(error: AccountError) -> FormError:
     """accounts.add_user says why in English for the command line; the console says it in
     the admin's language, next to the field."""
-    text = str(error)
-    for needle, field, key in (
-        ("needs", "town", "admin.error.town_required"),
-        ("unknown town", "town", "admin.error.unknown_town"),
-        ("password", "password", "admin.error.password_short"),
-        ("taken", "username", "admin.error.username_taken"),
-    ):
-        if needle in text:
-            return refuse(field, key)
-    return refuse("_schema", "admin.error.account_refused")
+    field, key = ACCOUNT_REFUSALS.get(error.code, ("_schema", "admin.error.account_refused"))
+    return refuse(field, key)
 
 
 @bp.post("/admin/users")
 @admin_required
 def admin_user_create() -> Any:
-    def apply(writer: FeedWriter | None, form: dict[str, Any]) -> str:
-        assert writer is not None
+    def apply(writer: FeedWriter, form: dict[str, Any]) -> str:
         if db.session.scalar(select(User.id).where(User.username == form["username"])):
             raise refuse("username", "admin.error.username_taken")
         check_town(form["town"])
@@ -325,7 +346,7 @@ def admin_user_create() -> Any:
             raise account_refusal(error) from error
         return "done.admin_user_created"
 
-    return submit(admin_users, "console.admin_users", UserCreateForm(), apply)
+    return submit_published(admin_users, "console.admin_users", UserCreateForm(), apply)
 
 
 def find_user(user_id: Any) -> User:
@@ -340,8 +361,7 @@ def find_user(user_id: Any) -> User:
 def admin_user_edit(user_id: Any) -> Any:
     """Name, role and town; published, since phones show names and pick assignees by town."""
 
-    def apply(writer: FeedWriter | None, form: dict[str, Any]) -> str:
-        assert writer is not None
+    def apply(writer: FeedWriter, form: dict[str, Any]) -> str:
         user = find_user(user_id)
         if user.id == g.admin_id and form["role"] != "admin":
             raise refuse("role", "admin.error.self_demote")
@@ -357,7 +377,7 @@ def admin_user_edit(user_id: Any) -> Any:
         change_published(writer, "user", user, UserDataSchema(), change)
         return "done.admin_user_saved"
 
-    return submit(admin_users, "console.admin_users", UserEditForm(), apply)
+    return submit_published(admin_users, "console.admin_users", UserEditForm(), apply)
 
 
 @bp.post("/admin/users/<uuid:user_id>/password")
@@ -366,13 +386,13 @@ def admin_user_password(user_id: Any) -> Any:
     """A new password also signs the user out of the console (not out of their phones,
     whose device tokens stay valid: revoke a lost phone on the devices page)."""
 
-    def apply(_writer: FeedWriter | None, form: dict[str, Any]) -> str:
+    def apply(form: dict[str, Any]) -> str:
         user = find_user(user_id)
         user.password_hash = hash_password(form["password"])
         end_sessions_of(user.id)
         return "done.admin_password_reset"
 
-    return submit(admin_users, "console.admin_users", PasswordForm(), apply, feed=False)
+    return submit(admin_users, "console.admin_users", PasswordForm(), apply)
 
 
 @bp.post("/admin/users/<uuid:user_id>/active")
@@ -381,7 +401,7 @@ def admin_user_active(user_id: Any) -> Any:
     """Deactivation ends console sessions at once; phones get 401 account_disabled from the
     API on their next request, and work again after reactivation."""
 
-    def apply(_writer: FeedWriter | None, form: dict[str, Any]) -> str:
+    def apply(form: dict[str, Any]) -> str:
         user = find_user(user_id)
         if user.id == g.admin_id and not form["active"]:
             raise refuse("active", "admin.error.self_deactivate")
@@ -390,7 +410,7 @@ def admin_user_active(user_id: Any) -> Any:
             end_sessions_of(user.id)
         return "done.admin_user_activated" if user.is_active else "done.admin_user_deactivated"
 
-    return submit(admin_users, "console.admin_users", ActiveForm(), apply, feed=False)
+    return submit(admin_users, "console.admin_users", ActiveForm(), apply)
 
 
 # ---------------------------------------------------------------- towns and grids
@@ -409,8 +429,7 @@ def admin_towns(errors: dict | None = None, status: int = 200) -> tuple[str, int
 def admin_town_create() -> Any:
     """A new town takes the lowest free visibility bit and is published to every phone."""
 
-    def apply(writer: FeedWriter | None, form: dict[str, Any]) -> str:
-        assert writer is not None
+    def apply(writer: FeedWriter, form: dict[str, Any]) -> str:
         problems: dict[str, list[str]] = {}
         if db.session.scalar(select(Town.id).where(Town.code == form["code"])):
             problems["code"] = [t("admin.error.code_taken")]
@@ -427,21 +446,20 @@ def admin_town_create() -> Any:
         publish(writer, "town", town.id, TownDataSchema().dump(town), is_new=True)
         return "done.admin_town_created"
 
-    return submit(admin_towns, "console.admin_towns", TownCreateForm(), apply)
+    return submit_published(admin_towns, "console.admin_towns", TownCreateForm(), apply)
 
 
 @bp.post("/admin/towns/<code>")
 @admin_required
 def admin_town_edit(code: str) -> Any:
-    def apply(writer: FeedWriter | None, form: dict[str, Any]) -> str:
-        assert writer is not None
+    def apply(writer: FeedWriter, form: dict[str, Any]) -> str:
         town = db.session.scalar(select(Town).where(Town.code == code))
         if town is None:
             raise NotFound()
         change_published(writer, "town", town, TownDataSchema(), set_fields(town, form))
         return "done.admin_town_saved"
 
-    return submit(admin_towns, "console.admin_towns", TownEditForm(), apply)
+    return submit_published(admin_towns, "console.admin_towns", TownEditForm(), apply)
 
 
 @bp.post("/admin/grids")
@@ -449,7 +467,7 @@ def admin_town_edit(code: str) -> Any:
 def admin_grid_create() -> Any:
     """Grids are kept in the database only: the sync protocol has no grid entity."""
 
-    def apply(_writer: FeedWriter | None, form: dict[str, Any]) -> str:
+    def apply(form: dict[str, Any]) -> str:
         if db.session.scalar(select(Grid.id).where(Grid.code == form["code"])):
             raise refuse("code", "admin.error.code_taken")
         check_town(form["town"])
@@ -463,13 +481,13 @@ def admin_grid_create() -> Any:
         )
         return "done.admin_grid_created"
 
-    return submit(admin_towns, "console.admin_towns", GridCreateForm(), apply, feed=False)
+    return submit(admin_towns, "console.admin_towns", GridCreateForm(), apply)
 
 
 @bp.post("/admin/grids/<code>")
 @admin_required
 def admin_grid_edit(code: str) -> Any:
-    def apply(_writer: FeedWriter | None, form: dict[str, Any]) -> str:
+    def apply(form: dict[str, Any]) -> str:
         grid = db.session.scalar(select(Grid).where(Grid.code == code))
         if grid is None:
             raise NotFound()
@@ -477,7 +495,7 @@ def admin_grid_edit(code: str) -> Any:
         grid.name, grid.village, grid.town_code = form["name"], form["village"], form["town"]
         return "done.admin_grid_saved"
 
-    return submit(admin_towns, "console.admin_towns", GridEditForm(), apply, feed=False)
+    return submit(admin_towns, "console.admin_towns", GridEditForm(), apply)
 
 
 # ---------------------------------------------------------------- categories
@@ -495,8 +513,7 @@ def admin_categories(errors: dict | None = None, status: int = 200) -> tuple[str
 @bp.post("/admin/categories")
 @admin_required
 def admin_category_create() -> Any:
-    def apply(writer: FeedWriter | None, form: dict[str, Any]) -> str:
-        assert writer is not None
+    def apply(writer: FeedWriter, form: dict[str, Any]) -> str:
         if db.session.scalar(select(Category.id).where(Category.code == form["code"])):
             raise refuse("code", "admin.error.code_taken")
         if form["position"] is None:
@@ -508,7 +525,9 @@ def admin_category_create() -> Any:
         publish(writer, "category", category.id, CategoryDataSchema().dump(category), is_new=True)
         return "done.admin_category_created"
 
-    return submit(admin_categories, "console.admin_categories", CategoryCreateForm(), apply)
+    return submit_published(
+        admin_categories, "console.admin_categories", CategoryCreateForm(), apply
+    )
 
 
 @bp.post("/admin/categories/<code>")
@@ -516,8 +535,7 @@ def admin_category_create() -> Any:
 def admin_category_edit(code: str) -> Any:
     """Rename or move a category; phones list categories by position."""
 
-    def apply(writer: FeedWriter | None, form: dict[str, Any]) -> str:
-        assert writer is not None
+    def apply(writer: FeedWriter, form: dict[str, Any]) -> str:
         category = db.session.scalar(select(Category).where(Category.code == code))
         if category is None:
             raise NotFound()
@@ -526,7 +544,7 @@ def admin_category_edit(code: str) -> Any:
         )
         return "done.admin_category_saved"
 
-    return submit(admin_categories, "console.admin_categories", CategoryEditForm(), apply)
+    return submit_published(admin_categories, "console.admin_categories", CategoryEditForm(), apply)
 
 
 # ---------------------------------------------------------------- sites and routes
@@ -556,8 +574,7 @@ def site_fields(site: Site, form: dict[str, Any]) -> None:
 @bp.post("/admin/sites")
 @admin_required
 def admin_site_create() -> Any:
-    def apply(writer: FeedWriter | None, form: dict[str, Any]) -> str:
-        assert writer is not None
+    def apply(writer: FeedWriter, form: dict[str, Any]) -> str:
         if db.session.scalar(select(Site.id).where(Site.code == form["code"])):
             raise refuse("code", "admin.error.code_taken")
         check_town(form["town"])
@@ -568,7 +585,7 @@ def admin_site_create() -> Any:
         publish(writer, "site", site.id, SiteDataSchema().dump(site), is_new=True)
         return "done.admin_site_created"
 
-    return submit(admin_sites, "console.admin_sites", SiteCreateForm(), apply)
+    return submit_published(admin_sites, "console.admin_sites", SiteCreateForm(), apply)
 
 
 @bp.post("/admin/sites/<code>")
@@ -576,8 +593,7 @@ def admin_site_create() -> Any:
 def admin_site_edit(code: str) -> Any:
     """Check-ins already made keep the distance and verdict they were given."""
 
-    def apply(writer: FeedWriter | None, form: dict[str, Any]) -> str:
-        assert writer is not None
+    def apply(writer: FeedWriter, form: dict[str, Any]) -> str:
         site = db.session.scalar(select(Site).where(Site.code == code))
         if site is None:
             raise NotFound()
@@ -585,7 +601,7 @@ def admin_site_edit(code: str) -> Any:
         change_published(writer, "site", site, SiteDataSchema(), lambda: site_fields(site, form))
         return "done.admin_site_saved"
 
-    return submit(admin_sites, "console.admin_sites", SiteEditForm(), apply)
+    return submit_published(admin_sites, "console.admin_sites", SiteEditForm(), apply)
 
 
 @bp.post("/admin/routes/<code>/order")
@@ -607,8 +623,7 @@ def admin_route_order(code: str) -> Any:
                 }
             ) from error
 
-    def apply(writer: FeedWriter | None, positions: dict[str, Any]) -> str:
-        assert writer is not None
+    def apply(writer: FeedWriter, positions: dict[str, Any]) -> str:
         route = db.session.scalar(select(Route).where(Route.code == code))
         if route is None:
             raise NotFound()
@@ -621,4 +636,4 @@ def admin_route_order(code: str) -> Any:
             publish(writer, "route", route.id, RouteDataSchema().dump(route))
         return "done.admin_route_saved"
 
-    return submit(admin_sites, "console.admin_sites", load_positions, apply)
+    return submit_published(admin_sites, "console.admin_sites", load_positions, apply)

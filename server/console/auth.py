@@ -20,13 +20,13 @@ from flask import current_app, g, redirect, request, url_for
 from sqlalchemy import delete, select
 
 from server.api.auth import check_rate_limit, remote_addr
-from server.database import begin_write
 from server.errors import AppError, Forbidden, TooManyAttempts
 from server.extensions import db
 from server.models import ConsoleSession, LoginAttempt, User
 from server.models.base import utcnow
 from server.passwords import new_token, token_hash, verify_password
 from server.sync.context import Caller, RefData, caller_for
+from server.unit_of_work import write_unit
 
 SESSION_COOKIE = "fengling_console"
 LOGIN_CSRF_COOKIE = "fengling_login_csrf"
@@ -127,32 +127,29 @@ def sign_in(username: str, password: str) -> str | None:
     check_rate_limit(username)
     user = db.session.scalar(select(User).where(User.username == username))
     is_valid = verify_password(user.password_hash if user else None, password)
-    db.session.rollback()
-    begin_write(db.session, lock_feed=False)
-    user = db.session.scalar(select(User).where(User.username == username))
-    knows_password = bool(is_valid and user and user.is_active)
-    # A worker with the right password is refused here but is no attacker: the attempt does
-    # not count towards the limit that would also lock their phone's sign-in.
-    db.session.add(
-        LoginAttempt(username=username, remote_addr=remote_addr(), succeeded=knows_password)
-    )
-    if not (knows_password and user.role in STAFF_ROLES):
-        db.session.commit()
-        return None
-    now = utcnow()
-    db.session.execute(delete(ConsoleSession).where(ConsoleSession.expires_at < now))
-    token = new_token()
-    db.session.add(
-        ConsoleSession(
-            token_hash=token_hash(token),
-            user_id=user.id,
-            csrf_token=secrets.token_urlsafe(32),
-            created_at=now,
-            expires_at=now + timedelta(hours=current_app.config["CONSOLE_SESSION_HOURS"]),
-            remote_addr=remote_addr(),
+    with write_unit(db.session, end_read=True):
+        user = db.session.scalar(select(User).where(User.username == username))
+        knows_password = bool(is_valid and user and user.is_active)
+        # A worker with the right password is refused here but is no attacker: the attempt
+        # does not count towards the limit that would also lock their phone's sign-in.
+        db.session.add(
+            LoginAttempt(username=username, remote_addr=remote_addr(), succeeded=knows_password)
         )
-    )
-    db.session.commit()
+        if not (knows_password and user.role in STAFF_ROLES):
+            return None  # the attempt is committed all the same
+        now = utcnow()
+        db.session.execute(delete(ConsoleSession).where(ConsoleSession.expires_at < now))
+        token = new_token()
+        db.session.add(
+            ConsoleSession(
+                token_hash=token_hash(token),
+                user_id=user.id,
+                csrf_token=secrets.token_urlsafe(32),
+                created_at=now,
+                expires_at=now + timedelta(hours=current_app.config["CONSOLE_SESSION_HOURS"]),
+                remote_addr=remote_addr(),
+            )
+        )
     return token
 
 
@@ -160,10 +157,10 @@ def sign_out() -> None:
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return
-    db.session.rollback()
-    begin_write(db.session, lock_feed=False)
-    db.session.execute(delete(ConsoleSession).where(ConsoleSession.token_hash == token_hash(token)))
-    db.session.commit()
+    with write_unit(db.session, end_read=True):
+        db.session.execute(
+            delete(ConsoleSession).where(ConsoleSession.token_hash == token_hash(token))
+        )
 
 
 def end_sessions_of(user_id: str) -> None:

@@ -13,14 +13,15 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from flask import Response, current_app, g, request
+from flask import Response, g
 from marshmallow import fields, validate
 from sqlalchemy import ColumnElement, Select, and_, case, func, select
 
 from server.console import bp, names, render_page
 from server.console.auth import Staff, staff_required
-from server.console.forms import FormError, day_field, load
+from server.console.forms import day_field, page_field, read_filter
 from server.console.i18n import t, t_or
+from server.console.paging import paginate
 from server.console.queue import day_start
 from server.console.scope import visible_checkins
 from server.console.tables import table_response
@@ -52,7 +53,7 @@ class CheckinFilterSchema(StrictSchema):
     verified = fields.String(validate=validate.OneOf(("yes", "no")))
     date_from = day_field()
     date_to = day_field()
-    page = fields.Integer(load_default=1, validate=validate.Range(1, 100_000))
+    page = page_field()
 
 
 CHECKIN_FILTER = CheckinFilterSchema()
@@ -232,17 +233,12 @@ class CheckinPage:
 
 def checkin_page(staff: Staff, f: dict[str, Any]) -> CheckinPage:
     """One page of check-ins plus the summaries, in a fixed number of queries."""
-    size = current_app.config["CONSOLE_PAGE_SIZE"]
     clauses = filter_clauses(staff, f)
     summaries = site_summaries(clauses)
     total = sum(s.total for s in summaries)
-    pages = max(1, -(-total // size))
-    page = min(f.get("page", 1), pages)
+    pager = paginate(total, f.get("page", 1))
     rows = [
-        (c, site, who)
-        for c, site, who in db.session.execute(
-            listed_checkins(clauses).limit(size).offset((page - 1) * size)
-        )
+        (c, site, who) for c, site, who in db.session.execute(pager.of(listed_checkins(clauses)))
     ]
     route_query = select(Route).order_by(Route.name)
     if "route" in f:
@@ -250,7 +246,7 @@ def checkin_page(staff: Staff, f: dict[str, Any]) -> CheckinPage:
     drawings = route_drawings(
         list(db.session.scalars(route_query)), {s.site_id: s.total for s in summaries}
     )
-    return CheckinPage(rows, total, page, pages, summaries, drawings)
+    return CheckinPage(rows, total, pager.page, pager.pages, summaries, drawings)
 
 
 def filter_choices(staff: Staff) -> tuple[list[Site], list[Route]]:
@@ -272,21 +268,16 @@ def activity_name(code: str) -> str:
 @staff_required
 def checkins() -> tuple[str, int]:
     staff: Staff = g.staff
-    try:
-        f = load(CHECKIN_FILTER, request.args)
-        errors: dict[str, list[str]] = {}
-    except FormError as error:
-        f, errors = CHECKIN_FILTER.load({}), error.errors
-    result = checkin_page(staff, f)
+    query = read_filter(CHECKIN_FILTER)
+    result = checkin_page(staff, query.values)
     site_choices, route_choices = filter_choices(staff)
-    args = {} if errors else {k: v for k, v in request.args.items() if k != "page"}
     return render_page(
         "checkins.html",
-        400 if errors else 200,
+        query.status,
         result=result,
-        f=f,
-        errors=errors,
-        args=args,
+        f=query.values,
+        errors=query.errors,
+        args=query.link_args("page"),
         site_choices=site_choices,
         route_choices=route_choices,
         activity_name=activity_name,
@@ -317,14 +308,17 @@ def export_rows(staff: Staff, f: dict[str, Any]) -> Iterator[list[Any]]:
 def export_checkins(fmt: str) -> Response | tuple[str, int]:
     """The filtered check-ins as a sheet, with headers in the console's language."""
     staff: Staff = g.staff
-    try:
-        f = load(CHECKIN_FILTER, request.args)
-    except FormError as error:
-        return render_page("error.html", 400, message=format_errors(error.errors))
+    query = read_filter(CHECKIN_FILTER)
+    if query.errors:
+        return render_page("error.html", 400, message=format_errors(query.errors))
     names()  # town names loaded once, before the rows stream
     headers = [t(f"checkin.col.{column}") for column in EXPORT_COLUMNS]
     return table_response(
-        fmt, t("checkin.export_name"), t("checkin.export_sheet"), headers, export_rows(staff, f)
+        fmt,
+        t("checkin.export_name"),
+        t("checkin.export_sheet"),
+        headers,
+        export_rows(staff, query.values),
     )
 
 

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app, g, redirect, request, url_for
-from marshmallow import fields, validate
+from marshmallow import fields, missing, validate
 from sqlalchemy import ColumnElement, and_, case, func, or_, select, true
 from werkzeug.wrappers import Response
 
@@ -21,8 +21,9 @@ from server.accounts import revoke_device
 from server.console import bp, render_page
 from server.console.auth import Staff, staff_required
 from server.console.case_page import done_message
-from server.console.forms import FormError, load
+from server.console.forms import FormError, load, page_field, read_filter
 from server.console.i18n import t
+from server.console.paging import paginate
 from server.errors import NotFound
 from server.extensions import db
 from server.models import Device, User
@@ -37,7 +38,7 @@ class DeviceFilterSchema(StrictSchema):
 
     days = fields.Integer(validate=validate.Range(1, 3650))
     town = code_field()
-    page = fields.Integer(load_default=1, validate=validate.Range(1, 100_000))
+    page = page_field()
     done = text_field(64)  # after a revoke: which message to show (see done_message)
 
 
@@ -46,7 +47,7 @@ class RevokeForm(StrictSchema):
 
     days = fields.Integer(validate=validate.Range(1, 3650))
     town = code_field()
-    page = fields.Integer(validate=validate.Range(1, 100_000))
+    page = page_field(load_default=missing)  # absent unless sent
 
 
 DEVICE_FILTER = DeviceFilterSchema()
@@ -110,7 +111,6 @@ class DevicePage:
 def device_page(staff: Staff, f: dict[str, Any]) -> DevicePage:
     """Stale devices first (longest silent first), then the rest by latest sync; users are
     joined in the same query, so one page costs three queries whatever its size."""
-    size = current_app.config["CONSOLE_PAGE_SIZE"]
     days = f.get("days") or current_app.config["CONSOLE_STALE_DAYS"]
     stale = stale_condition(utcnow() - timedelta(days=days))
     clauses = [visible_devices(staff)]
@@ -122,8 +122,7 @@ def device_page(staff: Staff, f: dict[str, Any]) -> DevicePage:
         .join(User, User.id == Device.user_id)
         .where(*clauses)
     ).one()
-    pages = max(1, -(-total // size))
-    page = min(f.get("page", 1), pages)
+    pager = paginate(total, f.get("page", 1))
     is_stale = case((stale, 1), else_=0)
     synced = last_sync()
     query = (
@@ -138,34 +137,26 @@ def device_page(staff: Staff, f: dict[str, Any]) -> DevicePage:
             Device.created_at.desc(),
             Device.id,
         )
-        .limit(size)
-        .offset((page - 1) * size)
     )
     rows = [
         DeviceRow(device, name, username, town, bool(flag))
-        for device, name, username, town, flag in db.session.execute(query)
+        for device, name, username, town, flag in db.session.execute(pager.of(query))
     ]
-    return DevicePage(rows, total, int(stale_total), page, pages, days)
+    return DevicePage(rows, total, int(stale_total), pager.page, pager.pages, days)
 
 
 @bp.get("/devices")
 @staff_required
 def devices() -> tuple[str, int]:
     staff: Staff = g.staff
-    try:
-        f = load(DEVICE_FILTER, request.args)
-        errors: dict[str, list[str]] = {}
-    except FormError as error:
-        f, errors = DEVICE_FILTER.load({}), error.errors
-    result = device_page(staff, f)
-    args = {} if errors else {k: v for k, v in request.args.items() if k not in ("page", "done")}
+    query = read_filter(DEVICE_FILTER)
     return render_page(
         "devices.html",
-        400 if errors else 200,
-        result=result,
-        f=f,
-        errors=errors,
-        args=args,
+        query.status,
+        result=device_page(staff, query.values),
+        f=query.values,
+        errors=query.errors,
+        args=query.link_args("page", "done"),
         done=done_message(),
     )
 
@@ -192,7 +183,6 @@ def revoke(device_id: Any) -> Response | tuple[str, int]:
     except FormError as error:
         reasons = "; ".join(f"{k}: {' '.join(v)}" for k, v in error.errors.items())
         return render_page("error.html", 400, message=f"{t('form.invalid')} {reasons}")
-    db.session.rollback()  # revoke_device opens its own write transaction
     if not revoke_device(str(device_id)):
         raise NotFound()
     return redirect(url_for("console.devices", done="done.device_revoked", **form))

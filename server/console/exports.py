@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from flask import Response, g, request
+from flask import Response, g
 from sqlalchemy import select
 
 from server.console import CHINA, bp, local_time, names, render_page
 from server.console.auth import Staff, staff_required
-from server.console.forms import FormError, load
+from server.console.forms import read_filter
 from server.console.i18n import current_language, t, t_or
 from server.console.queue import QUEUE_FILTER, filtered_cases
 from server.console.tables import table_response
@@ -132,11 +132,10 @@ def invalid_filter(errors: dict[str, list[str]]) -> tuple[str, int]:
 @staff_required
 def export_cases(fmt: str) -> Response | tuple[str, int]:
     staff: Staff = g.staff
-    try:
-        f = load(QUEUE_FILTER, request.args)
-    except FormError as error:
-        return invalid_filter(error.errors)
-    f.pop("page", None)
+    query = read_filter(QUEUE_FILTER)
+    if query.errors:
+        return invalid_filter(query.errors)
+    f = {key: value for key, value in query.values.items() if key != "page"}
     stamp = utcnow().astimezone(CHINA).strftime("%Y%m%d-%H%M")
     headers = [t(f"export.col.{column}") for column in COLUMNS]
     return table_response(

@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app, g, redirect, request, url_for
+from flask import g, redirect, request, url_for
 from marshmallow import fields, validate
 from sqlalchemy import ColumnElement, Select, func, select, true, update
 from werkzeug.exceptions import BadRequest
@@ -22,10 +22,10 @@ from server.console import bp, names, render_page
 from server.console.actions import ActionRefused, run_op
 from server.console.auth import Staff, staff_required
 from server.console.case_page import done_message
-from server.console.forms import FormError, load
+from server.console.forms import FormError, load, page_field, read_filter
 from server.console.i18n import current_language, t, t_or
+from server.console.paging import paginate
 from server.console.scope import sees_mask
-from server.database import begin_write
 from server.errors import NotFound
 from server.extensions import db
 from server.i18n import error_message, translate_details
@@ -33,6 +33,7 @@ from server.models import Case, Device, MergeConflict, RejectedIntent, User
 from server.models.base import utcnow
 from server.schemas.base import StrictSchema
 from server.schemas.cases import SEVERITIES
+from server.unit_of_work import write_unit
 
 REJECTION_STATUSES = ("open", "handled")
 CONFLICT_STATUSES = ("open", "resolved")
@@ -44,13 +45,13 @@ MAX_VALUE_CHARS = 20_000
 
 class RejectionFilter(StrictSchema):
     status = fields.String(load_default="open", validate=validate.OneOf(REJECTION_STATUSES))
-    page = fields.Integer(load_default=1, validate=validate.Range(1, 100_000))
+    page = page_field()
     done = fields.String()  # the message after an action, read by done_message()
 
 
 class ConflictFilter(StrictSchema):
     status = fields.String(load_default="open", validate=validate.OneOf(CONFLICT_STATUSES))
-    page = fields.Integer(load_default=1, validate=validate.Range(1, 100_000))
+    page = page_field()
     done = fields.String()
 
 
@@ -75,23 +76,6 @@ class Page:
     pages: int
     users: dict[str, str]
     devices: dict[str, str]
-
-
-def read_filter(schema: StrictSchema) -> tuple[dict[str, Any], dict[str, list[str]]]:
-    """A bad query string shows the default view with the reasons, never a crash."""
-    try:
-        return load(schema, request.args), {}
-    except FormError as error:
-        return schema.load({}), error.errors
-
-
-def paged(query: Select, count: Select, page: int) -> tuple[list[Any], int, int, int]:
-    size = current_app.config["CONSOLE_PAGE_SIZE"]
-    total = db.session.scalar(count) or 0
-    pages = max(1, -(-total // size))
-    page = min(page, pages)
-    rows = list(db.session.execute(query.limit(size).offset((page - 1) * size)).all())
-    return rows, total, page, pages
 
 
 def lookup_names(user_ids: set[str | None], device_ids: set[str | None]) -> tuple[dict, dict]:
@@ -130,12 +114,12 @@ def rejections_page(staff: Staff, f: dict[str, Any]) -> Page:
         .order_by(RejectedIntent.created_at.desc(), RejectedIntent.id.desc())
     )
     count = select(func.count()).select_from(RejectedIntent).where(*where)
-    rows, total, page, pages = paged(query, count, f["page"])
-    items = [row[0] for row in rows]
+    pager = paginate(db.session.scalar(count) or 0, f["page"])
+    items = list(db.session.scalars(pager.of(query)))
     users, devices = lookup_names(
         {r.user_id for r in items} | {r.handled_by for r in items}, {r.device_id for r in items}
     )
-    return Page(items, total, page, pages, users, devices)
+    return Page(items, pager.total, pager.page, pager.pages, users, devices)
 
 
 def reason_details(details: Any) -> list[tuple[str, str]]:
@@ -162,14 +146,14 @@ def pretty_json(value: Any) -> str:
 @bp.get("/rejections")
 @staff_required
 def rejections() -> tuple[str, int]:
-    f, errors = read_filter(RejectionFilter())
-    result = rejections_page(g.staff, f)
+    query = read_filter(RejectionFilter())
+    f = query.values
     return render_page(
         "rejections.html",
-        400 if errors else 200,
-        result=result,
+        query.status,
+        result=rejections_page(g.staff, f),
         f=f,
-        errors=errors,
+        errors=query.errors,
         args={"status": f["status"]},
         statuses=REJECTION_STATUSES,
         done=done_message(),
@@ -188,21 +172,20 @@ def rejection_handled(rejection_id: int) -> Response:
     except FormError as error:
         raise BadRequest() from error
     staff: Staff = g.staff
-    db.session.rollback()
-    begin_write(db.session, lock_feed=False)
-    row = db.session.scalar(
-        select(RejectedIntent).where(RejectedIntent.id == rejection_id, visible_rejections(staff))
-    )
-    if row is None:
-        db.session.rollback()
-        raise NotFound()
-    if row.status == "open":
-        db.session.execute(
-            update(RejectedIntent)
-            .where(RejectedIntent.id == rejection_id)
-            .values(status="handled", handled_by=staff.user.id, handled_at=utcnow())
+    with write_unit(db.session, end_read=True):
+        row = db.session.scalar(
+            select(RejectedIntent).where(
+                RejectedIntent.id == rejection_id, visible_rejections(staff)
+            )
         )
-    db.session.commit()
+        if row is None:
+            raise NotFound()
+        if row.status == "open":
+            db.session.execute(
+                update(RejectedIntent)
+                .where(RejectedIntent.id == rejection_id)
+                .values(status="handled", handled_by=staff.user.id, handled_at=utcnow())
+            )
     return redirect(url_for("console.rejections", done="done.rejection_handled"))
 
 
@@ -227,11 +210,12 @@ def conflicts_page(staff: Staff, f: dict[str, Any]) -> Page:
         .join(Case, Case.id == MergeConflict.record_id)
         .where(MergeConflict.entity == "case", sees_mask(Case.town_mask, staff), *where)
     )
-    rows, total, page, pages = paged(query, count, f["page"])
+    pager = paginate(db.session.scalar(count) or 0, f["page"])
+    rows = [(c, case) for c, case in db.session.execute(pager.of(query))]
     users, devices = lookup_names(
         {c.by for c, _ in rows} | {c.resolved_by for c, _ in rows}, {c.device_id for c, _ in rows}
     )
-    return Page([(c, case) for c, case in rows], total, page, pages, users, devices)
+    return Page(rows, pager.total, pager.page, pager.pages, users, devices)
 
 
 def find_conflict(staff: Staff, conflict_id: str) -> MergeConflict:
@@ -299,14 +283,15 @@ def new_value(conflict: MergeConflict, form: dict[str, Any]) -> Any:
 def conflicts(
     errors: dict | None = None, message: str = "", error_for: str = "", status: int = 200
 ) -> tuple[str, int]:
-    f, filter_errors = read_filter(ConflictFilter())
+    query = read_filter(ConflictFilter())
+    f = query.values
     if errors is not None:
         f = {**f, "status": "open"}  # a refused resolution is shown among the open ones
     result = conflicts_page(g.staff, f)
-    shown = dict(errors or filter_errors)
+    shown = dict(errors or query.errors)
     return render_page(
         "conflicts.html",
-        status if errors is not None else (400 if filter_errors else 200),
+        status if errors is not None else query.status,
         result=result,
         f=f,
         value_errors=shown.pop("value", []),

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from flask import request
 from marshmallow import fields, validate
 from sqlalchemy import select
 
 from server.console import bp, render_page
 from server.console.auth import admin_required
-from server.console.forms import FormError, load
+from server.console.forms import read_filter
 from server.extensions import db
 from server.jobs.runner import JOB_NAMES
 from server.models import JobLock, JobRun
@@ -25,22 +24,18 @@ class JobFilterSchema(StrictSchema):
 @admin_required
 def admin_jobs() -> tuple[str, int]:
     """The newest runs first, failures highlighted, and any job holding its lock now."""
-    try:
-        f, errors = load(JobFilterSchema(), request.args), {}
-    except FormError as error:
-        f, errors = {}, error.errors
-    query = select(JobRun).order_by(JobRun.started_at.desc(), JobRun.id.desc())
+    query = read_filter(JobFilterSchema())
+    f = query.values
+    runs = select(JobRun).order_by(JobRun.started_at.desc(), JobRun.id.desc())
     if "name" in f:
-        query = query.where(JobRun.name == f["name"])
-    runs = list(db.session.scalars(query.limit(RUNS_SHOWN)))
-    locks = list(db.session.scalars(select(JobLock).order_by(JobLock.name)))
+        runs = runs.where(JobRun.name == f["name"])
     return render_page(
         "admin_jobs.html",
-        400 if errors else 200,
-        runs=runs,
-        locks=locks,
+        query.status,
+        runs=list(db.session.scalars(runs.limit(RUNS_SHOWN))),
+        locks=list(db.session.scalars(select(JobLock).order_by(JobLock.name))),
         f=f,
-        errors=errors,
-        names=JOB_NAMES,
+        errors=query.errors,
+        job_names=JOB_NAMES,
         section="console.admin_jobs",
     )

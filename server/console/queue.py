@@ -6,13 +6,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from flask import current_app, g, request
+from flask import g
 from marshmallow import fields, validate
 from sqlalchemy import ColumnElement, Select, String, and_, cast, false, func, or_, select
 
 from server.console import CHINA, bp, render_page
 from server.console.auth import Staff, staff_required
-from server.console.forms import FormError, day_field, load
+from server.console.forms import day_field, page_field, read_filter
+from server.console.paging import paginate
 from server.console.scope import involves_town, visible_cases
 from server.domain.handoff import PENDING
 from server.domain.workflow import STATUSES
@@ -43,7 +44,7 @@ class QueueFilterSchema(StrictSchema):
     q = text_field(100)
     sort = fields.String(load_default="created", validate=validate.OneOf(tuple(SORTS)))
     dir = fields.String(load_default="desc", validate=validate.OneOf(("asc", "desc")))
-    page = fields.Integer(load_default=1, validate=validate.Range(1, 100_000))
+    page = page_field()
 
 
 QUEUE_FILTER = QueueFilterSchema()
@@ -126,7 +127,6 @@ class QueuePage:
 
 def queue_page(staff: Staff, f: dict[str, Any]) -> QueuePage:
     """One page of the queue in four queries, whatever the page size."""
-    size = current_app.config["CONSOLE_PAGE_SIZE"]
     bits = town_bits()
     clauses = filter_clauses(staff, f, bits, with_status=False)
     counts = dict(
@@ -135,11 +135,10 @@ def queue_page(staff: Staff, f: dict[str, Any]) -> QueuePage:
         ).all()
     )
     total = counts.get(f["status"], 0) if "status" in f else sum(counts.values())
-    pages = max(1, -(-total // size))
-    page = min(f.get("page", 1), pages)
-    cases = list(db.session.scalars(filtered_cases(staff, f).limit(size).offset((page - 1) * size)))
+    pager = paginate(total, f.get("page", 1))
+    cases = list(db.session.scalars(pager.of(filtered_cases(staff, f))))
     users = user_names({c.assignee for c in cases if c.assignee})
-    return QueuePage(cases, total, counts, page, pages, users)
+    return QueuePage(cases, total, counts, pager.page, pager.pages, users)
 
 
 def user_names(ids: set[str]) -> dict[str, str]:
@@ -196,20 +195,14 @@ def assignable(staff: Staff) -> list[User]:
 @staff_required
 def queue() -> tuple[str, int]:
     staff: Staff = g.staff
-    try:
-        f = load(QUEUE_FILTER, request.args)
-        errors: dict[str, list[str]] = {}
-    except FormError as error:
-        f, errors = QUEUE_FILTER.load({}), error.errors
-    result = queue_page(staff, f)
-    args = {k: v for k, v in request.args.items() if k != "page" and not errors}
+    query = read_filter(QUEUE_FILTER)
     return render_page(
         "queue.html",
-        400 if errors else 200,
-        result=result,
-        f=f,
-        errors=errors,
-        args=args,
+        query.status,
+        result=queue_page(staff, query.values),
+        f=query.values,
+        errors=query.errors,
+        args=query.link_args("page"),
         statuses=STATUSES,
         attention=attention(staff),
         assignees=assignable(staff),

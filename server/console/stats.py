@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from flask import g, request
+from flask import g
 from markupsafe import Markup
 from marshmallow import ValidationError, validates_schema
 from sqlalchemy import ColumnElement, and_, case, func, select, true
@@ -21,7 +21,7 @@ from sqlalchemy import ColumnElement, and_, case, func, select, true
 from server.clock import local_today
 from server.console import bp, names, render_page
 from server.console.auth import Staff, staff_required
-from server.console.forms import FormError, day_field, load
+from server.console.forms import day_field, read_filter
 from server.console.i18n import t
 from server.console.queue import day_start, town_bits
 from server.console.scope import involves_town
@@ -319,11 +319,8 @@ def charts(data: Stats) -> dict[str, Markup]:
 @staff_required
 def stats() -> tuple[str, int]:
     staff: Staff = g.staff
-    try:
-        f = load(STATS_FILTER, request.args)
-        errors: dict[str, list[str]] = {}
-    except FormError as error:
-        f, errors = {}, error.errors
+    query = read_filter(STATS_FILTER)
+    f = query.values
     town = chosen_town(staff, f.get("town"))
     today = local_today()
     data = compute(town, f, today)
@@ -335,11 +332,11 @@ def stats() -> tuple[str, int]:
         queue_args["town"] = town
     return render_page(
         "stats.html",
-        400 if errors else 200,
+        query.status,
         data=data,
         scope_name=names().town(town) if town else t("stats.alliance"),
         f=f,
-        errors=errors,
+        errors=query.errors,
         charts=charts(data),
         categories=categories,
         queue_args=queue_args,

@@ -11,37 +11,39 @@ from datetime import timedelta
 
 from sqlalchemy import delete, func, select, update
 
-from server.database import begin_write
 from server.extensions import db
 from server.jobs.runner import JobContext, JobResult, job
 from server.models import Change, FeedEntry, FeedRevocation, MutationReceipt, ServerState
+from server.unit_of_work import feed_write_unit
 
 
 @job("compact")
 def compact(ctx: JobContext) -> JobResult:
     cutoff = ctx.now - timedelta(days=int(ctx.config["COMPACT_HORIZON_DAYS"]))
-    begin_write(db.session)
-    horizon = db.session.scalar(select(func.max(Change.seq)).where(Change.at < cutoff)) or 0
-    current = db.session.scalar(select(ServerState.compacted_seq))
-    horizon = max(horizon, current)
-    statements = {
-        "receipts": delete(MutationReceipt).where(MutationReceipt.created_at < cutoff),
-        "revocations": delete(FeedRevocation).where(FeedRevocation.seq <= horizon),
-        "tombstones": delete(FeedEntry).where(FeedEntry.op == "remove", FeedEntry.seq <= horizon),
-    }
-    counts = {}
-    for name, statement in statements.items():
-        counts[name] = db.session.execute(
-            select(func.count()).select_from(statement.table).where(statement.whereclause)
-        ).scalar_one()
-        if not ctx.dry_run:
-            db.session.execute(statement)
-    counts["horizon_seq"] = horizon
-    if ctx.dry_run:
-        db.session.rollback()
-    else:
-        db.session.execute(
-            update(ServerState).where(ServerState.id == 1).values(compacted_seq=horizon)
-        )
-        db.session.commit()
+    # Under the feed lock, as every writer of feed rows (tombstones are feed rows).
+    with feed_write_unit(db.session) as unit:
+        horizon = db.session.scalar(select(func.max(Change.seq)).where(Change.at < cutoff)) or 0
+        current = db.session.scalar(select(ServerState.compacted_seq))
+        horizon = max(horizon, current)
+        statements = {
+            "receipts": delete(MutationReceipt).where(MutationReceipt.created_at < cutoff),
+            "revocations": delete(FeedRevocation).where(FeedRevocation.seq <= horizon),
+            "tombstones": delete(FeedEntry).where(
+                FeedEntry.op == "remove", FeedEntry.seq <= horizon
+            ),
+        }
+        counts = {}
+        for name, statement in statements.items():
+            counts[name] = db.session.execute(
+                select(func.count()).select_from(statement.table).where(statement.whereclause)
+            ).scalar_one()
+            if not ctx.dry_run:
+                db.session.execute(statement)
+        counts["horizon_seq"] = horizon
+        if ctx.dry_run:
+            unit.discard()
+        else:
+            db.session.execute(
+                update(ServerState).where(ServerState.id == 1).values(compacted_seq=horizon)
+            )
     return JobResult(counts)

@@ -7,11 +7,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, delete, func, insert, select
 
-from server.database import begin_write
 from server.domain.workflow import OPEN_STATUSES
 from server.extensions import db
 from server.jobs.runner import JobContext, JobResult, job
 from server.models import Case, CaseEvent, Checkin, DailyStat, Town
+from server.unit_of_work import write_unit
 
 # Days are the alliance's days: Zhejiang is on China Standard Time.
 LOCAL = ZoneInfo("Asia/Shanghai")
@@ -89,15 +89,14 @@ def rollup(ctx: JobContext) -> JobResult:
     """Yesterday and today (local time) by default; ROLLUP_DAYS widens it."""
     today = ctx.now.astimezone(LOCAL).date()
     days = [today - timedelta(days=n) for n in range(int(ctx.config["ROLLUP_DAYS"]))]
-    begin_write(db.session, lock_feed=False)
-    towns = list(db.session.scalars(select(Town.code).order_by(Town.bit)))
-    rows = [row for day in days for row in stats_for_day(day, towns)]
-    if ctx.dry_run:
-        db.session.rollback()
-    else:
-        db.session.execute(delete(DailyStat).where(DailyStat.day.in_(days)))
-        db.session.execute(insert(DailyStat), rows)
-        db.session.commit()
+    with write_unit(db.session) as unit:
+        towns = list(db.session.scalars(select(Town.code).order_by(Town.bit)))
+        rows = [row for day in days for row in stats_for_day(day, towns)]
+        if ctx.dry_run:
+            unit.discard()
+        else:
+            db.session.execute(delete(DailyStat).where(DailyStat.day.in_(days)))
+            db.session.execute(insert(DailyStat), rows)
     return JobResult(
         {"days": len(days), "rows": len(rows), "cases_opened": sum(r["cases_opened"] for r in rows)}
     )

@@ -13,10 +13,10 @@ from flask import current_app
 from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 
-from server.database import begin_write
 from server.extensions import db
 from server.models import JobLock, JobRun
 from server.models.base import utcnow
+from server.unit_of_work import write_unit
 
 log = logging.getLogger(__name__)
 STALE_LOCK = timedelta(hours=6)  # a lock older than this was left by a crashed run
@@ -86,45 +86,38 @@ def run_job(name: str, *, dry_run: bool = False) -> RunOutcome:
 
 
 def acquire_lock(name: str) -> bool:
-    begin_write(db.session, lock_feed=False)
-    held = db.session.get(JobLock, name)
-    if held is not None and utcnow() - held.acquired_at < STALE_LOCK:
-        db.session.rollback()
-        return False
-    if held is not None:
-        db.session.execute(delete(JobLock).where(JobLock.name == name))
-    db.session.add(JobLock(name=name, holder=f"{socket.gethostname()}:{os.getpid()}"))
     try:
-        db.session.commit()
+        with write_unit(db.session) as unit:
+            held = db.session.get(JobLock, name)
+            if held is not None and utcnow() - held.acquired_at < STALE_LOCK:
+                unit.discard()
+                return False
+            if held is not None:
+                db.session.execute(delete(JobLock).where(JobLock.name == name))
+            db.session.add(JobLock(name=name, holder=f"{socket.gethostname()}:{os.getpid()}"))
     except IntegrityError:
-        db.session.rollback()
         return False
     return True
 
 
 def release_lock(name: str) -> None:
-    db.session.rollback()
-    begin_write(db.session, lock_feed=False)
-    db.session.execute(delete(JobLock).where(JobLock.name == name))
-    db.session.commit()
+    with write_unit(db.session, end_read=True):
+        db.session.execute(delete(JobLock).where(JobLock.name == name))
 
 
 def start_run(name: str) -> int:
-    begin_write(db.session, lock_feed=False)
-    run = JobRun(name=name, outcome="running", counts={}, message="")
-    db.session.add(run)
-    db.session.flush()
-    run_id = run.id
-    db.session.commit()
+    with write_unit(db.session):
+        run = JobRun(name=name, outcome="running", counts={}, message="")
+        db.session.add(run)
+        db.session.flush()
+        run_id = run.id
     return run_id
 
 
 def finish_run(run_id: int, outcome: str, counts: dict, message: str) -> None:
-    db.session.rollback()
-    begin_write(db.session, lock_feed=False)
-    db.session.execute(
-        update(JobRun)
-        .where(JobRun.id == run_id)
-        .values(outcome=outcome, counts=counts, message=message[:10_000], finished_at=utcnow())
-    )
-    db.session.commit()
+    with write_unit(db.session, end_read=True):
+        db.session.execute(
+            update(JobRun)
+            .where(JobRun.id == run_id)
+            .values(outcome=outcome, counts=counts, message=message[:10_000], finished_at=utcnow())
+        )

@@ -1,5 +1,7 @@
 """Envelopes of push and pull."""
 
+from typing import Any
+
 from marshmallow import Schema, fields, validate
 
 from server.schemas.base import StrictSchema, UUIDString, text_field
@@ -75,8 +77,14 @@ class PushResponseSchema(Schema):
 
 
 class PullQuerySchema(StrictSchema):
+    """The pull's query string; a `limit` above `max_limit` (PULL_MAX_LIMIT) is refused."""
+
     cursor = fields.String(validate=validate.Length(max=512))
-    limit = fields.Integer(validate=validate.Range(1, 1000))
+    limit = fields.Integer()
+
+    def __init__(self, *, max_limit: int, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.fields["limit"].validators = [validate.Range(1, max_limit)]
 
 
 class ChangeSchema(Schema):

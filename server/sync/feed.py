@@ -51,6 +51,9 @@ class FeedWriter:
     def __init__(self, session: Session, last_seq: int):
         self.session = session
         self.seq = last_seq
+        # What server_state.last_seq holds in this transaction; None once a rollback to a
+        # savepoint may have undone the update.
+        self.written_seq: int | None = last_seq
         self.changes: list[dict[str, Any]] = []
         self.photo_sets: list[tuple[str, str, list[str], bool]] = []
         # With `buffer_new_rows`, new rows (feed rows, and records through `insert`) wait and
@@ -73,6 +76,7 @@ class FeedWriter:
 
     def rollback_to(self, point: Checkpoint) -> None:
         """Forget what an intent rolled back to its savepoint had queued."""
+        self.written_seq = None
         del self.changes[point.changes :]
         del self.photo_sets[point.photo_sets :]
         del self.new_rows[point.new_rows :]
@@ -161,14 +165,18 @@ class FeedWriter:
 
     def finish(self) -> None:
         """Write the queued feed and audit rows and photo references, and the last sequence
-        number."""
+        number. Calling it again writes only what was queued since (nothing if nothing was):
+        the unit of work (server.unit_of_work) finishes its writer at commit, whether or not
+        the code it ran had finished it already."""
         self.flush()
         if self.changes:
             insert_many(self.conn, CHANGES, self.changes)
         self.write_photo_refs()
-        self.conn.execute(
-            table_of(ServerState).update().where(ServerState.id == 1).values(last_seq=self.seq)
-        )
+        if self.seq != self.written_seq:
+            self.conn.execute(
+                table_of(ServerState).update().where(ServerState.id == 1).values(last_seq=self.seq)
+            )
+            self.written_seq = self.seq
         self.changes, self.photo_sets = [], []
 
     def write_photo_refs(self) -> None:

@@ -586,3 +586,26 @@ def test_route_order_sorts_by_position_and_keeps_the_former_order_on_ties():
     assert route_order({"a": 2, "b": 1, "c": None}, ["a", "b", "c"]) == ["b", "a"]
     assert route_order({"a": 1, "b": 1, "new": 1}, ["b", "a"]) == ["b", "a", "new"]
     assert route_order({"a": None}, ["a"]) == []
+
+
+def test_each_refused_account_is_worded_next_to_its_field(app):
+    """The command line's refusals carry a code; the console words it, never parsing text."""
+    from server.accounts import AccountError, add_user
+    from server.console.admin import account_refusal
+    from server.extensions import db
+    from server.sync.feed import FeedWriter
+
+    refusals = [
+        (("li_si", DEMO_PASSWORD, "worker", None), "town", "need a town"),
+        (("li_si", DEMO_PASSWORD, "worker", "atlantis"), "town", "no such town"),
+        (("li_si", DEMO_PASSWORD, "admin", "dayan"), "town", "have no town"),
+        (("li_si", "short", "worker", "dayan"), "password", "at least 8 characters"),
+        (("admin", DEMO_PASSWORD, "admin", None), "username", "username is taken"),
+    ]
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        for args, field, words in refusals:
+            with pytest.raises(AccountError) as refused:
+                add_user(FeedWriter(db.session, 0), *args, "李四")
+            [(named, [said])] = account_refusal(refused.value).errors.items()
+            assert named == field and words in said, (args, named, said)
+        db.session.rollback()

@@ -30,3 +30,14 @@ def test_a_failed_run_stands_out_and_supervisors_cannot_look(app, console, execu
     [row] = page.select("#job-runs tbody tr.stale")
     assert "disk full" in row.text and "失败" in row.text
     assert console("dayan_supervisor").get("/console/admin/jobs").status_code == 403
+
+
+def test_an_admin_with_a_home_town_opens_the_jobs_page(console, execute):
+    """The header names the admin's town through names(); the page's own list of job names
+    must not hide it. Accounts made before the console refused a town for an admin (the
+    command line accepted one) still have it."""
+    execute("UPDATE users SET town_code = 'dayan' WHERE username = 'admin'")
+    page = console("admin").page("/console/admin/jobs")
+    assert "大堰镇" in page.select_one("header .user").text
+    options = [o["value"] for o in page.select("select[name=name] option") if o["value"]]
+    assert options == ["escalate-overdue", "rollup", "compact", "backup", "verify"]

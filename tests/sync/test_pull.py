@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import case_create, case_event, case_update, checkin
+from tests.factories import DeviceClient, case_create, case_event, case_update, checkin
 
 
 def test_first_pull_brings_reference_data_people_and_visible_cases(clock, worker):
@@ -46,6 +46,19 @@ def test_pull_limit_is_capped_and_validated(worker):
     response = worker.client.get("/api/v1/sync/pull?since=3", headers=worker.headers)
     assert response.status_code == 422
     assert response.get_json()["error"]["details"] == {"since": ["不允许的字段。"]}
+
+
+def test_the_pull_limit_maximum_is_the_configured_one(make_app):
+    """FENGLING_PULL_MAX_LIMIT: a larger limit is refused naming it, and a pull without a
+    limit never returns more."""
+    phone = DeviceClient(make_app(PULL_MAX_LIMIT=5).test_client(), "dayan_worker")
+    phone.login()
+    assert phone.pull(limit=5).status_code == 200
+    refused = phone.pull(limit=6)
+    assert refused.status_code == 422
+    assert refused.get_json()["error"]["details"] == {"limit": ["须在 1 到 5 之间。"]}
+    page = phone.pull().get_json()
+    assert len(page["changes"]) == 5 and page["has_more"]
 
 
 def test_incremental_pull_returns_only_what_changed_at_its_latest_version(worker):
