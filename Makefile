@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
-PY_SOURCES := server tests migrations bench testkit
+PY_SOURCES := server clients tests migrations bench testkit
 
 .PHONY: run test lint bench bench-pwa bench-console clean
 

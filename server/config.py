@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
-from server.json_text import to_json
+from server.storage.json_text import to_json
 
 DEFAULT_DATA_DIR = Path.cwd() / "data"
 

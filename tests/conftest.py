@@ -41,8 +41,8 @@ def pg_admin(statement: str) -> None:
 
 def build_template(url: str, data_dir: Path) -> None:
     """Migrate and seed reference data and demo users (no demo cases)."""
-    from server import migrate
-    from server.demo import seed
+    from server.commands.demo import seed
+    from server.storage import migrate
 
     app = create_app({"TESTING": True, "DATA_DIR": str(data_dir), "DATABASE_URL": url})
     with app.app_context():

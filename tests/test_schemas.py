@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from server.schemas.base import FastDump
+from server.fastpath.schema_dump import FastDump
 from server.schemas.cases import CaseDataSchema, CaseEventDataSchema, ConflictDataSchema
 from server.schemas.checkins import CheckinDataSchema
 

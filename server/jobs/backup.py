@@ -20,10 +20,10 @@ from flask import current_app
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
-from server.database import begin_snapshot_read
 from server.extensions import db
 from server.jobs.runner import JobContext, JobResult, job
 from server.models import Base, ServerState
+from server.storage.database import begin_snapshot_read
 
 MANIFEST = "manifest.json"
 

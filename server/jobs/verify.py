@@ -7,10 +7,10 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from server.database import begin_snapshot_read
 from server.extensions import db
 from server.jobs.runner import JobContext, JobResult, job
 from server.models import Blob, BlobRef, Case, Change, FeedEntry, MutationReceipt
+from server.storage.database import begin_snapshot_read
 
 
 def missing_photo_files(data_dir: Path) -> list[str]:

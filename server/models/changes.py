@@ -13,7 +13,7 @@ from server.models.base import Base, BigInt, UTCDateTime, utcnow
 class ServerState(Base):
     """One row: the epoch (identity of this database) and the last feed sequence number.
 
-    Its row lock is the global write lock on PostgreSQL (see server.database.begin_write).
+    Its row lock is the global write lock on PostgreSQL (see server.storage.database.begin_write).
     """
 
     __tablename__ = "server_state"

@@ -7,7 +7,7 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, missing, pre_load, validate
 
-from server.schemas.fastload import compile_loader
+from server.fastpath.schema_load import compile_loader
 
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
 CODE_PATTERN = r"^[a-z][a-z0-9_]{0,31}$"
@@ -34,7 +34,7 @@ class StrictSchema(Schema):
         unknown: str | None = None,
     ) -> Any:
         """marshmallow's load, through the compiled fast path when it is sure the input is
-        valid (server.schemas.fastload); marshmallow decides everything else."""
+        valid (server.fastpath.schema_load); marshmallow decides everything else."""
         if many is None and partial is None and unknown is None:
             fast = self.__dict__.get("_fast_loader", missing)
             if fast is missing:
@@ -126,24 +126,3 @@ class ErrorSchema(Schema):
     """The one error envelope of the API."""
 
     error = fields.Nested(ErrorDetailSchema, required=True)
-
-
-class FastDump:
-    """`schema.dump` for records whose values already have the right types, in a tenth of the
-    time: the feed serialises every change, so this sits on the push hot path. The schema
-    still decides the fields and their names; `tests/test_schemas.py` checks both agree."""
-
-    def __init__(self, schema: Schema):
-        self.plan = [
-            (field.attribute or name, field.data_key or name, isinstance(field, fields.DateTime))
-            for name, field in schema.dump_fields.items()
-        ]
-        self.fields = [key for _, key, _ in self.plan]
-
-    def __call__(self, obj: Any) -> dict[str, Any]:
-        getter = obj.get if isinstance(obj, dict) else lambda key: getattr(obj, key, None)
-        out: dict[str, Any] = {}
-        for attribute, key, is_time in self.plan:
-            value = getter(attribute)
-            out[key] = value.isoformat() if is_time and value is not None else value
-        return out

@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
-from server.database import run_prepared
 from server.domain.visibility import ALL_TOWNS, Scope, scope_for
+from server.fastpath.prepared import run_prepared
 from server.models import Category, Town, User
 
 TOWNS = select(Town.code, Town.bit, Town.abbr)
@@ -41,7 +41,7 @@ class RefData:
 
     @classmethod
     def load(cls, session: Session) -> RefData:
-        """Every API request loads this: two small prepared statements (server.database)."""
+        """Every API request loads this: two small prepared statements (server.fastpath)."""
         conn = session.connection()
         towns = run_prepared(conn, TOWNS)
         return cls(

@@ -1,7 +1,7 @@
 """The only writer of the change feed, the audit trail and photo references.
 
 Every change gets the next sequence number while the global write lock is held
-(server.database.begin_write), so changes commit in sequence order and a pull
+(server.storage.database.begin_write), so changes commit in sequence order and a pull
 cursor never passes a change that commits later.
 
 Feed rows are written at once (later intents of the batch may move them); audit rows
@@ -17,10 +17,11 @@ from typing import Any
 from sqlalchemy import Connection, Table, bindparam
 from sqlalchemy.orm import Session
 
-from server.database import insert_many
-from server.json_text import to_json
+from server.domain.visibility import ALL_TOWNS
+from server.fastpath.bulk_insert import insert_many
 from server.models import BlobRef, Change, FeedEntry, FeedRevocation, ServerState
 from server.models.base import table_of, utcnow
+from server.storage.json_text import to_json
 
 FEED = table_of(FeedEntry)
 CHANGES = table_of(Change)
@@ -166,7 +167,7 @@ class FeedWriter:
     def finish(self) -> None:
         """Write the queued feed and audit rows and photo references, and the last sequence
         number. Calling it again writes only what was queued since (nothing if nothing was):
-        the unit of work (server.unit_of_work) finishes its writer at commit, whether or not
+        the unit of work (server.storage.unit_of_work) finishes its writer at commit, whether or not
         the code it ran had finished it already."""
         self.flush()
         if self.changes:
@@ -197,3 +198,27 @@ class FeedWriter:
         ]
         if rows:
             insert_many(self.conn, REFS, rows)
+
+
+def publish_reference(
+    writer: FeedWriter,
+    entity: str,
+    record_id: str,
+    data: dict[str, Any],
+    *,
+    is_new: bool,
+    version: int = 1,
+    author: Author | None = None,
+) -> None:
+    """Reference data and people's names are visible to every town."""
+    writer.publish(
+        entity,
+        record_id,
+        version,
+        ALL_TOWNS,
+        data,
+        author=author or Author(None),
+        action=f"{entity}.{'create' if is_new else 'update'}",
+        changed=data,
+        is_new=is_new,
+    )

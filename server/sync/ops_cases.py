@@ -18,9 +18,9 @@ from server.domain.workflow import (
     decide_transition,
     due_at,
 )
+from server.fastpath.schema_dump import FastDump
 from server.models import Case, CaseEvent, Change, MergeConflict, User
 from server.models.base import new_id, table_of, utcnow
-from server.schemas.base import FastDump
 from server.schemas.cases import (
     CaseAssignSchema,
     CaseCreateSchema,

@@ -8,9 +8,9 @@ from typing import Any
 from server.domain.errors import RuleViolation
 from server.domain.geofence import Verification, verify_checkin
 from server.domain.visibility import town_mask
+from server.fastpath.schema_dump import FastDump
 from server.models import Checkin, Site
 from server.models.base import table_of, utcnow
-from server.schemas.base import FastDump
 from server.schemas.checkins import CheckinCreateSchema, CheckinDataSchema
 from server.sync.ops import ApplyContext, CheckContext, OpResult, OpSpec
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import (
+    BindParameter,
     Integer,
     Select,
     String,
@@ -19,11 +20,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from server.database import run_prepared
 from server.domain.visibility import Scope
 from server.errors import ResyncRequired
-from server.json_text import to_json
+from server.fastpath.prepared import run_prepared
 from server.models import FeedEntry, FeedRevocation, ServerState
+from server.storage.json_text import to_json
 from server.sync.cursor import Cursor
 
 STATE = select(ServerState.epoch, ServerState.last_seq, ServerState.compacted_seq)
@@ -39,7 +40,7 @@ class PullPage:
 
 
 def pull(session: Session, scope: Scope, cursor_text: str | None, limit: int) -> PullPage:
-    """Read one page. The caller opened a snapshot (server.database.begin_snapshot_read).
+    """Read one page. The caller opened a snapshot (server.storage.database.begin_snapshot_read).
 
     :raises ResyncRequired: the cursor is from another epoch, compacted history, or
         a visibility the caller no longer has.
@@ -90,9 +91,11 @@ def _visible_changes_statement() -> Select[tuple[int, str, str, str, int | None,
     scratch cost more with every page). Built once: building it cost about as much as
     running it.
     """
-    after = bindparam("after", type_=Integer)
-    mask = bindparam("mask", type_=Integer)
-    limit = bindparam("limit", type_=Integer)
+    # Untyped, as before: a typed parameter would be cast (mask ::INTEGER overflows on
+    # PostgreSQL for an all-towns scope).
+    after: BindParameter[int] = bindparam("after")
+    mask: BindParameter[int] = bindparam("mask")
+    limit: BindParameter[int] = bindparam("limit")
     feed = (
         select(
             FeedEntry.seq,

@@ -11,13 +11,13 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from server.database import insert_many
 from server.domain.errors import RuleViolation
 from server.errors import flatten_errors
-from server.json_text import to_json
+from server.fastpath.bulk_insert import insert_many
 from server.models import Device, MutationReceipt, RejectedIntent
 from server.models.base import table_of, utcnow
 from server.schemas.base import UUIDString
+from server.storage.json_text import to_json
 from server.sync.context import Caller, RefData
 from server.sync.feed import FeedWriter
 from server.sync.ops import ApplyContext, BatchState, CheckContext, Mutation, Reader, run_check
@@ -36,7 +36,7 @@ def push(
 ) -> list[dict[str, Any]]:
     """Apply `mutations` for `caller`; returns one stored result per mutation, in order.
 
-    The caller holds the global write lock (server.database.begin_write) and commits.
+    The caller holds the global write lock (server.storage.database.begin_write) and commits.
 
     An op refuses in its check step, which cannot write (server.sync.ops), so a refusal
     needs no savepoint: the batch runs in one. Only a database constraint the rules did not foresee

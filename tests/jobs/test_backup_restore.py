@@ -12,9 +12,9 @@ import pytest
 from server import create_app
 from server.extensions import db
 from server.jobs.backup import BackupError, restore
-from tests.api.test_blobs import fetch, png, put, sha
 from tests.conftest import pg_admin, pg_url
 from tests.factories import DeviceClient, case_create
+from tests.web.api.test_blobs import fetch, png, put, sha
 
 
 @pytest.fixture

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.api.test_blobs import png, put, sha
 from tests.factories import case_create, case_update
+from tests.web.api.test_blobs import png, put, sha
 
 
 def test_verify_passes_on_a_healthy_server_and_counts_pending_photos(run, worker):

@@ -7,9 +7,9 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
-from server import migrate
 from server.extensions import db
 from server.models import Base
+from server.storage import migrate
 from tests.factories import case_create
 
 

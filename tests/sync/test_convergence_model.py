@@ -71,9 +71,9 @@ class Phone(DeviceClient):
 
 def sign_in_without_password(phone: Phone) -> None:
     """What a login leaves behind (a device with a token), minus the Argon2 work each example
-    would repeat; logins themselves are tested in tests/api/test_auth.py."""
+    would repeat; logins themselves are tested in tests/web/api/test_auth.py."""
+    from server.accounts.passwords import new_token, token_hash
     from server.models import Device, User
-    from server.passwords import new_token, token_hash
 
     user = db.session.scalar(db.select(User).where(User.username == phone.username))
     phone.token = new_token()

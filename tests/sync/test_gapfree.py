@@ -16,9 +16,9 @@ import uuid
 import pytest
 from sqlalchemy import text
 
-from server.database import begin_snapshot_read, begin_write
 from server.domain.visibility import ALL_TOWNS, Scope
 from server.extensions import db
+from server.storage.database import begin_snapshot_read, begin_write
 from server.sync.feed import Author, FeedWriter
 from server.sync.pull import pull
 

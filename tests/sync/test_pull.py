@@ -163,7 +163,7 @@ def test_pull_records_when_the_device_last_synced(worker, rows):
 
 
 def test_an_integration_account_scoped_to_towns_pulls_only_theirs(app, login):
-    from server.accounts import create_user
+    from server.accounts.users import create_user
 
     with app.app_context():
         create_user("county_feed", "a-long-secret", "integration", None, "县平台", ["xidian"])

@@ -1,0 +1,119 @@
+"""Bearer-token authentication of devices and the X-Schema-Version check."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import current_app, g, request
+from sqlalchemy import Row, bindparam, select
+
+from server.accounts.passwords import token_hash
+from server.errors import AppError, Unauthorized
+from server.extensions import db
+from server.models import Device, User
+from server.storage.database import begin_snapshot_read
+from server.storage.unit_of_work import feed_write_unit
+from server.sync.context import Caller, RefData, caller_for
+
+
+def check_schema_version() -> None:
+    """:raises AppError: 400 when missing or unknown, 426 client_outdated when too old."""
+    raw = request.headers.get("X-Schema-Version")
+    if raw is None:
+        raise AppError("schema_version_missing", status=400)
+    try:
+        version = int(raw)
+    except ValueError as error:
+        raise AppError("unsupported_schema_version", status=400) from error
+    if version < current_app.config["SCHEMA_VERSION_MIN"]:
+        raise AppError(
+            "client_outdated", {"min": current_app.config["SCHEMA_VERSION_MIN"]}, status=426
+        )
+    if version > current_app.config["SCHEMA_VERSION_MAX"]:
+        raise AppError(
+            "unsupported_schema_version", {"max": current_app.config["SCHEMA_VERSION_MAX"]}
+        )
+
+
+# What a request needs of the device and its user, read as plain columns: loading two ORM
+# objects per request cost a tenth of an incremental pull.
+SIGNED_IN = (
+    select(
+        Device.id.label("device_id"),
+        Device.is_revoked,
+        Device.last_pull_at,
+        User.id,
+        User.is_active,
+        User.role,
+        User.town_code,
+        User.scope_towns,
+    )
+    .join(User, User.id == Device.user_id)
+    .where(Device.token_hash == bindparam("token_hash"))
+)
+
+
+def authenticate() -> Row:
+    """The signed-in device and user (SIGNED_IN's columns).
+
+    :raises Unauthorized: invalid_token, device_revoked or account_disabled (401).
+    """
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthorized("unauthorized")
+    row = (
+        db.session.connection()
+        .execute(SIGNED_IN, {"token_hash": token_hash(token.strip())})
+        .first()
+    )
+    if row is None:
+        raise Unauthorized("invalid_token")
+    if row.is_revoked:
+        raise Unauthorized("device_revoked")
+    if not row.is_active:
+        raise Unauthorized("account_disabled")
+    return row
+
+
+def device_auth(*, write: bool) -> Callable:
+    """Open the unit of work (writer or snapshot reader), then authenticate the device.
+
+    Sets `g.caller`, `g.signed_in` (authenticate's row) and `g.device_id`. A writer view runs
+    inside a feed unit of work (server.storage.unit_of_work), `g.unit`: it commits when the view
+    returns, or earlier through `g.unit.commit()` so that the response is rendered outside
+    the lock, and rolls back if the view raises.
+    """
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            check_schema_version()
+            if not write:
+                begin_snapshot_read(db.session)
+                sign_in_device()
+                return view(*args, **kwargs)
+            # Refuse strangers before queueing for the write lock, then check again under it
+            # so that a device revoked meanwhile gets nothing in. The body is read first
+            # (within its size limit): a slow upload must never hold the lock.
+            authenticate()
+            db.session.rollback()
+            request.get_data(cache=True)
+            with feed_write_unit(db.session) as unit:
+                g.unit = unit
+                sign_in_device()
+                return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def sign_in_device() -> None:
+    """Authenticate inside the request's unit of work and set what the views read in `g`."""
+    g.signed_in = authenticate()
+    g.device_id = g.signed_in.device_id
+    g.ref = RefData.load(db.session)
+    g.caller: Caller = caller_for(g.signed_in, g.device_id, g.ref)

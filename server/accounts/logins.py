@@ -1,0 +1,55 @@
+"""Signing in: the failed-attempt limit, the caller's address, and binding a device."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from flask import current_app, request
+from sqlalchemy import func, select
+
+from server.accounts.passwords import token_hash
+from server.errors import TooManyAttempts, Unauthorized
+from server.extensions import db
+from server.models import Device, LoginAttempt, User
+from server.models.base import utcnow
+
+
+def check_rate_limit(username: str) -> None:
+    """Failures per username in the window, counted in the database across processes."""
+    window = timedelta(seconds=current_app.config["LOGIN_WINDOW_SECONDS"])
+    failures = db.session.scalar(
+        select(func.count())
+        .select_from(LoginAttempt)
+        .where(
+            LoginAttempt.username == username,
+            LoginAttempt.succeeded.is_(False),
+            LoginAttempt.at > utcnow() - window,
+        )
+    )
+    if failures >= current_app.config["LOGIN_MAX_FAILURES"]:
+        raise TooManyAttempts()
+
+
+def bind_device(user: User, info: dict[str, Any], token: str) -> Device:
+    """Register the device or re-bind it to this user with a fresh token.
+
+    :raises Unauthorized: device_revoked, a revoked phone stays revoked.
+    """
+    device = db.session.get(Device, info["id"])
+    if device is not None and device.is_revoked:
+        raise Unauthorized("device_revoked")
+    if device is None:
+        device = Device(id=info["id"])
+        db.session.add(device)
+    device.user_id = user.id
+    device.name = info["name"]
+    device.platform = info["platform"]
+    device.app_version = info["app_version"]
+    device.token_hash = token_hash(token)
+    device.last_seen_at = utcnow()
+    return device
+
+
+def remote_addr() -> str:
+    return (request.remote_addr or "")[:64]

@@ -1,0 +1,107 @@
+"""The one way to write: a unit of work under the global write lock.
+
+    with write_unit(db.session) as unit:            # bookkeeping, not in the feed
+        ...
+    with feed_write_unit(db.session) as unit:       # changes the phones pull
+        unit.writer.publish(...)
+
+Entering takes the write lock (server.storage.database.begin_write), with the feed lock for a feed
+unit, whose `writer` then numbers the changes. Leaving normally writes what the writer
+queued (FeedWriter.finish) and commits; leaving by an exception rolls back and lets it go on.
+Either way the transaction ends, and with it the lock (on SQLite the write turn is released
+when the connection goes back to the pool, see server.storage.database.configure_engine).
+
+`commit()` and `discard()` end the unit early, for a caller that has more to do after it
+but nothing more to write (render a response outside the lock, a dry run that writes
+nothing). Nothing the session does after that belongs to the unit.
+
+The unit must open the transaction (begin_write refuses otherwise): a request that has
+read first passes `end_read=True`, which rolls that read back.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.orm import Session, scoped_session
+
+from server.storage.database import begin_write
+from server.sync.feed import FeedWriter
+
+
+class WriteUnit:
+    """A unit of work that takes the write lock but not the feed's (no change in the feed)."""
+
+    lock_feed = False
+
+    def __init__(self, session: Session | scoped_session, *, end_read: bool = False):
+        self.session = session
+        self.end_read = end_read
+        self.is_open = False
+
+    def __enter__(self) -> Self:
+        if self.end_read:
+            self.session.rollback()
+        self.begun(begin_write(self.session, lock_feed=self.lock_feed))
+        self.is_open = True
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if exc_type is None:
+            if self.is_open:
+                self.commit()
+        else:
+            self.is_open = False
+            self.session.rollback()
+
+    def begun(self, last_seq: int) -> None:
+        """The lock is held; `last_seq` is the last sequence number (0 without the feed)."""
+
+    def write_queued(self) -> None:
+        """Write what was kept for the end of the unit, just before the commit."""
+
+    def commit(self) -> None:
+        """Write out and commit now; on failure roll back and raise."""
+        if not self.is_open:
+            raise RuntimeError("the unit of work has ended")
+        self.is_open = False
+        try:
+            self.write_queued()
+            self.session.commit()
+        except BaseException:
+            self.session.rollback()
+            raise
+
+    def discard(self) -> None:
+        """Roll back now: nothing of the unit is written (a dry run, a refusal)."""
+        self.is_open = False
+        self.session.rollback()
+
+
+class FeedWriteUnit(WriteUnit):
+    """A unit of work that also holds the feed lock: `writer` publishes changes in order."""
+
+    lock_feed = True
+    writer: FeedWriter
+
+    def begun(self, last_seq: int) -> None:
+        self.writer = FeedWriter(self.session, last_seq)
+
+    def write_queued(self) -> None:
+        self.writer.finish()
+
+
+def write_unit(session: Session | scoped_session, *, end_read: bool = False) -> WriteUnit:
+    """A unit of work that writes outside the feed (sessions, devices, job bookkeeping)."""
+    return WriteUnit(session, end_read=end_read)
+
+
+def feed_write_unit(session: Session | scoped_session, *, end_read: bool = False) -> FeedWriteUnit:
+    """A unit of work that publishes in the feed through `unit.writer`."""
+    return FeedWriteUnit(session, end_read=end_read)

@@ -1,0 +1,62 @@
+"""Login (device-bound tokens), logout."""
+
+from __future__ import annotations
+
+from flask import Blueprint, g, jsonify
+from sqlalchemy import select, update
+
+from server.accounts.device_auth import device_auth
+from server.accounts.logins import bind_device, check_rate_limit, remote_addr
+from server.accounts.passwords import new_token, verify_password
+from server.errors import Unauthorized
+from server.extensions import db
+from server.models import Device, LoginAttempt, User
+from server.schemas.auth import LoginSchema
+from server.storage.unit_of_work import write_unit
+from server.web.api.http import json_body
+
+bp = Blueprint("auth", __name__)
+
+
+@bp.post("/auth/login")
+def login():
+    """Exchange a username and password for a token bound to this device.
+
+    :raise 401: invalid_credentials; device_revoked for a revoked device.
+    :raise 429: too_many_attempts.
+    """
+    body = json_body(LoginSchema())
+    check_rate_limit(body["username"])
+    user = db.session.scalar(select(User).where(User.username == body["username"]))
+    # The slow password check runs before the write lock is taken, never under it.
+    is_valid = verify_password(user.password_hash if user else None, body["password"])
+    with write_unit(db.session, end_read=True):
+        user = db.session.scalar(select(User).where(User.username == body["username"]))
+        succeeded = bool(is_valid and user is not None and user.is_active)
+        db.session.add(
+            LoginAttempt(username=body["username"], remote_addr=remote_addr(), succeeded=succeeded)
+        )
+        if succeeded:
+            token = new_token()
+            device = bind_device(user, body["device"], token)
+    if not succeeded:  # the failed attempt is committed: it counts towards the limit
+        raise Unauthorized("invalid_credentials")
+    return jsonify(
+        token=token,
+        user={
+            "id": user.id,
+            "username": user.username,
+            "display_name": user.display_name,
+            "role": user.role,
+            "town": user.town_code,
+        },
+        device_id=device.id,
+    )
+
+
+@bp.post("/auth/logout")
+@device_auth(write=True)
+def logout():
+    """Revoke this device's token; its outbox stays on the phone."""
+    db.session.execute(update(Device).where(Device.id == g.device_id).values(token_hash=None))
+    return jsonify(ok=True)

@@ -1,0 +1,99 @@
+"""Push and pull endpoints: parse, call the sync core, render."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Blueprint, Response, current_app, g, request
+from sqlalchemy import update
+
+from server.accounts.device_auth import device_auth
+from server.errors import Forbidden, PayloadTooLarge
+from server.extensions import db
+from server.i18n import error_message, pick_language, translate_details
+from server.models import Device
+from server.models.base import utcnow
+from server.schemas.sync import PullQuerySchema, PushRequestSchema
+from server.storage.json_text import to_json
+from server.storage.unit_of_work import FeedWriteUnit, write_unit
+from server.sync.pull import pull
+from server.sync.push import push
+from server.web.api.http import json_body, limit_body
+
+bp = Blueprint("sync", __name__)
+
+
+@bp.post("/sync/push")
+@limit_body("PUSH_MAX_BYTES")
+@device_auth(write=True)
+def push_view():
+    """Apply a batch of intents exactly once each; one result per mutation, in order.
+
+    device_auth opened the unit of work (`g.unit`); it is committed before the results are
+    rendered, so the lock is not held while the response is written.
+
+    :raise 413: payload_too_large.
+    """
+    if g.caller.role == "integration":
+        raise Forbidden("read_only")
+    body = json_body(PushRequestSchema())
+    if len(body["mutations"]) > current_app.config["PUSH_MAX_MUTATIONS"]:
+        raise PayloadTooLarge(details={"mutations": [current_app.config["PUSH_MAX_MUTATIONS"]]})
+    unit: FeedWriteUnit = g.unit
+    results = push(db.session, g.caller, g.ref, unit.writer, body["mutations"], body["device"])
+    unit.commit()
+    language = pick_language(request.headers.get("Accept-Language"))
+    body = {
+        "results": [render_result(r, language) for r in results],
+        "server_time": utcnow().isoformat(),
+    }
+    return Response(to_json(body), mimetype="application/json")
+
+
+@bp.get("/sync/pull")
+@device_auth(write=False)
+def pull_view():
+    """Changes visible to the caller above the cursor, one snapshot per page.
+
+    :raise 410: resync_required.
+    """
+    max_limit = current_app.config["PULL_MAX_LIMIT"]
+    query = PullQuerySchema(max_limit=max_limit).load(request.args.to_dict())
+    limit = query.get("limit", min(current_app.config["PULL_DEFAULT_LIMIT"], max_limit))
+    device_id, last_pull_at = g.device_id, g.signed_in.last_pull_at
+    page = pull(db.session, g.caller.scope, query.get("cursor"), limit)
+    db.session.rollback()  # end the read snapshot
+    note_pull(device_id, last_pull_at)
+    body = (
+        '{"changes":[' + ",".join(page.changes_json) + "],"
+        f'"cursor":{to_json(page.cursor)},"has_more":{"true" if page.has_more else "false"},'
+        f'"server_time":"{utcnow().isoformat()}"}}'
+    )
+    return Response(body, mimetype="application/json")
+
+
+def note_pull(device_id: str, last_pull_at) -> None:
+    """Device health without a write per pull: at most one update a minute per device."""
+    throttle = timedelta(seconds=current_app.config["DEVICE_SEEN_THROTTLE_SECONDS"])
+    now = utcnow()
+    if last_pull_at is not None and now - last_pull_at < throttle:
+        return
+    with write_unit(db.session):
+        db.session.execute(
+            update(Device).where(Device.id == device_id).values(last_pull_at=now, last_seen_at=now)
+        )
+
+
+def render_result(result: dict, language: str) -> dict:
+    """A stored result in the caller's language (stored results hold codes, not text)."""
+    error = result.get("error")
+    if error is None:
+        return result
+    return {
+        **result,
+        "error": {
+            "code": error["code"],
+            "message": error_message(error["code"], language),
+            "details": translate_details(error["details"], language),
+        },
+    }

@@ -1,0 +1,188 @@
+"""Device health: what each phone last reported, which ones have gone quiet, and revoking a
+lost one (its next API request gets 401 device_revoked).
+
+A phone that has not synced for days may hold unsent work; the supervisor sees it first and
+can call the worker before the work is lost. A revoked phone is no longer expected to sync,
+so it is never highlighted as stale.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app, g, redirect, request, url_for
+from marshmallow import fields, missing, validate
+from sqlalchemy import ColumnElement, and_, case, func, or_, select, true
+from werkzeug.wrappers import Response
+
+from server.accounts.console_sessions import Staff, staff_required
+from server.accounts.users import revoke_device
+from server.errors import NotFound
+from server.extensions import db
+from server.models import Device, User
+from server.models.base import utcnow
+from server.schemas.base import StrictSchema, code_field, text_field
+from server.web.console import bp, render_page
+from server.web.console.case_page import done_message
+from server.web.console.forms import FormError, load, page_field, read_filter
+from server.web.console.i18n import t
+from server.web.console.paging import paginate
+
+MEGABYTE = 1024 * 1024
+
+
+class DeviceFilterSchema(StrictSchema):
+    """`days`: how long without a sync makes a device stale (default from the config)."""
+
+    days = fields.Integer(validate=validate.Range(1, 3650))
+    town = code_field()
+    page = page_field()
+    done = text_field(64)  # after a revoke: which message to show (see done_message)
+
+
+class RevokeForm(StrictSchema):
+    """Only the CSRF token is sent; the filters ride along to come back to the same view."""
+
+    days = fields.Integer(validate=validate.Range(1, 3650))
+    town = code_field()
+    page = page_field(load_default=missing)  # absent unless sent
+
+
+DEVICE_FILTER = DeviceFilterSchema()
+
+
+def visible_devices(staff: Staff) -> ColumnElement[bool]:
+    """A supervisor sees the devices of their town's users; an admin all (needs the User join)."""
+    if staff.is_admin:
+        return true()
+    return User.town_code == staff.user.town_code
+
+
+def last_sync() -> ColumnElement[Any]:
+    """The later of the last push and the last pull, either may be missing."""
+    return case(
+        (Device.last_push_at.is_(None), Device.last_pull_at),
+        (Device.last_pull_at.is_(None), Device.last_push_at),
+        (Device.last_push_at > Device.last_pull_at, Device.last_push_at),
+        else_=Device.last_pull_at,
+    )
+
+
+def stale_condition(cutoff: datetime) -> ColumnElement[bool]:
+    """Not revoked, and neither a push nor a pull since `cutoff` (never synced counts)."""
+    return and_(
+        Device.is_revoked.is_(False),
+        or_(Device.last_push_at.is_(None), Device.last_push_at < cutoff),
+        or_(Device.last_pull_at.is_(None), Device.last_pull_at < cutoff),
+    )
+
+
+@dataclass
+class DeviceRow:
+    device: Device
+    display_name: str
+    username: str
+    town: str | None
+    stale: bool
+
+    @property
+    def last_sync(self) -> datetime | None:
+        times = [t for t in (self.device.last_push_at, self.device.last_pull_at) if t]
+        return max(times) if times else None
+
+    @property
+    def storage(self) -> str:
+        used = self.device.storage_used
+        return "" if used is None else f"{used / MEGABYTE:.1f} MB"
+
+
+@dataclass
+class DevicePage:
+    rows: list[DeviceRow]
+    total: int
+    stale: int
+    page: int
+    pages: int
+    days: int
+
+
+def device_page(staff: Staff, f: dict[str, Any]) -> DevicePage:
+    """Stale devices first (longest silent first), then the rest by latest sync; users are
+    joined in the same query, so one page costs three queries whatever its size."""
+    days = f.get("days") or current_app.config["CONSOLE_STALE_DAYS"]
+    stale = stale_condition(utcnow() - timedelta(days=days))
+    clauses = [visible_devices(staff)]
+    if "town" in f:
+        clauses.append(User.town_code == f["town"])
+    total, stale_total = db.session.execute(
+        select(func.count(), func.coalesce(func.sum(case((stale, 1), else_=0)), 0))
+        .select_from(Device)
+        .join(User, User.id == Device.user_id)
+        .where(*clauses)
+    ).one()
+    pager = paginate(total, f.get("page", 1))
+    is_stale = case((stale, 1), else_=0)
+    synced = last_sync()
+    query = (
+        select(Device, User.display_name, User.username, User.town_code, is_stale)
+        .join(User, User.id == Device.user_id)
+        .where(*clauses)
+        .order_by(
+            is_stale.desc(),
+            Device.is_revoked,
+            case((is_stale == 1, synced), else_=None).asc().nulls_first(),
+            synced.desc().nulls_last(),
+            Device.created_at.desc(),
+            Device.id,
+        )
+    )
+    rows = [
+        DeviceRow(device, name, username, town, bool(flag))
+        for device, name, username, town, flag in db.session.execute(pager.of(query))
+    ]
+    return DevicePage(rows, total, int(stale_total), pager.page, pager.pages, days)
+
+
+@bp.get("/devices")
+@staff_required
+def devices() -> tuple[str, int]:
+    staff: Staff = g.staff
+    query = read_filter(DEVICE_FILTER)
+    return render_page(
+        "devices.html",
+        query.status,
+        result=device_page(staff, query.values),
+        f=query.values,
+        errors=query.errors,
+        args=query.link_args("page", "done"),
+        done=done_message(),
+    )
+
+
+def find_device(staff: Staff, device_id: str) -> Device:
+    """:raises NotFound: unknown, or a device of another town's user (the same answer)."""
+    device = db.session.scalar(
+        select(Device)
+        .join(User, User.id == Device.user_id)
+        .where(Device.id == device_id, visible_devices(staff))
+    )
+    if device is None:
+        raise NotFound()
+    return device
+
+
+@bp.post("/devices/<uuid:device_id>/revoke")
+@staff_required
+def revoke(device_id: Any) -> Response | tuple[str, int]:
+    """Revoke a lost phone; revoking twice is harmless (the phone stays revoked)."""
+    find_device(g.staff, str(device_id))
+    try:
+        form = load(RevokeForm(), request.form)
+    except FormError as error:
+        reasons = "; ".join(f"{k}: {' '.join(v)}" for k, v in error.errors.items())
+        return render_page("error.html", 400, message=f"{t('form.invalid')} {reasons}")
+    if not revoke_device(str(device_id)):
+        raise NotFound()
+    return redirect(url_for("console.devices", done="done.device_revoked", **form))
