@@ -26,12 +26,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False
     app.url_map.converters["sha256"] = Sha256Converter
 
-    from server import errors
     from server.commands import cli
     from server.extensions import db
     from server.storage.database import configure_engine
     from server.sync.ops import guard_check_steps
-    from server.web import api, console, health, pwa, requestlog, security_headers
+    from server.web import api, console, errors, health, pwa, requestlog, security_headers
 
     db.init_app(app)
     with app.app_context():

@@ -52,3 +52,52 @@ def test_a_package_imports_none_of_its_forbidden_neighbours(package):
         for name in sorted(imported_packages(path) & FORBIDDEN[package])
     ]
     assert not offences, offences
+
+
+# The architecture's import rules (docs/architecture.md): a package of the server, and the
+# packages or modules it must not import. Names match a module and everything under it.
+HTTP = {"flask", "werkzeug"}
+ARCHITECTURE = {
+    "server/domain": {"server", "flask", "werkzeug", "sqlalchemy", "marshmallow"},
+    "server/sync": HTTP | {"server.web", "server.accounts", "server.commands", "server.jobs"},
+    "server/storage": {"server.sync", "server.web", "server.accounts", "server.jobs"},
+    "server/fastpath": HTTP | {"server.sync", "server.storage", "server.web", "server.accounts"},
+    "server/models": HTTP | {"server.sync", "server.web", "server.accounts", "server.jobs"},
+    "server/schemas": HTTP | {"server.sync", "server.web", "server.accounts", "server.jobs"},
+    "server/errors.py": HTTP,
+    "server/accounts": {"server.web", "server.commands", "server.jobs"},
+    "server/jobs": {"server.web", "server.commands"},
+    "clients": {"server"},
+}
+
+
+def imported_modules(path: Path) -> set[str]:
+    """The modules a file imports by absolute name (`from a.b import c` counts `a.b` and
+    `a.b.c`, since c may be a module)."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def breaks(module: str, rule: str) -> bool:
+    return module == rule or module.startswith(rule + ".")
+
+
+@pytest.mark.parametrize("place", sorted(ARCHITECTURE))
+def test_each_part_of_the_server_imports_only_what_the_architecture_allows(place):
+    target = ROOT / place
+    modules = [target] if target.suffix == ".py" else sorted(target.rglob("*.py"))
+    assert modules, f"nothing at {place}"
+    own = place.removesuffix(".py").replace("/", ".")
+    offences = [
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path in modules
+        for name in sorted(imported_modules(path))
+        if not breaks(name, own) and any(breaks(name, rule) for rule in ARCHITECTURE[place])
+    ]
+    assert not offences, offences

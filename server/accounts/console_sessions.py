@@ -25,8 +25,8 @@ from server.errors import AppError, Forbidden, TooManyAttempts
 from server.extensions import db
 from server.models import ConsoleSession, LoginAttempt, User
 from server.models.base import utcnow
-from server.storage.unit_of_work import write_unit
 from server.sync.context import Caller, RefData, caller_for
+from server.sync.unit_of_work import write_unit
 
 SESSION_COOKIE = "fengling_console"
 LOGIN_CSRF_COOKIE = "fengling_login_csrf"

@@ -14,8 +14,8 @@ from server.errors import AppError, Unauthorized
 from server.extensions import db
 from server.models import Device, User
 from server.storage.database import begin_snapshot_read
-from server.storage.unit_of_work import feed_write_unit
 from server.sync.context import Caller, RefData, caller_for
+from server.sync.unit_of_work import feed_write_unit
 
 
 def check_schema_version() -> None:
@@ -82,7 +82,7 @@ def device_auth(*, write: bool) -> Callable:
     """Open the unit of work (writer or snapshot reader), then authenticate the device.
 
     Sets `g.caller`, `g.signed_in` (authenticate's row) and `g.device_id`. A writer view runs
-    inside a feed unit of work (server.storage.unit_of_work), `g.unit`: it commits when the view
+    inside a feed unit of work (server.sync.unit_of_work), `g.unit`: it commits when the view
     returns, or earlier through `g.unit.commit()` so that the response is rendered outside
     the lock, and rolls back if the view raises.
     """

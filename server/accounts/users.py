@@ -8,8 +8,8 @@ from server.accounts.passwords import hash_password
 from server.extensions import db
 from server.models import Town, User
 from server.schemas.towns import UserDataSchema
-from server.storage.unit_of_work import feed_write_unit, write_unit
 from server.sync.feed import FeedWriter, publish_reference
+from server.sync.unit_of_work import feed_write_unit, write_unit
 
 ROLES_WITH_TOWN = ("worker", "supervisor")
 

@@ -18,10 +18,10 @@ from server.models import Case, Category, Device, Route, Site, Town, User
 from server.models.base import utcnow
 from server.schemas.checkins import RouteDataSchema, SiteDataSchema
 from server.schemas.towns import CategoryDataSchema, TownDataSchema
-from server.storage.unit_of_work import feed_write_unit
 from server.sync.context import RefData, caller_for
 from server.sync.feed import FeedWriter, publish_reference
 from server.sync.push import push
+from server.sync.unit_of_work import feed_write_unit
 
 TOWNS = [
     # code, abbr, name, name_en, county, city, lat, lon

@@ -14,7 +14,7 @@ from sqlalchemy import delete, func, select, update
 from server.extensions import db
 from server.jobs.runner import JobContext, JobResult, job
 from server.models import Change, FeedEntry, FeedRevocation, MutationReceipt, ServerState
-from server.storage.unit_of_work import feed_write_unit
+from server.sync.unit_of_work import feed_write_unit
 
 
 @job("compact")

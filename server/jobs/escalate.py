@@ -8,10 +8,10 @@ from server.domain.workflow import OPEN_STATUSES
 from server.extensions import db
 from server.jobs.runner import JobContext, JobResult, job
 from server.models import Case
-from server.storage.unit_of_work import feed_write_unit
 from server.sync.context import RefData, system_caller
 from server.sync.ops import ApplyContext, BatchState
 from server.sync.ops_cases import CASE, save_case, server_event
+from server.sync.unit_of_work import feed_write_unit
 
 
 @job("escalate-overdue")

@@ -11,7 +11,7 @@ from server.domain.workflow import OPEN_STATUSES
 from server.extensions import db
 from server.jobs.runner import JobContext, JobResult, job
 from server.models import Case, CaseEvent, Checkin, DailyStat, Town
-from server.storage.unit_of_work import write_unit
+from server.sync.unit_of_work import write_unit
 
 # Days are the alliance's days: Zhejiang is on China Standard Time.
 LOCAL = ZoneInfo("Asia/Shanghai")

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from server.extensions import db
 from server.models import JobLock, JobRun
 from server.models.base import utcnow
-from server.storage.unit_of_work import write_unit
+from server.sync.unit_of_work import write_unit
 
 log = logging.getLogger(__name__)
 STALE_LOCK = timedelta(hours=6)  # a lock older than this was left by a crashed run

@@ -1,2 +1,2 @@
-"""The database layer: engine setup and the one write lock, the unit of work, the
-migrations runner and JSON text. Knows SQLAlchemy, never HTTP."""
+"""The database layer: engine setup and the one write lock, the migrations runner and JSON
+text. Knows SQLAlchemy, never HTTP or the sync rules."""

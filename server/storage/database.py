@@ -88,7 +88,7 @@ def begin_write(session: Session, *, lock_feed: bool = True) -> int:
     Every writer of the feed goes through here first, so changes commit in the order of
     their sequence numbers: that is what makes the pull cursor gap-free. Returns the
     last sequence number allocated so far (0 without `lock_feed`). Application code writes
-    through server.storage.unit_of_work, which calls this and ends the unit.
+    through server.sync.unit_of_work, which calls this and ends the unit.
     """
     if isinstance(session, scoped_session):
         session = session()

@@ -167,7 +167,7 @@ class FeedWriter:
     def finish(self) -> None:
         """Write the queued feed and audit rows and photo references, and the last sequence
         number. Calling it again writes only what was queued since (nothing if nothing was):
-        the unit of work (server.storage.unit_of_work) finishes its writer at commit, whether or not
+        the unit of work (server.sync.unit_of_work) finishes its writer at commit, whether or not
         the code it ran had finished it already."""
         self.flush()
         if self.changes:

@@ -12,7 +12,7 @@ from server.errors import Unauthorized
 from server.extensions import db
 from server.models import Device, LoginAttempt, User
 from server.schemas.auth import LoginSchema
-from server.storage.unit_of_work import write_unit
+from server.sync.unit_of_work import write_unit
 from server.web.api.http import json_body
 
 bp = Blueprint("auth", __name__)

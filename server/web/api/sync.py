@@ -15,9 +15,9 @@ from server.models import Device
 from server.models.base import utcnow
 from server.schemas.sync import PullQuerySchema, PushRequestSchema
 from server.storage.json_text import to_json
-from server.storage.unit_of_work import FeedWriteUnit, write_unit
 from server.sync.pull import pull
 from server.sync.push import push
+from server.sync.unit_of_work import FeedWriteUnit, write_unit
 from server.web.api.http import json_body, limit_body
 
 bp = Blueprint("sync", __name__)

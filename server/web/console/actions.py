@@ -17,7 +17,6 @@ from server.extensions import db
 from server.i18n import error_message
 from server.models import User
 from server.models.base import new_id, utcnow
-from server.storage.unit_of_work import feed_write_unit
 from server.sync.context import RefData, caller_for
 from server.sync.ops import (
     ApplyContext,
@@ -29,6 +28,7 @@ from server.sync.ops import (
     run_check,
 )
 from server.sync.registry import REGISTRY
+from server.sync.unit_of_work import feed_write_unit
 from server.web.console.forms import FormError, translated
 from server.web.console.i18n import current_language
 

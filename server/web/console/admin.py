@@ -28,8 +28,8 @@ from server.models.people import ROLES
 from server.schemas.base import StrictSchema, code_field, required_text, text_field
 from server.schemas.checkins import RouteDataSchema, SiteDataSchema
 from server.schemas.towns import CategoryDataSchema, TownDataSchema, UserDataSchema
-from server.storage.unit_of_work import feed_write_unit, write_unit
 from server.sync.feed import Author, FeedWriter, publish_reference
+from server.sync.unit_of_work import feed_write_unit, write_unit
 from server.web.console import bp, render_page
 from server.web.console.case_page import done_message
 from server.web.console.forms import FormError, load

@@ -26,7 +26,7 @@ from server.models import Case, Device, MergeConflict, RejectedIntent, User
 from server.models.base import utcnow
 from server.schemas.base import StrictSchema
 from server.schemas.cases import SEVERITIES
-from server.storage.unit_of_work import write_unit
+from server.sync.unit_of_work import write_unit
 from server.web.console import bp, names, render_page
 from server.web.console.actions import ActionRefused, run_op
 from server.web.console.case_page import done_message

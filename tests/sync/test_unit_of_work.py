@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 
 from server.extensions import db
 from server.models import Change, JobLock, ServerState
-from server.storage.unit_of_work import feed_write_unit, write_unit
 from server.sync.feed import Author
+from server.sync.unit_of_work import feed_write_unit, write_unit
 
 
 def last_seq() -> int:

@@ -29,14 +29,17 @@ from sqlalchemy.orm import Session, scoped_session
 from server.storage.database import begin_write
 from server.sync.feed import FeedWriter
 
+AnySession = Session | scoped_session[Session]
+
 
 class WriteUnit:
     """A unit of work that takes the write lock but not the feed's (no change in the feed)."""
 
     lock_feed = False
 
-    def __init__(self, session: Session | scoped_session, *, end_read: bool = False):
-        self.session = session
+    def __init__(self, session: AnySession, *, end_read: bool = False):
+        # Flask-SQLAlchemy's db.session is a scoped_session: work on the session it scopes.
+        self.session: Session = session() if isinstance(session, scoped_session) else session
         self.end_read = end_read
         self.is_open = False
 
@@ -97,11 +100,11 @@ class FeedWriteUnit(WriteUnit):
         self.writer.finish()
 
 
-def write_unit(session: Session | scoped_session, *, end_read: bool = False) -> WriteUnit:
+def write_unit(session: AnySession, *, end_read: bool = False) -> WriteUnit:
     """A unit of work that writes outside the feed (sessions, devices, job bookkeeping)."""
     return WriteUnit(session, end_read=end_read)
 
 
-def feed_write_unit(session: Session | scoped_session, *, end_read: bool = False) -> FeedWriteUnit:
+def feed_write_unit(session: AnySession, *, end_read: bool = False) -> FeedWriteUnit:
     """A unit of work that publishes in the feed through `unit.writer`."""
     return FeedWriteUnit(session, end_read=end_read)
