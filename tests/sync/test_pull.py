@@ -59,6 +59,9 @@ def test_the_pull_limit_maximum_is_the_configured_one(make_app):
     assert refused.get_json()["error"]["details"] == {"limit": ["须在 1 到 5 之间。"]}
     page = phone.pull().get_json()
     assert len(page["changes"]) == 5 and page["has_more"]
+    described = phone.client.get("/api/v1/openapi.json").get_json()["paths"]["/sync/pull"]
+    limit = next(p for p in described["get"]["parameters"] if p["name"] == "limit")
+    assert limit["schema"]["maximum"] == 5
 
 
 def test_incremental_pull_returns_only_what_changed_at_its_latest_version(worker):

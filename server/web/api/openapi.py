@@ -6,7 +6,7 @@ from functools import cache
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
-from flask import Blueprint, jsonify
+from flask import Blueprint, current_app, jsonify
 
 from server.schemas.auth import LoginResponseSchema, LoginSchema, LogoutResponseSchema
 from server.schemas.base import ErrorSchema
@@ -36,12 +36,12 @@ def _json(schema: str, description: str = "OK") -> dict:
 
 
 def build_spec() -> dict:
-    """The document for the ops declared now (server.sync.registry)."""
-    return _build_spec(REGISTRY.version)
+    """The document for the ops declared now (server.sync.registry) and this app's limits."""
+    return _build_spec(REGISTRY.version, current_app.config["PULL_MAX_LIMIT"])
 
 
 @cache
-def _build_spec(_registry_version: int) -> dict:
+def _build_spec(_registry_version: int, pull_max_limit: int) -> dict:
     spec = APISpec(
         title="Fengling sync API",
         version="1.0.0",
@@ -116,7 +116,7 @@ def _build_spec(_registry_version: int) -> dict:
                     {
                         "in": "query",
                         "name": "limit",
-                        "schema": {"type": "integer", "minimum": 1, "maximum": 1000},
+                        "schema": {"type": "integer", "minimum": 1, "maximum": pull_max_limit},
                     },
                 ],
                 "responses": {"200": _json("PullResponse"), **_errors(400, 401, 410, 422, 426)},
