@@ -9,6 +9,8 @@ path it replaces on generated input (tests/fastpath/):
   its column's bind processor (test_bulk_insert.py).
 - `prepared.run_prepared`: module-constant statements compiled once per dialect and run on
   the driver (test_prepared.py).
+- `feed_json`: a pull page joined as text from the feed's stored JSON, never parsed again
+  (test_feed_json.py).
 
 Row buffering, the shortcut push takes with new records, is declared per op
 (`OpSpec.buffered`, server.sync.ops): push flushes the buffered rows before any op that is

@@ -22,9 +22,9 @@ from sqlalchemy.orm import Session
 
 from server.domain.visibility import Scope
 from server.errors import ResyncRequired
+from server.fastpath.feed_json import change_json
 from server.fastpath.prepared import run_prepared
 from server.models import FeedEntry, FeedRevocation, ServerState
-from server.storage.json_text import to_json
 from server.sync.cursor import Cursor
 
 STATE = select(ServerState.epoch, ServerState.last_seq, ServerState.compacted_seq)
@@ -62,7 +62,7 @@ def pull(session: Session, scope: Scope, cursor_text: str | None, limit: int) ->
     # Everything up to last_seq is committed in this snapshot: the next pull starts there.
     next_seq = rows[-1][0] if has_more else max(last_seq, after)
     return PullPage(
-        changes_json=[change_json(*row) for row in rows],
+        changes_json=[change_json(*row[1:]) for row in rows],
         cursor=Cursor(epoch, next_seq, scope.fingerprint).encode(),
         has_more=has_more,
     )
@@ -132,12 +132,3 @@ def _visible_changes_statement() -> Select[tuple[int, str, str, str, int | None,
 
 
 VISIBLE_CHANGES = _visible_changes_statement()
-
-
-def change_json(
-    _seq: int, entity: str, record_id: str, op: str, version: int | None, data: str | None
-) -> str:
-    head = f'{{"entity":"{entity}","record_id":{to_json(record_id)}'
-    if op == "remove":
-        return head + ',"op":"remove"}'
-    return f'{head},"op":"upsert","version":{int(version or 0)},"data":{data}}}'

@@ -10,6 +10,7 @@ from sqlalchemy import update
 from server.accounts.device_auth import device_auth
 from server.errors import Forbidden, PayloadTooLarge
 from server.extensions import db
+from server.fastpath.feed_json import page_json
 from server.i18n import error_message, pick_language, translate_details
 from server.models import Device
 from server.models.base import utcnow
@@ -64,11 +65,7 @@ def pull_view():
     page = pull(db.session, g.caller.scope, query.get("cursor"), limit)
     db.session.rollback()  # end the read snapshot
     note_pull(device_id, last_pull_at)
-    body = (
-        '{"changes":[' + ",".join(page.changes_json) + "],"
-        f'"cursor":{to_json(page.cursor)},"has_more":{"true" if page.has_more else "false"},'
-        f'"server_time":"{utcnow().isoformat()}"}}'
-    )
+    body = page_json(page.changes_json, page.cursor, page.has_more, utcnow().isoformat())
     return Response(body, mimetype="application/json")
 
 
