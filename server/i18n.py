@@ -13,6 +13,15 @@ ERROR_MESSAGES: dict[str, tuple[str, str]] = {
         "Some fields are invalid; see details.",
     ),
     "invalid_json": ("请求内容不是有效的 JSON。", "The request body is not valid JSON."),
+    "too_deeply_nested": (
+        "请求内容嵌套层数过多。",
+        "The request body is nested too deeply.",
+    ),
+    "server_error": (
+        "服务器无法处理此记录，已保留在手机上，请稍后重试或导出后联系管理员。",
+        "The server could not process this record; it is kept on the phone. Try again later "
+        "or export it and contact your administrator.",
+    ),
     "invalid_credentials": ("用户名或密码错误。", "Wrong username or password."),
     "too_many_attempts": (
         "登录尝试次数过多，请稍后再试。",
@@ -120,6 +129,10 @@ _REASONS_ZH: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^Not a valid SHA-256 hex digest\.$"), "应为 SHA-256 十六进制摘要。"),
     (re.compile(r"^Cannot be changed here\.$"), "此处不能修改该字段。"),
     (re.compile(r"^Must not contain NUL characters\.$"), "不能包含空字符（NUL）。"),
+    (
+        re.compile(r"^Contains half of a character \(a lone surrogate\)\.$"),
+        "含有残缺的字符（如被截断的表情符号），请删去后重试。",
+    ),
 ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -139,7 +140,14 @@ class DeviceClient:
         body: dict[str, Any] = {"mutations": list(mutations)}
         if device is not None:
             body["device"] = device
-        return self.client.post("/api/v1/sync/push", json=body, headers=self.headers)
+        # As a phone sends it: JSON.stringify escapes what is not plain text (a lone
+        # surrogate becomes "\\ud83d"), so the body is ASCII-safe JSON.
+        return self.client.post(
+            "/api/v1/sync/push",
+            data=json.dumps(body),
+            content_type="application/json",
+            headers=self.headers,
+        )
 
     def push_ok(self, *mutations: dict) -> list[dict]:
         response = self.push(*mutations)

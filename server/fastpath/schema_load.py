@@ -12,8 +12,9 @@ generated valid and invalid input.
 Covered: String, Integer, Float, Boolean, Raw, Dict (without key/value fields), List,
 Nested, UUIDString, DateTime and AwareDateTime; validators of any kind (they are called as
 marshmallow calls them); required, load_default, allow_none, data_key, attribute; unknown
-RAISE or EXCLUDE; the StrictSchema NUL refusal. Anything else (other hooks, partial loads,
-other field types) makes `compile_loader` return None: that schema always uses marshmallow.
+RAISE or EXCLUDE; the StrictSchema refusal of unstorable text (NUL, lone surrogates).
+Anything else (other hooks, partial loads, other field types) makes `compile_loader` return
+None: that schema always uses marshmallow.
 """
 
 from __future__ import annotations
@@ -25,9 +26,11 @@ from typing import Any
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, missing
 
+from server.text import UNSTORABLE
+
 Loader = Callable[[Any], Any]
 # The one pre_load hook the fast path knows (server.schemas.base.StrictSchema).
-NUL_HOOK = "refuse_nul"
+TEXT_HOOK = "refuse_unstorable_text"
 CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
@@ -42,68 +45,69 @@ class Unsupported(Exception):
 def compile_loader(schema: Schema) -> Loader | None:
     """A function that returns what `schema.load(data)` would, or raises `Defer`."""
     try:
-        return _compile_schema(schema, nul_checked=False)
+        return _compile_schema(schema, text_checked=False)
     except Unsupported:
         return None
 
 
-def has_nul(value: Any) -> bool:
-    """True when a parsed JSON value holds a NUL character, in a key or a string."""
+def has_unstorable(value: Any) -> bool:
+    """True when a parsed JSON value holds unstorable text (UNSTORABLE), in a key or a
+    string."""
     kind = type(value)
     if kind is str:
-        return "\x00" in value
+        return UNSTORABLE.search(value) is not None
     if kind is dict:
         for key, item in value.items():
-            if (type(key) is str and "\x00" in key) or _item_has_nul(item):
+            if (type(key) is str and UNSTORABLE.search(key)) or _item_has_unstorable(item):
                 return True
     elif kind is list:
         for item in value:
-            if _item_has_nul(item):
+            if _item_has_unstorable(item):
                 return True
     return False
 
 
-def _item_has_nul(item: Any) -> bool:
+def _item_has_unstorable(item: Any) -> bool:
     kind = type(item)
     if kind is str:
-        return "\x00" in item
-    return (kind is dict or kind is list) and has_nul(item)
+        return UNSTORABLE.search(item) is not None
+    return (kind is dict or kind is list) and has_unstorable(item)
 
 
-def _compile_schema(schema: Schema, nul_checked: bool) -> Loader:
-    """`nul_checked`: the parent schema's NUL check already covered this value."""
+def _compile_schema(schema: Schema, text_checked: bool) -> Loader:
+    """`text_checked`: the parent schema's check for unstorable text already covered this value."""
     if schema.many or schema.partial or schema.unknown not in (RAISE, EXCLUDE):
         raise Unsupported(schema)
     hooks = {tag: names for tag, names in schema._hooks.items() if names}
-    checks_nul = False
+    checks_text = False
     if hooks:
-        if set(hooks) != {"pre_load"} or [h[0] for h in hooks["pre_load"]] != [NUL_HOOK]:
+        if set(hooks) != {"pre_load"} or [h[0] for h in hooks["pre_load"]] != [TEXT_HOOK]:
             raise Unsupported(schema)
         from server.schemas.base import StrictSchema
 
-        if type(schema).refuse_nul is not StrictSchema.refuse_nul:
+        if type(schema).refuse_unstorable_text is not StrictSchema.refuse_unstorable_text:
             raise Unsupported(schema)
-        checks_nul = True
-    skip = frozenset(getattr(schema, "nul_check_skip", ()))
+        checks_text = True
+    skip = frozenset(getattr(schema, "text_check_skip", ()))
     plan = []
     for name, field in schema.load_fields.items():
         in_key = field.data_key if field.data_key is not None else name
         out_key = field.attribute or name
         if "." in out_key:
             raise Unsupported(out_key)
-        covered = nul_checked or (checks_nul and in_key not in skip)
+        covered = text_checked or (checks_text and in_key not in skip)
         convert = _compile_field(field, covered)
         default = field.load_default
         plan.append((in_key, out_key, convert, bool(field.required), default, callable(default)))
-    must_check_nul = checks_nul and not nul_checked
+    must_check_text = checks_text and not text_checked
     refuse_unknown = schema.unknown == RAISE
 
     def load(data: Any) -> dict[str, Any]:
         if type(data) is not dict:
             raise Defer
-        if must_check_nul:
+        if must_check_text:
             for key, value in data.items():
-                if key not in skip and _item_has_nul(value):
+                if key not in skip and _item_has_unstorable(value):
                     raise Defer
         out: dict[str, Any] = {}
         seen = 0
@@ -124,11 +128,11 @@ def _compile_schema(schema: Schema, nul_checked: bool) -> Loader:
     return load
 
 
-def _compile_field(field: fields.Field, nul_checked: bool) -> Loader:
+def _compile_field(field: fields.Field, text_checked: bool) -> Loader:
     """A converter for a present value: marshmallow's `Field.deserialize` minus `missing`."""
     if getattr(field, "pre_load", None) or getattr(field, "post_load", None):
         raise Unsupported(field)
-    convert = _converter(field, nul_checked)
+    convert = _converter(field, text_checked)
     validators = tuple(field.validators)
     allow_none = field.allow_none
 
@@ -160,7 +164,7 @@ def _exactly(python_type: type) -> Loader:
     return check
 
 
-def _converter(field: fields.Field, nul_checked: bool) -> Loader:
+def _converter(field: fields.Field, text_checked: bool) -> Loader:
     from server.schemas.base import UUIDString
 
     kind = type(field)
@@ -221,7 +225,7 @@ def _converter(field: fields.Field, nul_checked: bool) -> Loader:
 
         return moment
     if kind is fields.List:
-        inner = _compile_field(field.inner, nul_checked)
+        inner = _compile_field(field.inner, text_checked)
 
         def listing(value: Any) -> list:
             if type(value) is not list:
@@ -232,7 +236,7 @@ def _converter(field: fields.Field, nul_checked: bool) -> Loader:
     if kind is fields.Nested:
         if field.unknown is not None or not isinstance(field.schema, Schema):
             raise Unsupported(field)
-        nested = _compile_schema(field.schema, nul_checked)
+        nested = _compile_schema(field.schema, text_checked)
         if field.many:
 
             def many(value: Any) -> list:

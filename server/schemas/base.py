@@ -8,6 +8,7 @@ from typing import Any
 from marshmallow import RAISE, Schema, ValidationError, fields, missing, pre_load, validate
 
 from server.fastpath.schema_load import compile_loader
+from server.text import UNSTORABLE, storable_text
 
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
 CODE_PATTERN = r"^[a-z][a-z0-9_]{0,31}$"
@@ -15,15 +16,17 @@ MAX_PHOTOS = 20
 
 
 class StrictSchema(Schema):
-    """Unknown fields are an error, never silently dropped (no mass assignment); text with a
-    NUL character is refused (PostgreSQL cannot store it, and no person types it)."""
+    """Unknown fields are an error, never silently dropped (no mass assignment); text that no
+    database can store is refused with the field it is in: a NUL character (PostgreSQL cannot
+    store it, and no person types it) or half of a character (a lone UTF-16 surrogate, what a
+    JavaScript string cut inside an emoji holds: no driver can encode it)."""
 
     class Meta:
         unknown = RAISE
 
     # Fields whose content another schema loads and checks (a push's mutations, an intent's
     # data), so that the refusal names the field where that schema would.
-    nul_check_skip: tuple[str, ...] = ()
+    text_check_skip: tuple[str, ...] = ()
 
     def load(
         self,
@@ -47,35 +50,49 @@ class StrictSchema(Schema):
         return super().load(data, many=many, partial=partial, unknown=unknown)
 
     @pre_load
-    def refuse_nul(self, data: Any, **_kwargs: Any) -> Any:
-        if isinstance(data, dict) and self.nul_check_skip:
-            data_to_check = {k: v for k, v in data.items() if k not in self.nul_check_skip}
+    def refuse_unstorable_text(self, data: Any, **_kwargs: Any) -> Any:
+        if isinstance(data, dict) and self.text_check_skip:
+            data_to_check = {k: v for k, v in data.items() if k not in self.text_check_skip}
         else:
             data_to_check = data
-        found = nul_paths(data_to_check, "")
+        found = unstorable_paths(data_to_check, "")
         if found:
-            raise ValidationError({path or "_schema": [NUL_REASON] for path in found})
+            raise ValidationError({path or "_schema": [reason] for path, reason in found})
         return data
 
 
 NUL_REASON = "Must not contain NUL characters."
+SURROGATE_REASON = "Contains half of a character (a lone surrogate)."
 
 
-def nul_paths(value: Any, path: str) -> list[str]:
-    """Where in a parsed JSON value (keys included) a NUL character occurs."""
+def unstorable_reason(text: str) -> str | None:
+    """Why no database can store `text`, or None when it can."""
+    found = UNSTORABLE.search(text)
+    if found is None:
+        return None
+    return NUL_REASON if "\x00" in text else SURROGATE_REASON
+
+
+def unstorable_paths(value: Any, path: str) -> list[tuple[str, str]]:
+    """Where in a parsed JSON value (keys included) unstorable text occurs, and why."""
     if isinstance(value, str):
-        return [path] if "\x00" in value else []
+        reason = unstorable_reason(value)
+        return [(path, reason)] if reason else []
     if isinstance(value, dict):
         found = []
         for key, item in value.items():
             here = f"{path}.{key}" if path else str(key)
-            found += [here] if isinstance(key, str) and "\x00" in key else nul_paths(item, here)
+            reason = unstorable_reason(key) if isinstance(key, str) else None
+            if reason:
+                found.append((storable_text(here), reason))
+            else:
+                found += unstorable_paths(item, here)
         return found
     if isinstance(value, list):
         return [
-            p
+            found
             for index, item in enumerate(value)
-            for p in nul_paths(item, f"{path}.{index}" if path else str(index))
+            for found in unstorable_paths(item, f"{path}.{index}" if path else str(index))
         ]
     return []
 

@@ -29,17 +29,17 @@ class DeviceStatusSchema(StrictSchema):
 class PushRequestSchema(StrictSchema):
     """Mutations are checked one by one (a bad one rejects only itself), so here they are raw."""
 
-    nul_check_skip = ("mutations",)
+    text_check_skip = ("mutations",)
 
     device = fields.Nested(DeviceStatusSchema, load_default=None)
-    mutations = fields.List(fields.Raw(), required=True)
+    mutations = fields.List(fields.Raw(allow_none=True), required=True)
 
 
 class MutationSchema(StrictSchema):
     """The envelope of one intent; server.sync.registry makes the schema push uses, whose
     `op` is one of the pushable ops."""
 
-    nul_check_skip = ("data",)  # loaded by the op's own schema
+    text_check_skip = ("data",)  # loaded by the op's own schema
     mutation_id = UUIDString(required=True)
     op = fields.String(required=True)
     record_id = UUIDString(required=True)

@@ -8,11 +8,11 @@ from typing import Any
 
 from marshmallow import ValidationError
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from server.domain.errors import RuleViolation
-from server.errors import flatten_errors
+from server.errors import flatten_errors, is_transient
 from server.fastpath.bulk_insert import insert_many
 from server.models import Device, MutationReceipt, RejectedIntent
 from server.models.base import table_of, utcnow
@@ -22,6 +22,7 @@ from server.sync.context import Caller, RefData
 from server.sync.feed import FeedWriter
 from server.sync.ops import ApplyContext, BatchState, CheckContext, Mutation, Reader, run_check
 from server.sync.registry import REGISTRY
+from server.text import UNSTORABLE, storable, storable_text
 
 log = logging.getLogger(__name__)
 
@@ -39,9 +40,12 @@ def push(
     The caller holds the global write lock (server.storage.database.begin_write) and commits.
 
     An op refuses in its check step, which cannot write (server.sync.ops), so a refusal
-    needs no savepoint: the batch runs in one. Only a database constraint the rules did not foresee
-    can fail after a write; then the batch is redone intent by intent, each in a savepoint,
-    so that only the offending intent is rejected (rule 1).
+    needs no savepoint: the batch runs in one. Anything else that goes wrong with an intent
+    (a database constraint the rules did not foresee, a bug in a step) rolls the batch back,
+    and it is redone intent by intent, each in a savepoint, so that only the intent that
+    failed is rejected (rule 1) and the rest are applied. Transient database trouble (a lock
+    timeout, a lost connection, a serialization failure) is not an intent's fault: it ends
+    the push with nothing stored, and the device sends it again (rule 9).
     """
     start = writer.checkpoint()
     try:
@@ -49,10 +53,16 @@ def push(
             return apply_batch(
                 session, caller, ref, writer, mutations, device_status, careful=False
             )
-    except IntegrityError:
-        log.warning("constraint failed in a batch; redoing it intent by intent")
+    except Exception as error:
+        if is_transient_failure(error):
+            raise
+        log.warning("%s in a batch; redoing it intent by intent", type(error).__name__)
         writer.reset_to(start)
         return apply_batch(session, caller, ref, writer, mutations, device_status, careful=True)
+
+
+def is_transient_failure(error: BaseException) -> bool:
+    return isinstance(error, DBAPIError) and is_transient(error)
 
 
 def apply_batch(
@@ -66,12 +76,12 @@ def apply_batch(
     careful: bool,
 ) -> list[dict[str, Any]]:
     """One pass over the batch; `careful` wraps every intent in its own savepoint and writes
-    its new rows at once, so a constraint failure is caught with the intent that caused it."""
+    its new rows at once, so a failure is caught with the intent that caused it."""
     assert caller.device_id is not None
     writer.buffer_new_rows = not careful
     ids = [raw.get("mutation_id") for raw in mutations if isinstance(raw, dict)]
     # Rule 2: results already stored for this device are replayed, never re-applied.
-    stored = load_receipts(session, caller.device_id, [i for i in ids if isinstance(i, str)])
+    stored = load_receipts(session, caller.device_id, [k for i in ids if (k := id_key(i))])
     batch = BatchState(
         rejected_creates=load_rejected_creates(session, caller.device_id, mutations),
         existing_ids=load_existing_ids(session, mutations),
@@ -81,8 +91,9 @@ def apply_batch(
     results: list[dict[str, Any]] = []
     for raw in mutations:
         key = raw.get("mutation_id") if isinstance(raw, dict) else None
-        if isinstance(key, str) and key.lower() in stored:
-            results.append({**stored[key.lower()], "replayed": True})
+        key = id_key(key)
+        if key is not None and key in stored:
+            results.append({**stored[key], "replayed": True})
             continue
         # Rule 1: in order; a rejection writes nothing and never blocks the rest.
         result, mutation = apply_one(session, caller, writer, ref, raw, batch, careful)
@@ -121,7 +132,7 @@ def apply_one(
     careful: bool = True,
 ) -> tuple[dict[str, Any], Mutation | None]:
     """Validate the envelope and run the op (in a savepoint when `careful`); returns the
-    result to store. Outside careful mode a constraint failure propagates to `push`."""
+    result to store. Outside careful mode any failure but a refusal propagates to `push`."""
     try:
         if not isinstance(raw, dict):
             raise ValidationError(["Not a valid mapping type."])
@@ -144,23 +155,25 @@ def apply_one(
     if not spec.buffered:
         writer.flush()  # it may read or refer to records created earlier in the batch
     check = CheckContext(Reader(session), ref, caller, mutation, batch)
-    try:
-        plan = run_check(spec, check, session.connection())
-    except (ValidationError, RuleViolation) as error:
-        batch.existing_ids.difference_update(check.claimed)
-        return rejected_result(mutation, error), mutation
     ctx = ApplyContext(session, writer, ref, caller, mutation, batch)
-    if careful:
+    if not careful:
+        try:
+            plan = run_check(spec, check, session.connection())
+        except (ValidationError, RuleViolation) as error:
+            batch.existing_ids.difference_update(check.claimed)
+            return rejected_result(mutation, error), mutation
+        outcome = spec.apply(ctx, plan)  # any other failure propagates to `push`
+    else:
         checkpoint = writer.checkpoint()
         try:
             with session.connection().begin_nested():
-                outcome = spec.apply(ctx, plan)
-        except IntegrityError as error:
+                outcome = spec.apply(ctx, run_check(spec, check, session.connection()))
+        except Exception as error:
+            if is_transient_failure(error):
+                raise
             writer.rollback_to(checkpoint)
             batch.existing_ids.difference_update(check.claimed)
             return rejected_result(mutation, error), mutation
-    else:
-        outcome = spec.apply(ctx, plan)  # a constraint failure propagates to `push`
     applied: dict[str, Any] = {
         "mutation_id": mutation.mutation_id,
         "status": outcome.status,
@@ -170,6 +183,14 @@ def apply_one(
     if outcome.status == "merged":
         applied["conflicts"] = outcome.conflicts
     return applied, mutation
+
+
+def id_key(value: Any) -> str | None:
+    """An id from the request as the database compares it (lower case), or None when it
+    cannot name a stored record: not text, too long, or text no database can hold."""
+    if not isinstance(value, str) or len(value) > 64 or UNSTORABLE.search(value):
+        return None
+    return value.lower()
 
 
 def creates(op: Any) -> bool:
@@ -187,25 +208,32 @@ def rejected_result(mutation: Mutation, error: Exception) -> dict[str, Any]:
         )
     if isinstance(error, RuleViolation):
         return rejected(mutation.mutation_id, mutation.record_id, error.code, error.details)
-    log.exception("constraint violated by mutation %s", mutation.mutation_id)
-    return rejected(
-        mutation.mutation_id,
-        mutation.record_id,
-        "validation_failed",
-        {"_schema": ["Invalid input."]},
-    )
+    if isinstance(error, IntegrityError):
+        log.warning("constraint violated by mutation %s: %s", mutation.mutation_id, error.orig)
+        return rejected(
+            mutation.mutation_id,
+            mutation.record_id,
+            "validation_failed",
+            {"_schema": ["Invalid input."]},
+        )
+    # A server bug met by this intent alone: logged in full, rejected and kept on the phone.
+    log.error("server error in mutation %s", mutation.mutation_id, exc_info=error)
+    return rejected(mutation.mutation_id, mutation.record_id, "server_error", {})
 
 
 def rejected(
     mutation_id: Any, record_id: Any, code: str, details: dict[str, Any]
 ) -> dict[str, Any]:
     # Rule 3: nothing of it was written; the reason is stored and shown in the user's language.
-    return {
-        "mutation_id": mutation_id,
-        "status": "rejected",
-        "record_id": record_id if isinstance(record_id, str) else None,
-        "error": {"code": code, "details": details},
-    }
+    # What it echoes of the input is made storable (the phone keeps the original).
+    return storable(
+        {
+            "mutation_id": mutation_id,
+            "status": "rejected",
+            "record_id": record_id if isinstance(record_id, str) else None,
+            "error": {"code": code, "details": details},
+        }
+    )
 
 
 def rejection_row(caller: Caller, raw: Any, result: dict[str, Any]) -> dict[str, Any]:
@@ -215,9 +243,9 @@ def rejection_row(caller: Caller, raw: Any, result: dict[str, Any]) -> dict[str,
         "device_id": caller.device_id,
         "user_id": caller.user_id,
         "mutation_id": str(result.get("mutation_id"))[:64],
-        "op": str(raw.get("op") if isinstance(raw, dict) else "")[:32],
+        "op": storable_text(str(raw.get("op") if isinstance(raw, dict) else ""))[:32],
         "record_id": record_id[:64] if isinstance(record_id, str) else None,
-        "data": data,  # parsed from the request's JSON, so it stores as JSON
+        "data": storable(data),  # parsed from the request's JSON, so it stores as JSON
         "error_code": result["error"]["code"],
         "error_details": result["error"]["details"],
         "status": "open",
@@ -235,7 +263,7 @@ def load_receipts(
         .execute(
             select(MutationReceipt.mutation_id, MutationReceipt.result).where(
                 MutationReceipt.device_id == device_id,
-                MutationReceipt.mutation_id.in_({i.lower() for i in mutation_ids}),
+                MutationReceipt.mutation_id.in_(set(mutation_ids)),
             )
         )
         .all()
@@ -248,10 +276,10 @@ def load_existing_ids(session: Session, mutations: list[Any]) -> set[tuple[str, 
     tables = REGISTRY.create_tables
     wanted: dict[str, set[str]] = {entity: set() for entity in tables}
     for raw in mutations:
-        if isinstance(raw, dict) and isinstance(raw.get("record_id"), str):
+        if isinstance(raw, dict) and (record_id := id_key(raw.get("record_id"))):
             op = raw.get("op")
             if isinstance(op, str) and creates(op):
-                wanted[REGISTRY.get(op).entity].add(raw["record_id"].lower())
+                wanted[REGISTRY.get(op).entity].add(record_id)
     taken: set[tuple[str, str]] = set()
     for entity, ids in wanted.items():
         if ids:
@@ -270,10 +298,12 @@ def load_rejected_creates(session: Session, device_id: str, mutations: list[Any]
     ids: set[str] = set()
     for raw in mutations:
         if isinstance(raw, dict):
-            ids.add(str(raw.get("record_id")).lower())
+            if record_id := id_key(raw.get("record_id")):
+                ids.add(record_id)
             data = raw.get("data")
             if isinstance(data, dict) and isinstance(data.get("case_id"), str):
-                ids.add(data["case_id"].lower())
+                if case_id := id_key(data["case_id"]):
+                    ids.add(case_id)
     if not ids:
         return set()
     found = session.connection().execute(

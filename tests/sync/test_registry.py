@@ -10,7 +10,7 @@ from marshmallow import fields
 from sqlalchemy import update
 
 from server.contract import pwa_contract
-from server.models import CaseEvent, Town
+from server.models import Case, CaseEvent, Town
 from server.schemas.base import StrictSchema, text_field
 from server.sync.ops import ApplyContext, CheckContext, OpResult, OpSpec
 from server.sync.ops_cases import server_event, visible_case
@@ -99,13 +99,14 @@ def reads_an_update_in_its_check(ctx: CheckContext) -> None:
 
 
 @pytest.mark.parametrize("check", [writes_in_its_check, reads_an_update_in_its_check])
-def test_a_check_step_that_writes_is_stopped_and_nothing_of_the_batch_lands(worker, rows, check):
+def test_a_check_step_that_writes_is_stopped_and_only_its_intent_is_refused(worker, rows, check):
     wrong = OpSpec(
         "town.rename", "town", MemoSchema, check, lambda ctx, plan: OpResult("applied", 1)
     )
-    first = case_create()
+    first, last = case_create(), case_create()
     with REGISTRY.extra(wrong):
-        response = worker.push(first, intent("town.rename", new_id(), body="x"))
-    assert response.status_code == 500
-    assert {t.name for t in rows(Town)} >= {"大堰镇"} and "改名" not in {t.name for t in rows(Town)}
-    assert worker.push_ok(first)[0]["status"] == "applied"  # not stored by the failed push
+        results = worker.push_ok(first, intent("town.rename", new_id(), body="x"), last)
+    assert [r["status"] for r in results] == ["applied", "rejected", "applied"]
+    assert results[1]["error"]["code"] == "server_error"
+    assert "改名" not in {t.name for t in rows(Town)}
+    assert {c.id for c in rows(Case)} == {first["record_id"], last["record_id"]}

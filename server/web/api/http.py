@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -11,16 +12,47 @@ from marshmallow import Schema
 
 from server.errors import AppError, PayloadTooLarge
 
+# No client writes JSON deeper than this; a deeper body is refused before anything walks it
+# (Python's parser and marshmallow recurse, and a 100,000-deep array would end in a 500).
+MAX_JSON_DEPTH = 64
+
 
 def json_body(schema: Schema) -> dict[str, Any]:
     """Parse and validate the JSON body; unknown fields are refused.
 
-    :raises AppError: invalid_json (400); marshmallow's ValidationError becomes 422.
+    :raises AppError: invalid_json or too_deeply_nested (400); marshmallow's
+        ValidationError becomes 422.
     """
-    payload = request.get_json(silent=True)
-    if payload is None:
+    if not request.is_json:
         raise AppError("invalid_json", status=400)
+    try:
+        payload = json.loads(request.get_data(cache=True))
+    except RecursionError as error:
+        raise too_deep() from error
+    except ValueError as error:  # not JSON, not UTF-8, an integer of over 4,300 digits
+        raise AppError("invalid_json", status=400) from error
+    if nesting_exceeds(payload, MAX_JSON_DEPTH):
+        raise too_deep()
     return schema.load(payload)
+
+
+def too_deep() -> AppError:
+    return AppError("too_deeply_nested", {"max_depth": MAX_JSON_DEPTH}, status=400)
+
+
+def nesting_exceeds(value: Any, limit: int) -> bool:
+    """Whether arrays and objects nest deeper than `limit` in a parsed JSON value (walked
+    without recursion: each array and object once)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if type(item) is dict else item if type(item) is list else ()
+        for child in children:
+            if type(child) is dict or type(child) is list:
+                if depth + 1 > limit:
+                    return True
+                stack.append((child, depth + 1))
+    return False
 
 
 def limit_body(config_key: str):
