@@ -12,8 +12,9 @@ from server.storage.json_text import to_json
 
 
 def change_json(entity: str, record_id: str, op: str, version: int | None, data: str | None) -> str:
-    """One change: an upsert with its version and stored data, or a remove."""
-    head = f'{{"entity":{to_json(entity)},"record_id":{to_json(record_id)}'
+    """One change: an upsert with its version and stored data, or a remove. `entity` is one
+    of the server's own names (plain ASCII), so it needs no escaping."""
+    head = f'{{"entity":"{entity}","record_id":{to_json(record_id)}'
     if op == "remove":
         return head + ',"op":"remove"}'
     return f'{head},"op":"upsert","version":{int(version or 0)},"data":{data}}}'
