@@ -61,7 +61,8 @@ ARCHITECTURE = {
     "server/domain": {"server", "flask", "werkzeug", "sqlalchemy", "marshmallow"},
     "server/sync": HTTP | {"server.web", "server.accounts", "server.commands", "server.jobs"},
     "server/storage": {"server.sync", "server.web", "server.accounts", "server.jobs"},
-    "server/fastpath": HTTP | {"server.sync", "server.storage", "server.web", "server.accounts"},
+    "server/fastpath": HTTP
+    | {"server.sync", "server.storage.database", "server.web", "server.accounts"},
     "server/models": HTTP | {"server.sync", "server.web", "server.accounts", "server.jobs"},
     "server/schemas": HTTP | {"server.sync", "server.web", "server.accounts", "server.jobs"},
     "server/errors.py": HTTP,
