@@ -1,5 +1,6 @@
 // The outbox: every local change is a record write plus an intent, in one transaction.
 import { req, transact } from './db.js';
+import { clearDraftIn } from './drafts.js';
 import { ENTITY_OF_OP, createsRecord, planSettlement, rebase, withoutConflicts } from './sync-rules.js';
 
 const nowIso = () => new Date().toISOString();
@@ -33,11 +34,22 @@ export async function refreshRecord(tx, entity, id, { author, entries } = {}) {
 }
 
 /**
- * Queue an intent and apply it locally, atomically with its photos.
+ * Queue an intent and apply it locally, atomically with its photos and the removal of the
+ * form's draft.
  * @param {{op: string, record_id: string, data: object, base_version?: number|null}} intent
- * @param {{blobs?: {sha256: string, blob: Blob, type: string, size: number}[], author?: string}} [options]
+ * @param {{blobs?: {sha256: string, blob: Blob, type: string, size: number}[], author?: string,
+ *          draftKey?: string|null}} [options]
  */
-export function enqueue(intent, { blobs = [], author = null } = {}) {
+export function enqueue(intent, { blobs = [], author = null, draftKey = null } = {}) {
+  const stores = ['records', 'outbox', 'blobs', ...(draftKey ? ['drafts'] : [])];
+  return transact(stores, 'readwrite', async (tx) => {
+    const entry = await addEntry(tx, intent, { blobs, author });
+    clearDraftIn(tx, draftKey);
+    return entry;
+  });
+}
+
+async function addEntry(tx, intent, { blobs = [], author = null } = {}) {
   const entry = {
     mutation_id: crypto.randomUUID(),
     op: intent.op,
@@ -50,12 +62,10 @@ export function enqueue(intent, { blobs = [], author = null } = {}) {
     status: 'pending',
   };
   if (!entry.entity) throw new Error(`unknown op ${intent.op}`);
-  return transact(['records', 'outbox', 'blobs'], 'readwrite', async (tx) => {
-    entry.seq = await req(tx.objectStore('outbox').add(entry));
-    for (const blob of blobs) tx.objectStore('blobs').put({ ...blob, state: 'pending', created_at: nowIso() });
-    await refreshRecord(tx, entry.entity, entry.record_id, { author });
-    return entry;
-  });
+  entry.seq = await req(tx.objectStore('outbox').add(entry));
+  for (const blob of blobs) tx.objectStore('blobs').put({ ...blob, state: 'pending', created_at: nowIso() });
+  await refreshRecord(tx, entry.entity, entry.record_id, { author });
+  return entry;
 }
 
 /** Entries the engine may send, in order. */
@@ -72,10 +82,11 @@ export function allEntries() {
 }
 
 export function countPending() {
-  return transact(['outbox', 'blobs'], 'readonly', async (tx) => ({
+  return transact(['outbox', 'blobs', 'drafts'], 'readonly', async (tx) => ({
     intents: await req(tx.objectStore('outbox').index('status').count('pending')),
     rejected: await req(tx.objectStore('outbox').index('status').count('rejected')),
     photos: await req(tx.objectStore('blobs').index('state').count('pending')),
+    drafts: await req(tx.objectStore('drafts').count()),
   }));
 }
 
@@ -130,8 +141,9 @@ export function discard(seq) {
  * Send a rejected intent again, as a new mutation (the old id's result is final on the server).
  * A fixed create gets a new record id, since the server refuses the rejected one for good.
  */
-export function resubmit(seq, { data, base_version } = {}) {
-  return transact(['records', 'outbox'], 'readwrite', async (tx) => {
+export function resubmit(seq, { data, base_version, draftKey = null } = {}) {
+  return transact(['records', 'outbox', ...(draftKey ? ['drafts'] : [])], 'readwrite', async (tx) => {
+    clearDraftIn(tx, draftKey);
     const outbox = tx.objectStore('outbox');
     const entry = await req(outbox.get(seq));
     if (!entry) return null;
