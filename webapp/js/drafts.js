@@ -44,14 +44,16 @@ const live = new Set(); // the keepers of forms on screen (or just left), in thi
  * @param {{form: string, recordId?: string|number|null, href: string, snapshot: () => object,
  *          pristine: object, subject: () => string, restored?: object|null}} options
  *   `snapshot()` is the form's state as stored (blobs included); `pristine` the same for the
- *   form as it started without a draft: a form brought back to it keeps no draft.
+ *   form as it started without a draft: a form brought back to it keeps no draft. `compare`
+ *   picks what counts for that (a check-in's position, taken on opening, does not).
  */
-export function keepDraft({ form, recordId = null, href, snapshot, pristine, subject, restored = null }) {
+export function keepDraft({ form, recordId = null, href, snapshot, pristine, subject, restored = null, compare = (state) => state }) {
   const key = draftKey(form, recordId);
   let createdAt = restored?.created_at ?? null;
+  const worthKeeping = (state) => draftAction(compare(state), compare(pristine)) === 'put';
   const write = async () => {
     const state = snapshot();
-    if (draftAction(state, pristine) === 'delete') {
+    if (!worthKeeping(state)) {
       await deleteDraft(key);
       return;
     }
@@ -80,7 +82,7 @@ export function keepDraft({ form, recordId = null, href, snapshot, pristine, sub
       await deleteDraft(key);
     },
     /** True while the form holds something a re-render would have to bring back. */
-    get unsaved() { return debouncer.scheduled || draftAction(snapshot(), pristine) === 'put'; },
+    get unsaved() { return debouncer.scheduled || worthKeeping(snapshot()); },
     watch(element) {
       keeper.element = element;
       element.addEventListener('input', changed);

@@ -1,5 +1,6 @@
 // Bootstrap: language, database, service worker, sync triggers, and the hash router.
 import { createApi } from './api.js';
+import { flushDrafts, hasUnsavedDraft, pruneDrafts } from './drafts.js';
 import { language, loadCatalogue, setLanguage, t } from './i18n.js';
 import { getMeta, setMeta } from './meta.js';
 import { countPending } from './outbox.js';
@@ -80,21 +81,25 @@ function routeOf(hash) {
  */
 async function render(auth) {
   const seq = ++renderSeq;
+  await flushDrafts(); // what was just typed is in its draft before any screen reads it back
   app.auth = auth === undefined ? await getMeta('auth') : auth;
   const { name, view, params } = routeOf(location.hash);
   const staging = document.createElement('div');
   await view.render(staging, app, params);
   if (seq !== renderSeq) return;
   document.getElementById('view').replaceChildren(...staging.childNodes);
+  document.querySelector('#view [data-scroll-to]')?.scrollIntoView({ block: 'start' });
+  pruneDrafts();
   chrome.markTab(name);
   await chrome.renderStatus(app);
 }
 
-/** Re-render list-like screens after a sync; never under a person's typing. */
+/** Re-render list-like screens after a sync; never under a person's typing or unsaved form. */
 async function refreshIfIdle() {
   if (routeOf(location.hash).view.keepOnSync) return;
   const active = document.activeElement;
   if (active && ['INPUT', 'TEXTAREA', 'SELECT'].includes(active.tagName)) return;
+  if (hasUnsavedDraft()) return;
   await render();
 }
 
@@ -112,7 +117,9 @@ function startTriggers() {
   window.addEventListener('offline', () => chrome.renderStatus(app));
   document.addEventListener('visibilitychange', () => {
     if (document.visibilityState === 'visible') app.sync('visible');
+    else flushDrafts(); // the browser may be killed from here on without another word
   });
+  window.addEventListener('pagehide', () => flushDrafts());
   setInterval(() => app.sync('timer'), SYNC_INTERVAL_MS);
   window.addEventListener('hashchange', () => render());
   window.addEventListener('fengling:db-closed', () => chrome.showBanner(app, 'db_upgraded'));

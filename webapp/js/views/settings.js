@@ -38,6 +38,7 @@ export async function render(root, app) {
       message),
     h('section', { class: 'card' }, h('h2', {}, t('settings.logout')),
       unsent ? h('p', { class: 'error' }, t('settings.logout_warn', { n: unsent })) : null,
+      counts.drafts ? h('p', { class: 'error', id: 'drafts-warn' }, t('settings.drafts_warn', { n: counts.drafts })) : null,
       confirmButton(t('settings.logout'), unsent ? t('settings.logout_confirm_unsent', { n: unsent }) : t('settings.logout_confirm'),
         () => logout(app), { class: 'danger', id: 'logout' })));
 }

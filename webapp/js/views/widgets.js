@@ -35,17 +35,18 @@ async function loadPhoto(app, hash) {
 }
 
 /**
- * A photo picker that compresses on the device and keeps the prepared photos in `photos`.
- * @returns {{element: HTMLElement, photos: object[]}}
+ * A photo picker that compresses on the device and keeps the prepared photos in `photos`;
+ * `onChange` runs once photos are added (compressed) or removed, `set` brings photos back.
+ * @returns {{element: HTMLElement, photos: object[], set: (photos: object[]) => void}}
  */
-export function photoPicker(label) {
+export function photoPicker(label, { onChange = () => {} } = {}) {
   const photos = [];
   const preview = h('div', { class: 'photos' });
   const message = h('p', { class: 'hint', role: 'status' });
   const input = h('input', { type: 'file', accept: 'image/*', capture: 'environment', multiple: true, name: 'photos' });
   const redraw = () => mount(preview, photos.map((p, i) => h('figure', { class: 'thumb-box' },
     h('img', { class: 'thumb', src: URL.createObjectURL(p.blob), alt: t('photo.alt') }),
-    h('button', { type: 'button', class: 'small', onclick: () => { photos.splice(i, 1); redraw(); } }, t('photo.remove')))));
+    h('button', { type: 'button', class: 'small', onclick: () => { photos.splice(i, 1); redraw(); onChange(); } }, t('photo.remove')))));
   input.addEventListener('change', async () => {
     message.textContent = t('photo.processing');
     for (const file of input.files) {
@@ -60,9 +61,27 @@ export function photoPicker(label) {
     input.value = '';
     message.textContent = t('photo.count', { n: photos.length });
     redraw();
+    onChange();
   });
   const element = h('div', { class: 'field' }, h('label', {}, label, input), preview, message);
-  return { element, photos, ready: () => message.textContent !== t('photo.processing') };
+  const set = (kept) => {
+    photos.splice(0, photos.length, ...kept);
+    message.textContent = photos.length ? t('photo.count', { n: photos.length }) : '';
+    redraw();
+  };
+  return { element, photos, set, ready: () => message.textContent !== t('photo.processing') };
+}
+
+/**
+ * The quiet line over a form brought back from its draft, with the way to throw it away.
+ * @param {{discard: () => Promise<void>}} keeper
+ */
+export function draftNotice(keeper, afterDiscard) {
+  return h('p', { class: 'draft-notice', role: 'status', dataset: { draft: keeper.key } }, t('draft.restored'), ' ',
+    h('button', { type: 'button', class: 'small', dataset: { action: 'discard-draft' }, onclick: async () => {
+      await keeper.discard();
+      await afterDiscard();
+    } }, t('draft.discard')));
 }
 
 /** The current WGS-84 position as {lat, lon, accuracy_m}. */
