@@ -5,6 +5,7 @@ be kept. On a 390 x 844 phone in Simplified Chinese."""
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -195,3 +196,61 @@ def test_a_tab_change_keeps_the_draft_and_it_can_be_discarded(phone: BrowserCont
     page.locator("#tabs").get_by_role("link", name="首页").click()
     expect(page.locator("#home-status")).to_be_visible()
     expect(page.locator("#home-drafts")).to_have_count(0)
+
+
+def test_enter_saves_nothing_and_a_missing_field_is_named(phone: BrowserContext) -> None:
+    page = phone.new_page()
+    sign_in(page, "shiliang_worker")
+    phone.set_offline(True)
+    page.goto("/#/new-case")
+    title = page.get_by_label("标题", exact=True)
+    category = page.get_by_label("类别")
+    expect(title).to_have_attribute("aria-required", "true")
+    expect(category).to_have_attribute("aria-required", "true")
+    expect(category).to_have_value("")  # nothing chosen for the worker
+    expect(page.get_by_label("紧急程度")).to_have_value("")
+    expect(page.locator(".field .req")).to_have_count(4)  # title, category, town, urgency
+
+    # Enter (the keyboard's 前往) moves on; it never saves.
+    title.fill("水库放水")
+    title.press("Enter")
+    expect(category).to_be_focused()
+    page.get_by_label("姓名").first.fill("陈某")
+    page.get_by_label("姓名").first.press("Enter")
+    expect(page.locator(".party").first.locator("[name=party_role]")).to_be_focused()
+    expect(page).to_have_url(re.compile(r"#/new-case$"))
+    assert idb_outbox(page)["rows"] == []
+
+    # Saving without a category says so, goes to it, and writes nothing to the outbox.
+    page.get_by_label("紧急程度").select_option("high")
+    page.get_by_role("button", name="保存（离线也可）").click()
+    expect(page.get_by_role("alert").filter(has_text="请选择纠纷类别")).to_be_visible()
+    expect(category).to_be_focused()
+    expect(category).to_have_attribute("aria-invalid", "true")
+    shoot(page, "new-case-missing")
+    assert idb_outbox(page)["rows"] == []
+    category.select_option("water")
+    page.get_by_role("button", name="保存（离线也可）").click()
+    expect(page.locator("#case-list")).to_contain_text("水库放水")
+    assert [r["data"]["category"] for r in idb_outbox(page)["rows"]] == ["water"]
+
+    # The check-in: Enter in the name box adds the name, never the check-in.
+    page.goto("/#/route")
+    page.get_by_role("link", name="在此打卡").first.click()
+    expect(page.locator("#save-checkin")).to_be_enabled(timeout=WAIT_MS)
+    participants = page.get_by_label("参加人数")
+    participants.fill("3")
+    participants.press("Enter")
+    names = page.get_by_label("添加人员")
+    expect(names).to_be_focused()
+    names.fill("戴某")
+    names.press("Enter")
+    expect(page.locator("#participant-names")).to_have_text("戴某")
+    expect(names).to_have_value("")
+    names.press("Enter")  # empty: on to the notes
+    expect(page.get_by_label("备注")).to_be_focused()
+    page.get_by_label("备注").press("Enter")  # a textarea: a new line, no save
+    assert len(idb_outbox(page)["rows"]) == 1
+    page.get_by_role("button", name="保存打卡（离线也可）").click()
+    expect(page.get_by_role("alert").filter(has_text="请选择活动")).to_be_visible()
+    assert len(idb_outbox(page)["rows"]) == 1

@@ -27,6 +27,8 @@ from tests.webapp.helpers import (
 def quick_case(page: Page, title: str) -> None:
     page.goto("/#/new-case")
     page.get_by_label("标题", exact=True).fill(title)
+    page.get_by_label("类别").select_option("other")
+    page.get_by_label("紧急程度").select_option("medium")
     page.get_by_role("button", name="保存（离线也可）").click()
     expect(page.locator("#case-list")).to_contain_text(title)
 

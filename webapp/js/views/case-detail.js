@@ -1,12 +1,12 @@
 // Case detail: fields, photos, conflicts and rejections, edits, workflow moves, timeline.
-import { h, field, mount, select } from '../dom.js';
+import { enterMovesOn, h, field, mount, select } from '../dom.js';
 import { getDraft, keepDraft } from '../drafts.js';
 import { draftKey } from '../draft-rules.js';
 import { formatTime, nameOf, t } from '../i18n.js';
 import { allEntries, enqueue } from '../outbox.js';
 import { eventsOf, get, list, setConflictHandled } from '../records.js';
 import { movesFor } from '../sync-rules.js';
-import { draftNotice, photoPicker, photoStrip, reasonText, statusLabel } from './widgets.js';
+import { draftNotice, missingFields, photoPicker, photoStrip, reasonText, statusLabel } from './widgets.js';
 
 const EVENT_KINDS = ['note', 'mediation', 'follow_up'];
 
@@ -53,6 +53,7 @@ function keep(app, record, form, element, { stored, snapshot, restore, notice, s
     subject: subject || (() => record.data.title), restored: stored,
   });
   keeper.watch(element);
+  enterMovesOn(element);
   if (stored) notice.append(draftNotice(keeper, () => app.render()));
   return keeper;
 }
@@ -114,25 +115,27 @@ export function conflictCard(app, record, conflict) {
 
 function editForm(app, record, stored) {
   const d = record.data;
-  const title = h('input', { name: 'edit_title', value: d.title, maxlength: 200 });
+  const title = h('input', { name: 'edit_title', value: d.title, maxlength: 200, required: true });
   const severity = select('edit_severity', ['low', 'medium', 'high'].map((s) => ({ value: s, label: t(`severity.${s}`) })), d.severity);
   const description = h('textarea', { name: 'edit_description', rows: 3 }, d.description || '');
   const notice = h('div', {});
+  const message = h('p', { class: 'error', role: 'alert', id: 'edit-error' });
   let keeper = null;
-  const form = h('form', { onsubmit: async (event) => {
+  const form = h('form', { novalidate: true, onsubmit: async (event) => {
     event.preventDefault();
+    if (missingFields([{ control: title, missing: !title.value.trim(), text: t('case.title_required') }], message)) return;
     const changes = {};
-    if (title.value.trim() && title.value.trim() !== d.title) changes.title = title.value.trim();
+    if (title.value.trim() !== d.title) changes.title = title.value.trim();
     if (severity.value !== d.severity) changes.severity = severity.value;
     if (description.value.trim() !== (d.description || '')) changes.description = description.value.trim();
-    if (!Object.keys(changes).length) return;
+    if (!Object.keys(changes).length) { message.textContent = t('case.no_changes'); return; }
     await keeper.close();
     await enqueue({ op: 'case.update', record_id: record.id, base_version: record.version, data: changes }, { draftKey: keeper.key });
     await app.changed();
     app.render();
   } },
   notice, field(t('case.title'), title), field(t('case.severity'), severity), field(t('case.description'), description),
-  h('button', { type: 'submit', class: 'primary' }, t('case.save_changes')));
+  message, h('button', { type: 'submit', class: 'primary' }, t('case.save_changes')));
   keeper = keep(app, record, 'case.edit', form, {
     stored, notice,
     snapshot: () => ({ title: title.value, severity: severity.value, description: description.value }),
@@ -169,9 +172,10 @@ async function timeline(app, record, userName, stored) {
   let keeper = null;
   const picker = photoPicker(t('photo.add'), { onChange: () => keeper?.changed() });
   const notice = h('div', {});
-  const form = h('form', { id: 'event-form', onsubmit: async (event) => {
+  const message = h('p', { class: 'error', role: 'alert', id: 'event-error' });
+  const form = h('form', { id: 'event-form', novalidate: true, onsubmit: async (event) => {
     event.preventDefault();
-    if (!body.value.trim() && !picker.photos.length) return;
+    if (missingFields([{ control: body, missing: !body.value.trim() && !picker.photos.length, text: t('event.body_required') }], message)) return;
     await keeper.close();
     await enqueue({ op: 'case_event.create', record_id: crypto.randomUUID(), data: {
       case_id: record.id, kind: kind.value, body: body.value.trim(), at: new Date().toISOString(), photos: picker.photos.map((p) => p.sha256),
@@ -179,7 +183,7 @@ async function timeline(app, record, userName, stored) {
     await app.changed();
     app.render();
   } }, notice, field(t('event.kind'), kind), field(t('event.body'), body), picker.element,
-  h('button', { type: 'submit', class: 'primary' }, t('event.add')));
+  message, h('button', { type: 'submit', class: 'primary' }, t('event.add')));
   keeper = keep(app, record, 'case.event', form, {
     stored, notice,
     snapshot: () => ({ kind: kind.value, body: body.value, photos: [...picker.photos] }),

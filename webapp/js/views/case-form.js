@@ -1,10 +1,10 @@
 // New case (or fixing a rejected one): category, towns, parties, description, severity, GPS, photos.
-import { h, field, mount, select } from '../dom.js';
+import { enterMovesOn, h, field, mount, select } from '../dom.js';
 import { getDraft, keepDraft } from '../drafts.js';
 import { draftKey } from '../draft-rules.js';
 import { nameOf, t } from '../i18n.js';
 import { allEntries, enqueue, resubmit } from '../outbox.js';
-import { currentPosition, draftNotice, photoPicker, positionText } from './widgets.js';
+import { currentPosition, draftNotice, missingFields, photoPicker, positionText } from './widgets.js';
 
 export const keepOnSync = true;
 const ROLES = ['applicant', 'respondent', 'other'];
@@ -20,19 +20,24 @@ export async function render(root, app, { query }) {
   const stored = await getDraft(draftKey(draftForm, draftId));
   let keeper = null;
   const changed = () => keeper?.changed();
-  const message = h('p', { class: 'error', role: 'alert' });
+  const message = h('p', { class: 'error', role: 'alert', id: 'case-form-error' });
   const title = h('input', { name: 'title', required: true, maxlength: 200, value: base.title ?? '' });
-  const category = select('category', ref.categories.map((c) => ({ value: c.code, label: nameOf(c) })), base.category);
-  const primaryCode = base.primary_town || user.town || ref.towns[0]?.code;
-  const primary = select('primary_town', ref.towns.filter((x) => user.role === 'admin' || x.code === user.town)
-    .map((x) => ({ value: x.code, label: nameOf(x) })), primaryCode);
+  // Nothing is chosen for the worker where a wrong choice would be recorded unnoticed.
+  const choose = t('common.choose');
+  const category = select('category', ref.categories.map((c) => ({ value: c.code, label: nameOf(c) })), base.category,
+    { required: true, placeholder: choose });
+  const towns = ref.towns.filter((x) => user.role === 'admin' || x.code === user.town);
+  const primaryCode = base.primary_town || user.town || (towns.length === 1 ? towns[0].code : null);
+  const primary = select('primary_town', towns.map((x) => ({ value: x.code, label: nameOf(x) })), primaryCode,
+    { required: true, placeholder: choose });
   const involved = h('fieldset', { class: 'checks' }, h('legend', {}, t('case.involved_towns')),
     ref.towns.map((x) => h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'involved', value: x.code, checked: (base.involved_towns || []).includes(x.code) }), nameOf(x))));
   const parties = h('div', { class: 'parties' });
   const addParty = (p = {}) => { parties.append(partyRow(p)); changed(); };
   (base.parties?.length ? base.parties : [{ role: 'applicant' }, { role: 'respondent' }]).forEach(addParty);
   const description = h('textarea', { name: 'description', rows: 4 }, base.description ?? '');
-  const severity = select('severity', ['low', 'medium', 'high'].map((s) => ({ value: s, label: t(`severity.${s}`) })), base.severity || 'medium');
+  const severity = select('severity', ['low', 'medium', 'high'].map((s) => ({ value: s, label: t(`severity.${s}`) })), base.severity,
+    { required: true, placeholder: choose });
   let position = base.location ?? null;
   const gpsText = h('span', { id: 'gps-text', role: 'status' }, positionText(position));
   const gpsButton = h('button', { type: 'button', onclick: async () => {
@@ -60,7 +65,7 @@ export async function render(root, app, { query }) {
     picker.set(state.photos || []);
   };
   const notice = h('div', {});
-  const form = h('form', { class: 'card', onsubmit: async (event) => {
+  const form = h('form', { class: 'card', novalidate: true, onsubmit: async (event) => {
     event.preventDefault();
     const towns = [...involved.querySelectorAll('input:checked')].map((i) => i.value).filter((c) => c !== primary.value);
     const data = {
@@ -69,7 +74,12 @@ export async function render(root, app, { query }) {
       severity: severity.value, location: position, photos: [...(fixing ? base.photos || [] : []), ...picker.photos.map((p) => p.sha256)],
       reported_at: base.reported_at || new Date().toISOString(),
     };
-    if (!data.title) { message.textContent = t('case.title_required'); return; }
+    if (missingFields([
+      { control: title, missing: !data.title, text: t('case.title_required') },
+      { control: category, missing: !data.category, text: t('case.category_required') },
+      { control: primary, missing: !data.primary_town, text: t('case.primary_town_required') },
+      { control: severity, missing: !data.severity, text: t('case.severity_required') },
+    ], message)) return;
     await keeper.close(); // its last write lands before the save, which deletes the draft with it
     if (fixing) {
       await resubmit(fixSeq, { data, draftKey: keeper.key });
@@ -102,6 +112,7 @@ export async function render(root, app, { query }) {
     snapshot, pristine, subject: () => title.value.trim(), restored: stored,
   });
   keeper.watch(form);
+  enterMovesOn(form);
   if (stored) notice.append(draftNotice(keeper, () => app.render()));
   mount(root, form);
 }

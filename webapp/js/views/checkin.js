@@ -1,12 +1,12 @@
 // Check-in at a site: position preview (verified or not, at what accuracy), activity, people, photos.
-import { h, field, mount, select } from '../dom.js';
+import { enterMovesOn, h, field, mount, select } from '../dom.js';
 import { getDraft, keepDraft } from '../drafts.js';
 import { draftKey } from '../draft-rules.js';
 import { formatTime, t } from '../i18n.js';
 import { enqueue } from '../outbox.js';
 import { get, list } from '../records.js';
 import { previewCheckin } from '../sync-rules.js';
-import { currentPosition, draftNotice, photoPicker, positionText } from './widgets.js';
+import { currentPosition, draftNotice, missingFields, photoPicker, positionText } from './widgets.js';
 import { formatDistance } from './route.js';
 
 export const keepOnSync = true;
@@ -40,8 +40,11 @@ export async function render(root, app, { id }) {
       verdict.textContent = t('gps.failed');
     }
   };
-  const activity = select('activity', ACTIVITIES.map((a) => ({ value: a, label: t(`activity.${a}`) })), 'party_history_study');
-  const participants = h('input', { name: 'participants', type: 'number', min: 0, max: 10000, value: '1', inputmode: 'numeric' });
+  // Chosen and counted by the worker: a default would be recorded unnoticed when wrong.
+  const activity = select('activity', ACTIVITIES.map((a) => ({ value: a, label: t(`activity.${a}`) })), null,
+    { required: true, placeholder: t('common.choose') });
+  const participants = h('input', { name: 'participants', type: 'number', min: 0, max: 10000, inputmode: 'numeric', required: true });
+  const message = h('p', { class: 'error', role: 'alert', id: 'checkin-error' });
   const names = [];
   const chips = h('ul', { class: 'chips', id: 'participant-names' });
   const nameInput = h('input', { name: 'participant_name', list: 'roster', 'aria-label': t('checkin.add_name') });
@@ -72,13 +75,18 @@ export async function render(root, app, { id }) {
     fix = state.fix ?? null;
   };
   const notice = h('div', {});
-  const form = h('form', { class: 'card', onsubmit: async (event) => {
+  const form = h('form', { class: 'card', novalidate: true, onsubmit: async (event) => {
     event.preventDefault();
     if (!fix) return;
+    const count = Number.parseInt(participants.value, 10);
+    if (missingFields([
+      { control: activity, missing: !activity.value, text: t('checkin.activity_required') },
+      { control: participants, missing: !(count >= 0), text: t('checkin.participants_required') },
+    ], message)) return;
     await keeper.close(); // its last write lands before the save, which deletes the draft with it
     await enqueue({ op: 'checkin.create', record_id: crypto.randomUUID(), data: {
       site_id: id, at: fix.at, ...fix.position, activity: activity.value,
-      participants: Math.max(0, Number.parseInt(participants.value, 10) || 0), participant_names: names,
+      participants: count, participant_names: names,
       notes: notes.value.trim(), photos: picker.photos.map((p) => p.sha256),
     } }, { blobs: picker.photos, author: app.auth.user.id, draftKey: keeper.key });
     await app.changed();
@@ -94,6 +102,7 @@ export async function render(root, app, { id }) {
     h('button', { type: 'button', onclick: addName }, t('checkin.add_name')), chips),
   field(t('checkin.notes'), notes),
   picker.element,
+  message,
   save);
   const pristine = snapshot();
   if (stored) restore(stored.state);
@@ -103,6 +112,12 @@ export async function render(root, app, { id }) {
     compare: (state) => ({ ...state, fix: null }),
   });
   keeper.watch(form);
+  // Enter in the name box adds the name typed (and stays for the next); elsewhere it moves on.
+  enterMovesOn(form, { onEnter: (target) => {
+    if (target !== nameInput || !nameInput.value.trim()) return false;
+    addName();
+    return true;
+  } });
   if (stored) notice.append(draftNotice(keeper, () => app.render()));
   mount(root, form);
   // A draft's own fix is shown as it was taken (tap 重新定位 for a new one); else locate now.

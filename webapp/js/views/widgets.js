@@ -84,6 +84,27 @@ export function draftNotice(keeper, afterDiscard) {
     } }, t('draft.discard')));
 }
 
+/**
+ * Check required fields before a save. The first missing one is scrolled to and focused, every
+ * missing one marked, and `message` (moved under the first) says in words what is missing.
+ * @param {{control: HTMLElement, missing: boolean, text: string}[]} checks in screen order
+ * @param {HTMLElement} message
+ * @returns {boolean} true when something is missing (do not save)
+ */
+export function missingFields(checks, message) {
+  for (const { control } of checks) control.removeAttribute('aria-invalid');
+  const missing = checks.filter((c) => c.missing);
+  message.textContent = missing[0]?.text ?? '';
+  if (!missing.length) return false;
+  for (const { control } of missing) control.setAttribute('aria-invalid', 'true');
+  const first = missing[0].control;
+  (first.closest('.field') || first).after(message);
+  first.setAttribute('aria-describedby', message.id);
+  first.scrollIntoView({ block: 'center' });
+  first.focus({ preventScroll: true });
+  return true;
+}
+
 /** The current WGS-84 position as {lat, lon, accuracy_m}. */
 export function currentPosition(timeout = 15_000) {
   return new Promise((resolve, reject) => {
