@@ -17,10 +17,13 @@ from playwright.sync_api import BrowserContext, Page, Playwright, expect
 from testkit.chromium import CHROMIUM, CHROMIUM_FLAGS, context_options
 from tests.webapp.helpers import (
     WAIT_MS,
+    ApiDevice,
+    go_online,
     idb_outbox,
     photo_file,
     shoot,
     sign_in,
+    wait_synced,
     wait_until,
 )
 
@@ -254,3 +257,59 @@ def test_enter_saves_nothing_and_a_missing_field_is_named(phone: BrowserContext)
     page.get_by_role("button", name="保存打卡（离线也可）").click()
     expect(page.get_by_role("alert").filter(has_text="请选择活动")).to_be_visible()
     assert len(idb_outbox(page)["rows"]) == 1
+
+
+def test_a_rejected_moves_note_is_kept_as_a_draft_or_a_timeline_note(
+    phone: BrowserContext, pwa_server
+) -> None:
+    admin = ApiDevice(pwa_server.base_url, "admin")
+    tag = uuid.uuid4().hex[:6]
+    kept_as_draft = admin.create_case(f"养殖场异味 {tag} 甲")
+    kept_in_timeline = admin.create_case(f"养殖场异味 {tag} 乙")
+    for case_id in (kept_as_draft, kept_in_timeline):
+        assert admin.move(case_id, "registered", "accepted")["status"] == "applied"
+        assert admin.move(case_id, "accepted", "mediating")["status"] == "applied"
+    page = phone.new_page()
+    sign_in(page, "dayan_supervisor")
+
+    phone.set_offline(True)
+    notes = {kept_as_draft: f"双方签了协议 {tag}", kept_in_timeline: f"已现场回访 {tag}"}
+    for (case_id, note), which in zip(notes.items(), "甲乙", strict=True):
+        page.goto(f"/#/case/{case_id}")
+        expect(page.locator("#case-title")).to_have_text(f"养殖场异味 {tag} {which}")
+        page.get_by_placeholder("说明（可选）").fill(note)
+        page.locator("#moves").get_by_role("button", name="转为：已化解").click()
+        expect(page.locator("#case-status")).to_have_text("已化解")
+    for case_id in notes:  # meanwhile the alliance escalated both
+        assert admin.move(case_id, "mediating", "escalated")["status"] == "applied"
+    admin.close()
+    wait_synced(page, after=go_online(page))
+
+    page.goto("/#/outbox")
+    rejections = page.locator("#outbox-rejected .rejection")
+    expect(rejections).to_have_count(2)
+    first = rejections.filter(has_text=f"{tag} 甲")
+    expect(first).to_contain_text(f"说明： {notes[kept_as_draft]}")
+    first.get_by_role("button", name="放弃").click()
+    expect(first).to_contain_text("它的说明要保留吗？")
+    shoot(page, "outbox-discard-move")
+    first.get_by_role("button", name="说明存为草稿").click()
+    expect(rejections).to_have_count(1)
+    second = rejections.filter(has_text=f"{tag} 乙")
+    second.get_by_role("button", name="放弃").click()
+    second.get_by_role("button", name="说明记入办理经过").click()
+    expect(rejections).to_have_count(0)
+
+    wait_synced(page)
+    body = "SELECT body FROM case_events WHERE case_id = ? AND kind = 'note'"
+    assert [r[0] for r in pwa_server.db.rows(body, kept_in_timeline)] == [notes[kept_in_timeline]]
+    assert pwa_server.db.rows(body, kept_as_draft) == []
+
+    page.goto("/#/home")
+    draft = page.locator("#home-drafts li").filter(has_text=f"{tag} 甲")
+    expect(draft).to_contain_text(f"办理记录：养殖场异味 {tag} 甲")
+    draft.get_by_role("link").click()
+    form = page.locator("#event-form")
+    expect(form.get_by_role("status").filter(has_text="已恢复草稿")).to_be_visible()
+    expect(form.get_by_label("内容")).to_have_value(notes[kept_as_draft])
+    expect(form.get_by_label("类型")).to_have_value("note")

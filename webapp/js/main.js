@@ -66,6 +66,7 @@ app.engine = createSyncEngine({
 });
 
 let renderSeq = 0;
+let rendering = 0;
 
 /** The screen a hash names; signed-out people always get the login screen. */
 function routeOf(hash) {
@@ -78,29 +79,43 @@ function routeOf(hash) {
 /**
  * Render the screen named by the hash; a newer render always wins over a slower older one.
  * @param {object|null} [auth] the stored sign-in, when start-up has just read it
+ * @param {{yieldTo?: () => boolean}} [options] when it says so just before the new screen goes
+ *   in, the screen stays (a refresh after a sync gives way to the person at work)
  */
-async function render(auth) {
+async function render(auth, { yieldTo = () => false } = {}) {
   const seq = ++renderSeq;
-  await flushDrafts(); // what was just typed is in its draft before any screen reads it back
-  app.auth = auth === undefined ? await getMeta('auth') : auth;
-  const { name, view, params } = routeOf(location.hash);
-  const staging = document.createElement('div');
-  await view.render(staging, app, params);
-  if (seq !== renderSeq) return;
-  document.getElementById('view').replaceChildren(...staging.childNodes);
-  document.querySelector('#view [data-scroll-to]')?.scrollIntoView({ block: 'start' });
-  pruneDrafts();
-  chrome.markTab(name);
-  await chrome.renderStatus(app);
+  rendering += 1;
+  try {
+    await flushDrafts(); // what was just typed is in its draft before any screen reads it back
+    app.auth = auth === undefined ? await getMeta('auth') : auth;
+    const { name, view, params } = routeOf(location.hash);
+    const staging = document.createElement('div');
+    await view.render(staging, app, params);
+    if (seq !== renderSeq || yieldTo()) return;
+    document.getElementById('view').replaceChildren(...staging.childNodes);
+    document.querySelector('#view [data-scroll-to]')?.scrollIntoView({ block: 'start' });
+    pruneDrafts();
+    chrome.markTab(name);
+    await chrome.renderStatus(app);
+  } finally {
+    rendering -= 1;
+  }
 }
 
-/** Re-render list-like screens after a sync; never under a person's typing or unsaved form. */
-async function refreshIfIdle() {
-  if (routeOf(location.hash).view.keepOnSync) return;
+/** The person is at work on the screen: typing, holding an unsaved form, or making a choice. */
+function busy() {
   const active = document.activeElement;
-  if (active && ['INPUT', 'TEXTAREA', 'SELECT'].includes(active.tagName)) return;
-  if (hasUnsavedDraft()) return;
-  await render();
+  if (active && ['INPUT', 'TEXTAREA', 'SELECT'].includes(active.tagName)) return true;
+  return hasUnsavedDraft() || Boolean(document.querySelector('#view .confirm .question'));
+}
+
+/**
+ * Re-render list-like screens after a sync; never under the person's work (checked again just
+ * before the new screen goes in), never over a render already on its way.
+ */
+async function refreshIfIdle() {
+  if (routeOf(location.hash).view.keepOnSync || rendering || busy()) return;
+  await render(undefined, { yieldTo: busy });
 }
 
 function requestBackgroundSync() {

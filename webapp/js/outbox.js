@@ -1,6 +1,6 @@
 // The outbox: every local change is a record write plus an intent, in one transaction.
 import { req, transact } from './db.js';
-import { clearDraftIn } from './drafts.js';
+import { appendToDraftIn, clearDraftIn } from './drafts.js';
 import { ENTITY_OF_OP, createsRecord, planSettlement, rebase, withoutConflicts } from './sync-rules.js';
 
 const nowIso = () => new Date().toISOString();
@@ -121,9 +121,15 @@ function conflictRecord(entry, c, userId) {
   return { entity: 'conflict', id: c.conflict_id, version: 1, server: data, data, confirmed: [], pending: 0, rejected: 0 };
 }
 
-/** Drop an intent the person chose to discard; a discarded create takes its dependants along. */
-export function discard(seq) {
-  return transact(['records', 'outbox'], 'readwrite', async (tx) => {
+/**
+ * Drop an intent the person chose to discard; a discarded create takes its dependants along.
+ * A workflow move's note can be kept, in the same transaction: `keepNote` 'draft' adds it to the
+ * case's draft timeline note, 'timeline' records it as a plain timeline note.
+ * @param {number} seq
+ * @param {{keepNote?: 'draft'|'timeline'|null, author?: string|null, subject?: string}} [options]
+ */
+export function discard(seq, { keepNote = null, author = null, subject = '' } = {}) {
+  return transact(['records', 'outbox', 'blobs', 'drafts'], 'readwrite', async (tx) => {
     const outbox = tx.objectStore('outbox');
     const entry = await req(outbox.get(seq));
     if (!entry) return;
@@ -134,6 +140,18 @@ export function discard(seq) {
     }
     for (const e of doomed) outbox.delete(e.seq);
     for (const e of doomed) await refreshRecord(tx, e.entity, e.record_id);
+    const note = entry.op === 'case.transition' ? (entry.data?.note || '').trim() : '';
+    if (note && keepNote === 'timeline') {
+      await addEntry(tx, { op: 'case_event.create', record_id: crypto.randomUUID(), data: {
+        case_id: entry.record_id, kind: 'note', body: note, at: nowIso(), photos: [],
+      } }, { author });
+    } else if (note && keepNote === 'draft') {
+      await appendToDraftIn(tx, {
+        form: 'case.event', recordId: entry.record_id, href: `#/case/${entry.record_id}?draft=case.event`, subject,
+        state: { kind: 'note', body: note, photos: [] },
+        append: (state) => ({ ...state, body: state.body ? `${state.body}\n${note}` : note }),
+      });
+    }
   });
 }
 
