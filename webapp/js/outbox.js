@@ -5,6 +5,9 @@ import { ENTITY_OF_OP, createsRecord, planSettlement, rebase, withoutConflicts }
 
 const nowIso = () => new Date().toISOString();
 
+/** An intent the server failed on (5xx) alone: kept, not sent again until the person retries. */
+export const HELD = 'held';
+
 /** Entries for one record (any status), in outbox order. */
 export async function entriesFor(tx, recordId) {
   const entries = await req(tx.objectStore('outbox').index('record_id').getAll(recordId));
@@ -28,6 +31,7 @@ export async function refreshRecord(tx, entity, id, { author, entries } = {}) {
     confirmed,
     pending: mine.filter((e) => e.status === 'pending').length,
     rejected: mine.filter((e) => e.status === 'rejected').length,
+    held: mine.filter((e) => e.status === HELD).length,
   };
   records.put(updated);
   return updated;
@@ -76,7 +80,7 @@ export function pendingEntries() {
   });
 }
 
-/** Every entry (pending and rejected), for the outbox screen and the export. */
+/** Every entry (pending, rejected, held), for the outbox screen and the export. */
 export function allEntries() {
   return transact(['outbox'], 'readonly', async (tx) => req(tx.objectStore('outbox').getAll()));
 }
@@ -85,9 +89,42 @@ export function countPending() {
   return transact(['outbox', 'blobs', 'drafts'], 'readonly', async (tx) => ({
     intents: await req(tx.objectStore('outbox').index('status').count('pending')),
     rejected: await req(tx.objectStore('outbox').index('status').count('rejected')),
+    held: await req(tx.objectStore('outbox').index('status').count(HELD)),
     photos: await req(tx.objectStore('blobs').index('state').count('pending')),
     drafts: await req(tx.objectStore('drafts').count()),
   }));
+}
+
+/**
+ * Set intents aside after the server failed on each of them alone (by mutation id): they stay on
+ * the phone, shown as "服务器无法处理", and are not sent again until the person retries.
+ */
+export function holdEntries(mutationIds, error) {
+  return transact(['records', 'outbox'], 'readwrite', async (tx) => {
+    const outbox = tx.objectStore('outbox');
+    const wanted = new Set(mutationIds);
+    const held = (await req(outbox.index('status').getAll('pending'))).filter((e) => wanted.has(e.mutation_id));
+    for (const entry of held) outbox.put({ ...entry, status: HELD, error, held_at: nowIso() });
+    for (const entry of held) await refreshRecord(tx, entry.entity, entry.record_id);
+    return held.length;
+  });
+}
+
+/**
+ * Send a held intent again, with the same mutation id: the server answered it with an error, so
+ * it stored no result, and if it did apply it after all it replays that result.
+ */
+export function retryHeld(seq) {
+  return transact(['records', 'outbox'], 'readwrite', async (tx) => {
+    const outbox = tx.objectStore('outbox');
+    const entry = await req(outbox.get(seq));
+    if (entry?.status !== HELD) return;
+    const fresh = { ...entry, status: 'pending' };
+    delete fresh.error;
+    delete fresh.held_at;
+    outbox.put(fresh);
+    await refreshRecord(tx, entry.entity, entry.record_id);
+  });
 }
 
 /** Settle a pushed batch by the server's results (only a server result settles an intent). */

@@ -60,14 +60,14 @@ function keep(app, record, form, element, { stored, snapshot, restore, notice, s
 
 /** Rejected intents on this case, merge conflicts its author lost, and how others settled them. */
 async function problems(app, record) {
-  const rejected = (await allEntries()).filter((e) => e.status === 'rejected' && (e.record_id === record.id || e.data?.case_id === record.id));
+  const rejected = (await allEntries()).filter((e) => ['rejected', 'held'].includes(e.status) && (e.record_id === record.id || e.data?.case_id === record.id));
   const all = (await list('conflict')).filter((c) => c.data.record_id === record.id);
   const conflicts = all.filter((c) => c.data.status === 'open' && c.data.by === app.auth.user.id && !c.handled);
   const outcomes = unseenOutcomes(all, app.auth.user.id);
   if (!rejected.length && !conflicts.length && !outcomes.length) return null;
   return h('section', { class: 'card problems' },
     rejected.map((e) => h('div', { class: 'rejection', role: 'alert' },
-      h('p', {}, h('strong', {}, t('outbox.rejected_op', { op: t(`op.${e.op}`) })), ' ', reasonText(e.error)),
+      h('p', {}, h('strong', {}, t(e.status === 'held' ? 'outbox.held_op' : 'outbox.rejected_op', { op: t(`op.${e.op}`) })), ' ', reasonText(e.error)),
       h('a', { href: '#/outbox' }, t('outbox.resolve')))),
     conflicts.map((c) => conflictCard(app, record, c)),
     outcomes.map((c) => outcomeNotice(app, record, c)));

@@ -21,6 +21,7 @@ export async function render(root, app) {
         h('dt', {}, t('home.network')), h('dd', { id: 'home-network' }, navigator.onLine ? t('net.online') : t('net.offline')),
         h('dt', {}, t('home.pending')), h('dd', { id: 'home-pending' }, t('home.pending_value', { intents: counts.intents, photos: counts.photos })),
         h('dt', {}, t('home.rejected')), h('dd', { id: 'home-rejected' }, String(counts.rejected)),
+        counts.held ? [h('dt', {}, t('home.held')), h('dd', { id: 'home-held', class: 'error' }, String(counts.held))] : null,
         h('dt', {}, t('home.last_success')), h('dd', { id: 'home-last-sync' }, lastSuccess ? formatTime(lastSuccess) : t('sync.never'))),
       error ? h('p', { class: 'error', id: 'home-error' }, t('home.last_error'), ' ', reasonText(error)) : null),
     drafts.length ? draftList(drafts) : null,
@@ -28,7 +29,7 @@ export async function render(root, app) {
       h('a', { class: 'action primary', href: '#/new-case' }, t('home.new_case')),
       h('a', { class: 'action', href: '#/route' }, t('home.checkin')),
       h('a', { class: 'action', href: '#/cases' }, t('home.cases')),
-      h('a', { class: 'action', href: '#/outbox' }, t('home.outbox', { n: counts.intents + counts.rejected }))));
+      h('a', { class: 'action', href: '#/outbox' }, t('home.outbox', { n: counts.intents + counts.rejected + counts.held }))));
 }
 
 /** Forms left unsaved: what, about what, how long ago; each opens its form. */

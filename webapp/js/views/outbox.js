@@ -1,20 +1,24 @@
 // Unsent work: pending intents, rejected ones with the server's reason (fix or discard), conflicts.
 import { h, mount, select } from '../dom.js';
 import { formatTime, t } from '../i18n.js';
-import { allEntries, discard, resubmit } from '../outbox.js';
+import { HELD, allEntries, discard, resubmit, retryHeld } from '../outbox.js';
 import { get, list } from '../records.js';
 import { movesFor } from '../sync-rules.js';
 import { conflictCard, outcomeNotice, unseenOutcomes } from './case-detail.js';
-import { confirmButton, reasonText, statusLabel } from './widgets.js';
+import { confirmButton, exportUnsent, reasonText, statusLabel } from './widgets.js';
 
 export async function render(root, app) {
   const entries = (await allEntries()).sort((a, b) => a.seq - b.seq);
   const pending = entries.filter((e) => e.status === 'pending');
   const rejected = entries.filter((e) => e.status === 'rejected');
+  const held = entries.filter((e) => e.status === HELD);
   const all = await list('conflict');
   const conflicts = all.filter((c) => c.data.status === 'open' && c.data.by === app.auth.user.id && !c.handled);
   const outcomes = unseenOutcomes(all, app.auth.user.id);
   mount(root,
+    held.length ? h('section', { class: 'card', id: 'outbox-held' }, h('h2', {}, t('outbox.held', { n: held.length })),
+      h('p', { class: 'hint' }, t('outbox.held_hint')),
+      await Promise.all(held.map((e) => heldItem(app, e)))) : null,
     h('section', { class: 'card', id: 'outbox-rejected' }, h('h2', {}, t('outbox.rejected', { n: rejected.length })),
       rejected.length ? await Promise.all(rejected.map((e) => rejectedItem(app, e))) : h('p', { class: 'hint' }, t('outbox.none'))),
     h('section', { class: 'card', id: 'outbox-conflicts' }, h('h2', {}, t('outbox.conflicts', { n: conflicts.length })),
@@ -37,6 +41,18 @@ async function subject(entry) {
   if (caseId) return (await get('case', caseId))?.data?.title || entry.data?.title || '';
   if (entry.entity === 'checkin') return (await get('site', entry.data.site_id))?.data?.name || '';
   return '';
+}
+
+/** An intent the server failed on by itself: kept here until the person retries or exports it. */
+async function heldItem(app, entry) {
+  const done = async (work) => { await work(); await app.changed(); app.render(); };
+  return h('div', { class: 'rejection held', role: 'alert', dataset: { seq: String(entry.seq), op: entry.op } },
+    h('p', {}, h('strong', {}, t(`op.${entry.op}`)), ' ', await subject(entry), ' · ', formatTime(entry.client_time)),
+    h('p', { class: 'reason' }, t('outbox.reason'), ' ', reasonText(entry.error)),
+    h('div', { class: 'row' },
+      h('button', { type: 'button', class: 'primary', dataset: { action: 'retry' }, onclick: () => done(() => retryHeld(entry.seq)) }, t('outbox.retry')),
+      h('button', { type: 'button', dataset: { action: 'export' }, onclick: () => exportUnsent({ entries: [entry] }) }, t('outbox.export_one')),
+      confirmButton(t('outbox.discard'), t('outbox.discard_question'), () => done(() => discard(entry.seq)), { class: 'danger', dataset: { action: 'discard' } })));
 }
 
 async function rejectedItem(app, entry) {

@@ -11,7 +11,7 @@ export async function render(root, app) {
   const ref = await app.reference();
   const storage = await storageInfo();
   const counts = await app.counts();
-  const unsent = counts.intents + counts.photos + counts.rejected;
+  const unsent = counts.intents + counts.photos + counts.rejected + counts.held;
   const installed = matchMedia('(display-mode: standalone)').matches || navigator.standalone === true;
   const lang = select('lang', [{ value: 'zh-CN', label: '简体中文' }, { value: 'en', label: 'English' }], language(),
     { onchange: (e) => app.setLanguage(e.target.value) });

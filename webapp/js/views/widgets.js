@@ -146,11 +146,14 @@ function detailValue(value) {
   return status === `status.${value}` ? String(value) : status;
 }
 
-/** Everything unsent (intents with their photos) as a JSON file the person can keep or send. */
-export async function exportUnsent() {
-  const entries = await allEntries();
+/**
+ * Unsent work (intents with their photos) as a JSON file the person can keep or send: everything,
+ * or the `entries` given (one intent the server could not take, for the administrator).
+ */
+export async function exportUnsent({ entries = null } = {}) {
+  const chosen = entries ?? (await allEntries());
   const photos = [];
-  for (const hash of new Set(entries.flatMap((e) => e.data?.photos || []))) {
+  for (const hash of new Set(chosen.flatMap((e) => e.data?.photos || []))) {
     const row = await getBlob(hash);
     if (row?.blob && row.state !== 'uploaded') photos.push({ sha256: hash, type: row.type, base64: await toBase64(row.blob) });
   }
@@ -158,11 +161,13 @@ export async function exportUnsent() {
     exported_at: new Date().toISOString(),
     device_id: await getMeta('device_id'),
     user: (await getMeta('auth'))?.user ?? null,
-    mutations: entries.sort((a, b) => a.seq - b.seq),
+    mutations: [...chosen].sort((a, b) => a.seq - b.seq),
     photos,
   };
   const blob = new Blob([JSON.stringify(payload, null, 2)], { type: 'application/json' });
-  const link = h('a', { href: URL.createObjectURL(blob), download: `fengling-unsent-${payload.exported_at.slice(0, 19).replace(/:/g, '')}.json` });
+  const stamp = payload.exported_at.slice(0, 19).replace(/:/g, '');
+  const name = entries ? `fengling-intent-${stamp}.json` : `fengling-unsent-${stamp}.json`;
+  const link = h('a', { href: URL.createObjectURL(blob), download: name });
   document.body.append(link);
   link.click();
   link.remove();
