@@ -6,7 +6,7 @@ import { getMeta } from './js/meta.js';
 import { idbStore } from './js/store.js';
 import { createSyncEngine } from './js/sync.js';
 
-const VERSION = '1.2.2';
+const VERSION = '1.3.0';
 const PREFIX = 'fengling-shell-';
 const CACHE = `${PREFIX}${VERSION}`;
 export const PRECACHE = [
@@ -24,6 +24,8 @@ export const PRECACHE = [
   '/js/contract.js',
   '/js/db.js',
   '/js/dom.js',
+  '/js/draft-rules.js',
+  '/js/drafts.js',
   '/js/i18n.js',
   '/js/main.js',
   '/js/meta.js',

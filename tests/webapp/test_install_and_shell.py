@@ -92,6 +92,8 @@ def test_sign_out_with_unsent_work_warns_and_needs_confirmation(
     browser_context.set_offline(True)
     page.goto("/#/new-case")
     page.get_by_label("标题", exact=True).fill("溪流养殖废水")
+    page.get_by_label("类别").select_option("other")
+    page.get_by_label("紧急程度").select_option("low")
     page.get_by_role("button", name="保存（离线也可）").click()
     expect(page.locator("#case-list")).to_contain_text("溪流养殖废水")
     page.goto("/#/settings")

@@ -57,6 +57,7 @@ def capture_checkin(page: Page, notes: str) -> None:
     shoot(page, "route")
     site.get_by_role("link", name="在此打卡").click()
     expect(page.locator("#checkin-verdict")).to_contain_text("在点位范围内，可核验")
+    page.get_by_label("活动", exact=True).select_option("party_history_study")
     page.get_by_label("参加人数").fill("12")
     page.get_by_label("添加人员").fill("戴某")
     page.get_by_role("button", name="添加人员").click()

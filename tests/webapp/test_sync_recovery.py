@@ -27,6 +27,8 @@ from tests.webapp.helpers import (
 def quick_case(page: Page, title: str) -> None:
     page.goto("/#/new-case")
     page.get_by_label("标题", exact=True).fill(title)
+    page.get_by_label("类别").select_option("other")
+    page.get_by_label("紧急程度").select_option("medium")
     page.get_by_role("button", name="保存（离线也可）").click()
     expect(page.locator("#case-list")).to_contain_text(title)
 
@@ -117,6 +119,8 @@ OLD_DATABASE = """async ({version, auth, deviceId, caseId, mutationId, title}) =
         outbox.createIndex('status', 'status');
         blobs.createIndex('state', 'state');
       }
+      // version 3: the case list's index
+      if (version >= 3) records.createIndex('entity_reported', ['entity', 'data.reported_at']);
     };
     open.onsuccess = () => resolve(open.result);
     open.onerror = () => reject(open.error);
@@ -138,7 +142,7 @@ OLD_DATABASE = """async ({version, auth, deviceId, caseId, mutationId, title}) =
 }"""
 
 
-@pytest.mark.parametrize("old_version", [1, 2])
+@pytest.mark.parametrize("old_version", [1, 2, 3])
 def test_database_upgrade_keeps_the_outbox_and_lists_the_case(
     browser_context: BrowserContext, pwa_server, old_version: int
 ) -> None:
@@ -169,7 +173,7 @@ def test_database_upgrade_keeps_the_outbox_and_lists_the_case(
     expect(page.locator("#home-status")).to_be_visible(timeout=WAIT_MS)
     expect_pending(page, 1)
     stored = idb_outbox(page)
-    assert stored["version"] == 3
+    assert stored["version"] == 4  # drafts added, the outbox kept as it was
     assert [(r["mutation_id"], r["status"]) for r in stored["rows"]] == [(mutation_id, "pending")]
     page.goto("/#/outbox")
     expect(page.locator("#outbox-pending")).to_contain_text(title)

@@ -1,7 +1,7 @@
 // IndexedDB: one memoised open, versioned upgrades that never drop the outbox.
 export const DB_NAME = 'fengling';
-export const DB_VERSION = 3;
-export const STORES = { records: 'records', outbox: 'outbox', blobs: 'blobs', meta: 'meta' };
+export const DB_VERSION = 4;
+export const STORES = { records: 'records', outbox: 'outbox', blobs: 'blobs', meta: 'meta', drafts: 'drafts' };
 
 // Each step upgrades from version i to i + 1 inside the versionchange transaction.
 const UPGRADES = [
@@ -33,6 +33,11 @@ const UPGRADES = [
   // without reading every case (records with no data.reported_at are simply not in it).
   (db, tx) => {
     tx.objectStore('records').createIndex('entity_reported', ['entity', 'data.reported_at']);
+  },
+  // v4: drafts of unsaved forms, one per form and record (key "case.new", "case.edit:<id>", ...).
+  // Never synced; the outbox and everything else stay as they are.
+  (db) => {
+    db.createObjectStore('drafts', { keyPath: 'key' });
   },
 ];
 
@@ -119,7 +124,7 @@ export async function transact(stores, mode, work) {
 /** Wipe everything but the device identity and language (after a confirmed logout). */
 export async function wipeUserData() {
   await transact(Object.values(STORES), 'readwrite', async (tx) => {
-    for (const name of ['records', 'outbox', 'blobs']) tx.objectStore(name).clear();
+    for (const name of ['records', 'outbox', 'blobs', 'drafts']) tx.objectStore(name).clear();
     const meta = tx.objectStore('meta');
     const keep = await req(meta.getAll());
     meta.clear();

@@ -1,5 +1,6 @@
 // Bootstrap: language, database, service worker, sync triggers, and the hash router.
 import { createApi } from './api.js';
+import { flushDrafts, hasUnsavedDraft, pruneDrafts } from './drafts.js';
 import { language, loadCatalogue, setLanguage, t } from './i18n.js';
 import { getMeta, setMeta } from './meta.js';
 import { countPending } from './outbox.js';
@@ -65,6 +66,7 @@ app.engine = createSyncEngine({
 });
 
 let renderSeq = 0;
+let rendering = 0;
 
 /** The screen a hash names; signed-out people always get the login screen. */
 function routeOf(hash) {
@@ -77,25 +79,43 @@ function routeOf(hash) {
 /**
  * Render the screen named by the hash; a newer render always wins over a slower older one.
  * @param {object|null} [auth] the stored sign-in, when start-up has just read it
+ * @param {{yieldTo?: () => boolean}} [options] when it says so just before the new screen goes
+ *   in, the screen stays (a refresh after a sync gives way to the person at work)
  */
-async function render(auth) {
+async function render(auth, { yieldTo = () => false } = {}) {
   const seq = ++renderSeq;
-  app.auth = auth === undefined ? await getMeta('auth') : auth;
-  const { name, view, params } = routeOf(location.hash);
-  const staging = document.createElement('div');
-  await view.render(staging, app, params);
-  if (seq !== renderSeq) return;
-  document.getElementById('view').replaceChildren(...staging.childNodes);
-  chrome.markTab(name);
-  await chrome.renderStatus(app);
+  rendering += 1;
+  try {
+    await flushDrafts(); // what was just typed is in its draft before any screen reads it back
+    app.auth = auth === undefined ? await getMeta('auth') : auth;
+    const { name, view, params } = routeOf(location.hash);
+    const staging = document.createElement('div');
+    await view.render(staging, app, params);
+    if (seq !== renderSeq || yieldTo()) return;
+    document.getElementById('view').replaceChildren(...staging.childNodes);
+    document.querySelector('#view [data-scroll-to]')?.scrollIntoView({ block: 'start' });
+    pruneDrafts();
+    chrome.markTab(name);
+    await chrome.renderStatus(app);
+  } finally {
+    rendering -= 1;
+  }
 }
 
-/** Re-render list-like screens after a sync; never under a person's typing. */
-async function refreshIfIdle() {
-  if (routeOf(location.hash).view.keepOnSync) return;
+/** The person is at work on the screen: typing, holding an unsaved form, or making a choice. */
+function busy() {
   const active = document.activeElement;
-  if (active && ['INPUT', 'TEXTAREA', 'SELECT'].includes(active.tagName)) return;
-  await render();
+  if (active && ['INPUT', 'TEXTAREA', 'SELECT'].includes(active.tagName)) return true;
+  return hasUnsavedDraft() || Boolean(document.querySelector('#view .confirm .question'));
+}
+
+/**
+ * Re-render list-like screens after a sync; never under the person's work (checked again just
+ * before the new screen goes in), never over a render already on its way.
+ */
+async function refreshIfIdle() {
+  if (routeOf(location.hash).view.keepOnSync || rendering || busy()) return;
+  await render(undefined, { yieldTo: busy });
 }
 
 function requestBackgroundSync() {
@@ -112,7 +132,9 @@ function startTriggers() {
   window.addEventListener('offline', () => chrome.renderStatus(app));
   document.addEventListener('visibilitychange', () => {
     if (document.visibilityState === 'visible') app.sync('visible');
+    else flushDrafts(); // the browser may be killed from here on without another word
   });
+  window.addEventListener('pagehide', () => flushDrafts());
   setInterval(() => app.sync('timer'), SYNC_INTERVAL_MS);
   window.addEventListener('hashchange', () => render());
   window.addEventListener('fengling:db-closed', () => chrome.showBanner(app, 'db_upgraded'));

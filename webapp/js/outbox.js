@@ -1,8 +1,12 @@
 // The outbox: every local change is a record write plus an intent, in one transaction.
 import { req, transact } from './db.js';
+import { appendToDraftIn, clearDraftIn } from './drafts.js';
 import { ENTITY_OF_OP, createsRecord, planSettlement, rebase, withoutConflicts } from './sync-rules.js';
 
 const nowIso = () => new Date().toISOString();
+
+/** An intent the server failed on (5xx) alone: kept, not sent again until the person retries. */
+export const HELD = 'held';
 
 /** Entries for one record (any status), in outbox order. */
 export async function entriesFor(tx, recordId) {
@@ -27,17 +31,29 @@ export async function refreshRecord(tx, entity, id, { author, entries } = {}) {
     confirmed,
     pending: mine.filter((e) => e.status === 'pending').length,
     rejected: mine.filter((e) => e.status === 'rejected').length,
+    held: mine.filter((e) => e.status === HELD).length,
   };
   records.put(updated);
   return updated;
 }
 
 /**
- * Queue an intent and apply it locally, atomically with its photos.
+ * Queue an intent and apply it locally, atomically with its photos and the removal of the
+ * form's draft.
  * @param {{op: string, record_id: string, data: object, base_version?: number|null}} intent
- * @param {{blobs?: {sha256: string, blob: Blob, type: string, size: number}[], author?: string}} [options]
+ * @param {{blobs?: {sha256: string, blob: Blob, type: string, size: number}[], author?: string,
+ *          draftKey?: string|null}} [options]
  */
-export function enqueue(intent, { blobs = [], author = null } = {}) {
+export function enqueue(intent, { blobs = [], author = null, draftKey = null } = {}) {
+  const stores = ['records', 'outbox', 'blobs', ...(draftKey ? ['drafts'] : [])];
+  return transact(stores, 'readwrite', async (tx) => {
+    const entry = await addEntry(tx, intent, { blobs, author });
+    clearDraftIn(tx, draftKey);
+    return entry;
+  });
+}
+
+async function addEntry(tx, intent, { blobs = [], author = null } = {}) {
   const entry = {
     mutation_id: crypto.randomUUID(),
     op: intent.op,
@@ -50,12 +66,10 @@ export function enqueue(intent, { blobs = [], author = null } = {}) {
     status: 'pending',
   };
   if (!entry.entity) throw new Error(`unknown op ${intent.op}`);
-  return transact(['records', 'outbox', 'blobs'], 'readwrite', async (tx) => {
-    entry.seq = await req(tx.objectStore('outbox').add(entry));
-    for (const blob of blobs) tx.objectStore('blobs').put({ ...blob, state: 'pending', created_at: nowIso() });
-    await refreshRecord(tx, entry.entity, entry.record_id, { author });
-    return entry;
-  });
+  entry.seq = await req(tx.objectStore('outbox').add(entry));
+  for (const blob of blobs) tx.objectStore('blobs').put({ ...blob, state: 'pending', created_at: nowIso() });
+  await refreshRecord(tx, entry.entity, entry.record_id, { author });
+  return entry;
 }
 
 /** Entries the engine may send, in order. */
@@ -66,17 +80,51 @@ export function pendingEntries() {
   });
 }
 
-/** Every entry (pending and rejected), for the outbox screen and the export. */
+/** Every entry (pending, rejected, held), for the outbox screen and the export. */
 export function allEntries() {
   return transact(['outbox'], 'readonly', async (tx) => req(tx.objectStore('outbox').getAll()));
 }
 
 export function countPending() {
-  return transact(['outbox', 'blobs'], 'readonly', async (tx) => ({
+  return transact(['outbox', 'blobs', 'drafts'], 'readonly', async (tx) => ({
     intents: await req(tx.objectStore('outbox').index('status').count('pending')),
     rejected: await req(tx.objectStore('outbox').index('status').count('rejected')),
+    held: await req(tx.objectStore('outbox').index('status').count(HELD)),
     photos: await req(tx.objectStore('blobs').index('state').count('pending')),
+    drafts: await req(tx.objectStore('drafts').count()),
   }));
+}
+
+/**
+ * Set intents aside after the server failed on each of them alone (by mutation id): they stay on
+ * the phone, shown as "服务器无法处理", and are not sent again until the person retries.
+ */
+export function holdEntries(mutationIds, error) {
+  return transact(['records', 'outbox'], 'readwrite', async (tx) => {
+    const outbox = tx.objectStore('outbox');
+    const wanted = new Set(mutationIds);
+    const held = (await req(outbox.index('status').getAll('pending'))).filter((e) => wanted.has(e.mutation_id));
+    for (const entry of held) outbox.put({ ...entry, status: HELD, error, held_at: nowIso() });
+    for (const entry of held) await refreshRecord(tx, entry.entity, entry.record_id);
+    return held.length;
+  });
+}
+
+/**
+ * Send a held intent again, with the same mutation id: the server answered it with an error, so
+ * it stored no result, and if it did apply it after all it replays that result.
+ */
+export function retryHeld(seq) {
+  return transact(['records', 'outbox'], 'readwrite', async (tx) => {
+    const outbox = tx.objectStore('outbox');
+    const entry = await req(outbox.get(seq));
+    if (entry?.status !== HELD) return;
+    const fresh = { ...entry, status: 'pending' };
+    delete fresh.error;
+    delete fresh.held_at;
+    outbox.put(fresh);
+    await refreshRecord(tx, entry.entity, entry.record_id);
+  });
 }
 
 /** Settle a pushed batch by the server's results (only a server result settles an intent). */
@@ -110,9 +158,15 @@ function conflictRecord(entry, c, userId) {
   return { entity: 'conflict', id: c.conflict_id, version: 1, server: data, data, confirmed: [], pending: 0, rejected: 0 };
 }
 
-/** Drop an intent the person chose to discard; a discarded create takes its dependants along. */
-export function discard(seq) {
-  return transact(['records', 'outbox'], 'readwrite', async (tx) => {
+/**
+ * Drop an intent the person chose to discard; a discarded create takes its dependants along.
+ * A workflow move's note can be kept, in the same transaction: `keepNote` 'draft' adds it to the
+ * case's draft timeline note, 'timeline' records it as a plain timeline note.
+ * @param {number} seq
+ * @param {{keepNote?: 'draft'|'timeline'|null, author?: string|null, subject?: string}} [options]
+ */
+export function discard(seq, { keepNote = null, author = null, subject = '' } = {}) {
+  return transact(['records', 'outbox', 'blobs', 'drafts'], 'readwrite', async (tx) => {
     const outbox = tx.objectStore('outbox');
     const entry = await req(outbox.get(seq));
     if (!entry) return;
@@ -123,6 +177,18 @@ export function discard(seq) {
     }
     for (const e of doomed) outbox.delete(e.seq);
     for (const e of doomed) await refreshRecord(tx, e.entity, e.record_id);
+    const note = entry.op === 'case.transition' ? (entry.data?.note || '').trim() : '';
+    if (note && keepNote === 'timeline') {
+      await addEntry(tx, { op: 'case_event.create', record_id: crypto.randomUUID(), data: {
+        case_id: entry.record_id, kind: 'note', body: note, at: nowIso(), photos: [],
+      } }, { author });
+    } else if (note && keepNote === 'draft') {
+      await appendToDraftIn(tx, {
+        form: 'case.event', recordId: entry.record_id, href: `#/case/${entry.record_id}?draft=case.event`, subject,
+        state: { kind: 'note', body: note, photos: [] },
+        append: (state) => ({ ...state, body: state.body ? `${state.body}\n${note}` : note }),
+      });
+    }
   });
 }
 
@@ -130,8 +196,9 @@ export function discard(seq) {
  * Send a rejected intent again, as a new mutation (the old id's result is final on the server).
  * A fixed create gets a new record id, since the server refuses the rejected one for good.
  */
-export function resubmit(seq, { data, base_version } = {}) {
-  return transact(['records', 'outbox'], 'readwrite', async (tx) => {
+export function resubmit(seq, { data, base_version, draftKey = null } = {}) {
+  return transact(['records', 'outbox', ...(draftKey ? ['drafts'] : [])], 'readwrite', async (tx) => {
+    clearDraftIn(tx, draftKey);
     const outbox = tx.objectStore('outbox');
     const entry = await req(outbox.get(seq));
     if (!entry) return null;

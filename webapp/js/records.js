@@ -36,6 +36,7 @@ export function applyPull(changes, cursor, resyncMark = null) {
         seen: resyncMark ?? record.seen ?? null,
         pending: mine.filter((e) => e.status === 'pending').length,
         rejected: mine.filter((e) => e.status === 'rejected').length,
+        held: mine.filter((e) => e.status === 'held').length,
       });
     }
     tx.objectStore('meta').put({ key: 'cursor', value: cursor });

@@ -1,16 +1,17 @@
 // The IndexedDB-backed store the sync engine is given (page and service worker alike).
 import { getBlob, storageInfo, uploadPending } from './blobs.js';
 import { getMeta, setMeta } from './meta.js';
-import { countPending, pendingEntries, settle } from './outbox.js';
+import { countPending, holdEntries, pendingEntries, settle } from './outbox.js';
 import { applyPull, dropUnseen } from './records.js';
 
-export const APP_VERSION = '1.2.2';
+export const APP_VERSION = '1.3.0';
 
 export const idbStore = {
   getMeta,
   setMeta,
   pendingEntries,
   settle,
+  holdEntries,
   applyPull,
   dropUnseen,
   getBlob,

@@ -65,6 +65,91 @@ export function takeBatch(entries, { maxCount = BATCH_MAX_COUNT, maxBytes = BATC
   return batch;
 }
 
+// Poison intents: one intent the server fails on (a bug) must not hold back the rest.
+export const SERVER_FAULT_STRIKES = 3;
+
+/**
+ * A push failure that may be the batch's own fault: a 5xx. A 503 with Retry-After is the server
+ * saying it is busy (its lock timeouts), so it stays an ordinary retry and is not counted.
+ */
+export function isServerFault(error) {
+  const status = error?.status;
+  if (!Number.isInteger(status) || status < 500 || status > 599) return false;
+  return !(status === 503 && Number(error.retryAfter) > 0);
+}
+
+/** Single intents failing one after another, with nothing going through, mean the server is down. */
+export const PROBES_BEFORE_OUTAGE = 3;
+
+/**
+ * Where isolating a failing batch stands (kept by the engine between pushes and runs):
+ * `strikes` in a row for batches sharing intents with `failed`; `suspects`, the batch known to
+ * fail (the front of what is pending), halved until one intent is left; `limit`, the batch
+ * size meanwhile; `candidates`, intents that failed alone, waiting for proof that the server
+ * takes other intents; `served`, whether a push went through since the isolation began.
+ */
+export function initialIsolation() {
+  return { strikes: 0, failed: [], suspects: [], limit: null, candidates: [], served: false };
+}
+
+/**
+ * The next step after a push that failed with a server fault, given the failing batch's
+ * mutation ids. `next` is 'backoff' (wait and retry, as for any transient failure) or
+ * 'continue' (push again at once: half the failing batch, the other half, or a probe).
+ * `setAside` lists the intents to set aside now.
+ *
+ * The third failure in a row of a batch (counting batches that share intents) halves it. From
+ * then on the failing half is halved again and a half that goes through shows the fault is in
+ * the other one, until the batch that fails is a single intent. It is set aside once the server
+ * has taken something else: a push during the isolation, or else the next single intent sent
+ * as a probe (or, with nothing else to send, the pull). If three single intents fail in a row
+ * with nothing going through, the server itself is down: nothing is set aside, and the
+ * ordinary backoff goes on.
+ * @param {ReturnType<typeof initialIsolation>} state
+ * @param {string[]} ids
+ */
+export function afterServerFault(state, ids) {
+  const none = [];
+  if (state.candidates.length && !state.served) {
+    // A probe failed too.
+    if (ids.length > 1 || state.candidates.length + 1 >= PROBES_BEFORE_OUTAGE) {
+      return { state: { ...initialIsolation(), strikes: 1, failed: ids }, next: 'backoff', setAside: none };
+    }
+    return { state: { ...state, candidates: [...state.candidates, ids[0]] }, next: 'continue', setAside: none };
+  }
+  if (!state.suspects.length) {
+    const strikes = ids.some((id) => state.failed.includes(id)) ? state.strikes + 1 : 1;
+    if (strikes < SERVER_FAULT_STRIKES) return { state: { ...state, strikes, failed: ids }, next: 'backoff', setAside: none };
+  }
+  if (ids.length > 1) {
+    return { state: { ...state, strikes: 0, failed: [], suspects: ids, limit: Math.ceil(ids.length / 2) }, next: 'continue', setAside: none };
+  }
+  const found = { ...state, strikes: 0, failed: [], suspects: [], candidates: [...state.candidates, ids[0]] };
+  if (found.served) return { ...confirmCandidates(found), next: 'continue' };
+  return { state: { ...found, limit: 1 }, next: 'continue', setAside: none }; // probe with one other intent
+}
+
+/**
+ * After a push that went through (`ids` sent), or the pull (`ids` empty): the fault is in the
+ * suspects not sent, and candidates waiting for proof are set aside.
+ */
+export function afterServed(state, ids = []) {
+  const suspects = state.suspects.filter((x) => !ids.includes(x));
+  const limit = suspects.length ? Math.ceil(suspects.length / 2) : null;
+  return confirmCandidates({ ...state, strikes: 0, failed: [], suspects, limit, served: true });
+}
+
+function confirmCandidates(state) {
+  const setAside = state.candidates;
+  if (!state.suspects.length) return { state: initialIsolation(), setAside };
+  return { state: { ...state, candidates: [] }, setAside };
+}
+
+/** The batch size to use: the 413 limit, and the halved size while isolating. */
+export function isolationLimit(state, batchLimit) {
+  return state.limit === null ? batchLimit : Math.min(batchLimit, state.limit);
+}
+
 /**
  * Match push results to the entries sent, by mutation_id (rule 1: one result per mutation).
  * Entries without a result stay pending.
@@ -120,7 +205,8 @@ export function rebase(record, pending) {
   const confirmed = (record.confirmed || []).filter((c) => (c.version ?? Infinity) > serverVersion);
   let data = record.server ?? null;
   for (const c of confirmed) data = applyIntent(data, c.intent);
-  for (const entry of pending) if (entry.status === 'pending') data = applyIntent(data, entry);
+  // A held intent (the server failed on it) is still the worker's: shown, just not sent.
+  for (const entry of pending) if (entry.status === 'pending' || entry.status === 'held') data = applyIntent(data, entry);
   return { data, confirmed };
 }
 

@@ -1,6 +1,8 @@
 // The sync engine: push the outbox in batches, upload photos, pull until has_more is false.
 // Its store and transport are injected, so the orchestration is testable on its own.
-import { retryDelay, takeBatch, toWire } from './sync-rules.js';
+import {
+  afterServed, afterServerFault, initialIsolation, isServerFault, isolationLimit, retryDelay, takeBatch, toWire,
+} from './sync-rules.js';
 
 export const LOCK_NAME = 'fengling-sync';
 const MAX_PUSH_ROUNDS = 200;
@@ -21,6 +23,8 @@ export function createSyncEngine({
   let failures = 0;
   let retryTimer = null;
   let batchLimit = 100;
+  let isolation = initialIsolation(); // finding the one intent a failing batch cannot get past
+  let lastFault = null; // the server's answer to it, kept with the intent set aside
 
   let again = false;
 
@@ -64,6 +68,9 @@ export function createSyncEngine({
       const pushed = await pushAll(auth.user?.id);
       const photos = await store.uploadPhotos(api);
       const pulled = await pullAll();
+      // The server answered: an intent that failed alone (with nothing else left to send) is
+      // its own problem, not the server's.
+      pushed.held += await served([]);
       failures = 0;
       const at = now().toISOString();
       // started_at: everything saved or changed on the server before it is in this run.
@@ -77,9 +84,10 @@ export function createSyncEngine({
   }
 
   async function pushAll(userId) {
-    const totals = { sent: 0, confirmed: 0, rejected: 0 };
+    const totals = { sent: 0, confirmed: 0, rejected: 0, held: 0 };
     for (let round = 0; round < MAX_PUSH_ROUNDS; round += 1) {
-      const batch = takeBatch(await store.pendingEntries(), { maxCount: batchLimit });
+      const sendable = (await store.pendingEntries()).filter((e) => !isolation.candidates.includes(e.mutation_id));
+      const batch = takeBatch(sendable, { maxCount: isolationLimit(isolation, batchLimit) });
       if (!batch.length) return totals;
       let response;
       try {
@@ -89,6 +97,14 @@ export function createSyncEngine({
           batchLimit = Math.max(1, Math.floor(batch.length / 2));
           continue;
         }
+        if (isServerFault(error)) {
+          // The same batch failing again and again may hold one intent the server cannot take.
+          const step = afterServerFault(isolation, batch.map((e) => e.mutation_id));
+          isolation = step.state;
+          lastFault = error;
+          totals.held += await hold(step.setAside);
+          if (step.next === 'continue') continue;
+        }
         throw error;
       }
       const plan = await store.settle(batch, response.results, userId);
@@ -96,8 +112,21 @@ export function createSyncEngine({
       totals.confirmed += plan.confirmed.length;
       totals.rejected += plan.rejected.length;
       if (plan.unanswered.length === batch.length) throw new Error('push answered none of the batch');
+      totals.held += await served(batch.map((e) => e.mutation_id));
     }
     return totals;
+  }
+
+  /** The server took a push (or the pull): candidates waiting for that are set aside. */
+  async function served(ids) {
+    const step = afterServed(isolation, ids);
+    isolation = step.state;
+    return hold(step.setAside);
+  }
+
+  async function hold(ids) {
+    if (!ids.length) return 0;
+    return store.holdEntries(ids, { code: 'server_error', status: lastFault?.status ?? null, message: lastFault?.message || '' });
   }
 
   async function pullAll() {

@@ -24,6 +24,10 @@ function memoryStore(entries = []) {
         .map((e) => (rejected.has(e.seq) ? { ...e, status: 'rejected', error: rejected.get(e.seq) } : e));
       return plan;
     },
+    holdEntries: async (ids, error) => {
+      outbox = outbox.map((e) => (ids.includes(e.mutation_id) && e.status === 'pending' ? { ...e, status: 'held', error } : e));
+      return ids.length;
+    },
     uploadPhotos: async () => ({ uploaded: 0 }),
     applyPull: async (changes, cursor, mark) => {
       for (const c of changes) {
@@ -187,5 +191,44 @@ describe('sync engine', () => {
     const result = await createSyncEngine({ store, api, locks: null, ...timers() }).sync();
     assert.equal(result.ok, false);
     assert.equal(store.outbox.length, 1);
+  });
+
+  test('a batch failing with 500 three times is halved until the one intent is set aside; the rest is sent', async () => {
+    const store = memoryStore(Array.from({ length: 6 }, () => ({})));
+    const clock = timers();
+    const api = fakeApi();
+    const post = api.post;
+    api.post = async (path, body) => {
+      if (body.mutations.some((m) => m.mutation_id === 'm4')) {
+        api.calls.push(['failed', body.mutations.length]);
+        throw new ApiError(500, 'internal_error', 'boom');
+      }
+      return post(path, body);
+    };
+    const engine = createSyncEngine({ store, api, locks: null, random: () => 0, ...clock });
+    assert.equal((await engine.sync()).ok, false);
+    assert.equal((await engine.sync()).ok, false);
+    assert.equal(clock.scheduled.length, 2, 'the first two are ordinary retries');
+    const third = await engine.sync();
+    assert.equal(third.ok, true);
+    assert.equal(third.pushed.held, 1);
+    assert.deepEqual(store.outbox.map((e) => [e.mutation_id, e.status, e.error.code, e.error.status]), [['m4', 'held', 'server_error', 500]]);
+    assert.deepEqual(api.calls.filter((c) => c[0] !== 'pull'), [
+      ['failed', 6], ['failed', 6], ['failed', 6], ['push', 3], ['failed', 2], ['push', 1], ['failed', 1], ['push', 1],
+    ]);
+    api.calls.length = 0;
+    await engine.sync();
+    assert.deepEqual(api.calls.map((c) => c[0]), ['pull'], 'a held intent is not sent again by itself');
+  });
+
+  test('503 with Retry-After is the server busy: retried as before, never isolated', async () => {
+    const store = memoryStore([{}, {}]);
+    const clock = timers();
+    const api = fakeApi({ pushError: () => new ApiError(503, 'temporarily_unavailable', 'busy', {}, 7) });
+    const engine = createSyncEngine({ store, api, locks: null, random: () => 0, ...clock });
+    for (let i = 0; i < 6; i += 1) await engine.sync();
+    assert.deepEqual(api.calls, Array.from({ length: 6 }, () => ['push', 2]));
+    assert.ok(store.outbox.every((e) => e.status === 'pending'));
+    assert.ok(clock.scheduled.every((ms) => ms >= 7000));
   });
 });

@@ -1,17 +1,22 @@
 // Case detail: fields, photos, conflicts and rejections, edits, workflow moves, timeline.
-import { h, field, mount, select } from '../dom.js';
+import { enterMovesOn, h, field, mount, select } from '../dom.js';
+import { getDraft, keepDraft } from '../drafts.js';
+import { draftKey } from '../draft-rules.js';
 import { formatTime, nameOf, t } from '../i18n.js';
 import { allEntries, enqueue } from '../outbox.js';
 import { eventsOf, get, list, setConflictHandled } from '../records.js';
 import { movesFor } from '../sync-rules.js';
-import { photoPicker, photoStrip, reasonText, statusLabel } from './widgets.js';
+import { draftNotice, missingFields, photoPicker, photoStrip, reasonText, statusLabel } from './widgets.js';
 
 const EVENT_KINDS = ['note', 'mediation', 'follow_up'];
 
-export async function render(root, app, { id }) {
+export async function render(root, app, { id, query }) {
   const record = await get('case', id);
   if (!record?.data) { mount(root, h('p', { class: 'card' }, t('case.not_found'))); return; }
   const ref = await app.reference();
+  const drafts = Object.fromEntries(await Promise.all(['case.edit', 'case.move', 'case.event']
+    .map(async (form) => [form, await getDraft(draftKey(form, id))])));
+  const opened = query?.get('draft'); // came from the home screen's list of drafts
   const d = record.data;
   const towns = new Map(ref.towns.map((x) => [x.code, x]));
   const userName = (uid) => ref.users.get(uid)?.display_name || '';
@@ -32,21 +37,37 @@ export async function render(root, app, { id }) {
       h('p', { class: 'description' }, d.description || ''),
       photoStrip(app, d.photos)),
     await problems(app, record),
-    editForm(app, record),
-    movesCard(app, record),
-    await timeline(app, record, userName));
+    editForm(app, record, drafts['case.edit']),
+    movesCard(app, record, drafts['case.move']),
+    await timeline(app, record, userName, drafts['case.event']));
+  const target = { 'case.edit': '#edit-case', 'case.move': '#moves', 'case.event': '#event-form' }[opened];
+  if (target) root.querySelector(target)?.setAttribute('data-scroll-to', '');
+}
+
+/** Keep a form of this screen as a draft of its case; its notice goes first in `notice`. */
+function keep(app, record, form, element, { stored, snapshot, restore, notice, subject }) {
+  const pristine = snapshot();
+  if (stored) restore(stored.state);
+  const keeper = keepDraft({
+    form, recordId: record.id, href: `#/case/${record.id}?draft=${form}`, snapshot, pristine,
+    subject: subject || (() => record.data.title), restored: stored,
+  });
+  keeper.watch(element);
+  enterMovesOn(element);
+  if (stored) notice.append(draftNotice(keeper, () => app.render()));
+  return keeper;
 }
 
 /** Rejected intents on this case, merge conflicts its author lost, and how others settled them. */
 async function problems(app, record) {
-  const rejected = (await allEntries()).filter((e) => e.status === 'rejected' && (e.record_id === record.id || e.data?.case_id === record.id));
+  const rejected = (await allEntries()).filter((e) => ['rejected', 'held'].includes(e.status) && (e.record_id === record.id || e.data?.case_id === record.id));
   const all = (await list('conflict')).filter((c) => c.data.record_id === record.id);
   const conflicts = all.filter((c) => c.data.status === 'open' && c.data.by === app.auth.user.id && !c.handled);
   const outcomes = unseenOutcomes(all, app.auth.user.id);
   if (!rejected.length && !conflicts.length && !outcomes.length) return null;
   return h('section', { class: 'card problems' },
     rejected.map((e) => h('div', { class: 'rejection', role: 'alert' },
-      h('p', {}, h('strong', {}, t('outbox.rejected_op', { op: t(`op.${e.op}`) })), ' ', reasonText(e.error)),
+      h('p', {}, h('strong', {}, t(e.status === 'held' ? 'outbox.held_op' : 'outbox.rejected_op', { op: t(`op.${e.op}`) })), ' ', reasonText(e.error)),
       h('a', { href: '#/outbox' }, t('outbox.resolve')))),
     conflicts.map((c) => conflictCard(app, record, c)),
     outcomes.map((c) => outcomeNotice(app, record, c)));
@@ -92,44 +113,82 @@ export function conflictCard(app, record, conflict) {
     h('button', { type: 'button', onclick: async () => { await setConflictHandled(conflict.id, 'kept'); app.render(); } }, t('conflict.keep')));
 }
 
-function editForm(app, record) {
+function editForm(app, record, stored) {
   const d = record.data;
-  const title = h('input', { name: 'edit_title', value: d.title, maxlength: 200 });
+  const title = h('input', { name: 'edit_title', value: d.title, maxlength: 200, required: true });
   const severity = select('edit_severity', ['low', 'medium', 'high'].map((s) => ({ value: s, label: t(`severity.${s}`) })), d.severity);
   const description = h('textarea', { name: 'edit_description', rows: 3 }, d.description || '');
-  return h('details', { class: 'card', id: 'edit-case' }, h('summary', {}, t('case.edit')),
-    h('form', { onsubmit: async (event) => {
-      event.preventDefault();
-      const changes = {};
-      if (title.value.trim() && title.value.trim() !== d.title) changes.title = title.value.trim();
-      if (severity.value !== d.severity) changes.severity = severity.value;
-      if (description.value.trim() !== (d.description || '')) changes.description = description.value.trim();
-      if (!Object.keys(changes).length) return;
-      await enqueue({ op: 'case.update', record_id: record.id, base_version: record.version, data: changes });
-      await app.changed();
-      app.render();
-    } },
-    field(t('case.title'), title), field(t('case.severity'), severity), field(t('case.description'), description),
-    h('button', { type: 'submit', class: 'primary' }, t('case.save_changes'))));
+  const notice = h('div', {});
+  const message = h('p', { class: 'error', role: 'alert', id: 'edit-error' });
+  let keeper = null;
+  const form = h('form', { novalidate: true, onsubmit: async (event) => {
+    event.preventDefault();
+    if (missingFields([{ control: title, missing: !title.value.trim(), text: t('case.title_required') }], message)) return;
+    const changes = {};
+    if (title.value.trim() !== d.title) changes.title = title.value.trim();
+    if (severity.value !== d.severity) changes.severity = severity.value;
+    if (description.value.trim() !== (d.description || '')) changes.description = description.value.trim();
+    if (!Object.keys(changes).length) { message.textContent = t('case.no_changes'); return; }
+    await keeper.close();
+    await enqueue({ op: 'case.update', record_id: record.id, base_version: record.version, data: changes }, { draftKey: keeper.key });
+    await app.changed();
+    app.render();
+  } },
+  notice, field(t('case.title'), title), field(t('case.severity'), severity), field(t('case.description'), description),
+  message, h('button', { type: 'submit', class: 'primary' }, t('case.save_changes')));
+  keeper = keep(app, record, 'case.edit', form, {
+    stored, notice,
+    snapshot: () => ({ title: title.value, severity: severity.value, description: description.value }),
+    restore: (state) => { title.value = state.title ?? ''; severity.value = state.severity ?? ''; description.value = state.description ?? ''; },
+    subject: () => title.value.trim() || d.title,
+  });
+  // A draft edit is shown open, so the worker sees it is there.
+  return h('details', { class: 'card', id: 'edit-case', open: Boolean(stored) }, h('summary', {}, t('case.edit')), form);
 }
 
-function movesCard(app, record) {
+function movesCard(app, record, stored) {
   const moves = movesFor(app.auth.user.role, record.data.status);
   if (!moves.length) return null;
   const note = h('input', { name: 'move_note', placeholder: t('case.move_note'), 'aria-label': t('case.move_note') });
-  return h('section', { class: 'card', id: 'moves' }, h('h2', {}, t('case.moves')), note,
+  const notice = h('div', {});
+  let keeper = null;
+  const card = h('section', { class: 'card', id: 'moves' }, h('h2', {}, t('case.moves')), notice, note,
     moves.map((to) => h('button', { type: 'button', class: 'move', dataset: { to }, onclick: async () => {
-      await enqueue({ op: 'case.transition', record_id: record.id, data: { from: record.data.status, to, note: note.value.trim() } });
+      await keeper.close();
+      await enqueue({ op: 'case.transition', record_id: record.id, data: { from: record.data.status, to, note: note.value.trim() } }, { draftKey: keeper.key });
       await app.changed();
       app.render();
     } }, t('case.move_to', { status: statusLabel(to) }))));
+  keeper = keep(app, record, 'case.move', card, {
+    stored, notice, snapshot: () => ({ note: note.value }), restore: (state) => { note.value = state.note ?? ''; },
+  });
+  return card;
 }
 
-async function timeline(app, record, userName) {
+async function timeline(app, record, userName, stored) {
   const events = await eventsOf(record.id);
   const kind = select('event_kind', EVENT_KINDS.map((k) => ({ value: k, label: t(`event.${k}`) })), 'note', { 'aria-label': t('event.kind') });
   const body = h('textarea', { name: 'event_body', rows: 3, 'aria-label': t('event.body') });
-  const picker = photoPicker(t('photo.add'));
+  let keeper = null;
+  const picker = photoPicker(t('photo.add'), { onChange: () => keeper?.changed() });
+  const notice = h('div', {});
+  const message = h('p', { class: 'error', role: 'alert', id: 'event-error' });
+  const form = h('form', { id: 'event-form', novalidate: true, onsubmit: async (event) => {
+    event.preventDefault();
+    if (missingFields([{ control: body, missing: !body.value.trim() && !picker.photos.length, text: t('event.body_required') }], message)) return;
+    await keeper.close();
+    await enqueue({ op: 'case_event.create', record_id: crypto.randomUUID(), data: {
+      case_id: record.id, kind: kind.value, body: body.value.trim(), at: new Date().toISOString(), photos: picker.photos.map((p) => p.sha256),
+    } }, { blobs: picker.photos, author: app.auth.user.id, draftKey: keeper.key });
+    await app.changed();
+    app.render();
+  } }, notice, field(t('event.kind'), kind), field(t('event.body'), body), picker.element,
+  message, h('button', { type: 'submit', class: 'primary' }, t('event.add')));
+  keeper = keep(app, record, 'case.event', form, {
+    stored, notice,
+    snapshot: () => ({ kind: kind.value, body: body.value, photos: [...picker.photos] }),
+    restore: (state) => { kind.value = state.kind ?? 'note'; body.value = state.body ?? ''; picker.set(state.photos || []); },
+  });
   return h('section', { class: 'card', id: 'timeline' }, h('h2', {}, t('case.timeline')),
     h('ol', { class: 'timeline' }, events.map((e) => h('li', { class: `event ${e.data.kind}` },
       h('span', { class: 'meta' }, formatTime(e.data.at), ' · ', t(`event.${e.data.kind}`), ' · ', userName(e.data.by),
@@ -137,14 +196,5 @@ async function timeline(app, record, userName) {
       e.data.from_value || e.data.from ? h('p', {}, `${statusLabel(e.data.from)} → ${statusLabel(e.data.to)}`) : null,
       e.data.body ? h('p', {}, e.data.body) : null,
       photoStrip(app, e.data.photos)))),
-    h('form', { onsubmit: async (event) => {
-      event.preventDefault();
-      if (!body.value.trim() && !picker.photos.length) return;
-      await enqueue({ op: 'case_event.create', record_id: crypto.randomUUID(), data: {
-        case_id: record.id, kind: kind.value, body: body.value.trim(), at: new Date().toISOString(), photos: picker.photos.map((p) => p.sha256),
-      } }, { blobs: picker.photos, author: app.auth.user.id });
-      await app.changed();
-      app.render();
-    } }, field(t('event.kind'), kind), field(t('event.body'), body), picker.element,
-    h('button', { type: 'submit', class: 'primary' }, t('event.add'))));
+    form);
 }

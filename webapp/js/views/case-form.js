@@ -1,8 +1,10 @@
 // New case (or fixing a rejected one): category, towns, parties, description, severity, GPS, photos.
-import { h, field, mount, select } from '../dom.js';
+import { enterMovesOn, h, field, mount, select } from '../dom.js';
+import { getDraft, keepDraft } from '../drafts.js';
+import { draftKey } from '../draft-rules.js';
 import { nameOf, t } from '../i18n.js';
 import { allEntries, enqueue, resubmit } from '../outbox.js';
-import { currentPosition, photoPicker, positionText } from './widgets.js';
+import { currentPosition, draftNotice, missingFields, photoPicker, positionText } from './widgets.js';
 
 export const keepOnSync = true;
 const ROLES = ['applicant', 'respondent', 'other'];
@@ -13,27 +15,57 @@ export async function render(root, app, { query }) {
   const fixSeq = Number(query.get('fix')) || null;
   const fixing = fixSeq ? (await allEntries()).find((e) => e.seq === fixSeq) : null;
   const base = fixing?.data || {};
-  const message = h('p', { class: 'error', role: 'alert' });
+  const draftForm = fixing ? 'case.fix' : 'case.new';
+  const draftId = fixing ? fixSeq : null;
+  const stored = await getDraft(draftKey(draftForm, draftId));
+  let keeper = null;
+  const changed = () => keeper?.changed();
+  const message = h('p', { class: 'error', role: 'alert', id: 'case-form-error' });
   const title = h('input', { name: 'title', required: true, maxlength: 200, value: base.title ?? '' });
-  const category = select('category', ref.categories.map((c) => ({ value: c.code, label: nameOf(c) })), base.category);
-  const primaryCode = base.primary_town || user.town || ref.towns[0]?.code;
-  const primary = select('primary_town', ref.towns.filter((x) => user.role === 'admin' || x.code === user.town)
-    .map((x) => ({ value: x.code, label: nameOf(x) })), primaryCode);
+  // Nothing is chosen for the worker where a wrong choice would be recorded unnoticed.
+  const choose = t('common.choose');
+  const category = select('category', ref.categories.map((c) => ({ value: c.code, label: nameOf(c) })), base.category,
+    { required: true, placeholder: choose });
+  const towns = ref.towns.filter((x) => user.role === 'admin' || x.code === user.town);
+  const primaryCode = base.primary_town || user.town || (towns.length === 1 ? towns[0].code : null);
+  const primary = select('primary_town', towns.map((x) => ({ value: x.code, label: nameOf(x) })), primaryCode,
+    { required: true, placeholder: choose });
   const involved = h('fieldset', { class: 'checks' }, h('legend', {}, t('case.involved_towns')),
     ref.towns.map((x) => h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'involved', value: x.code, checked: (base.involved_towns || []).includes(x.code) }), nameOf(x))));
   const parties = h('div', { class: 'parties' });
-  const addParty = (p = {}) => parties.append(partyRow(p));
+  const addParty = (p = {}) => { parties.append(partyRow(p)); changed(); };
   (base.parties?.length ? base.parties : [{ role: 'applicant' }, { role: 'respondent' }]).forEach(addParty);
   const description = h('textarea', { name: 'description', rows: 4 }, base.description ?? '');
-  const severity = select('severity', ['low', 'medium', 'high'].map((s) => ({ value: s, label: t(`severity.${s}`) })), base.severity || 'medium');
+  const severity = select('severity', ['low', 'medium', 'high'].map((s) => ({ value: s, label: t(`severity.${s}`) })), base.severity,
+    { required: true, placeholder: choose });
   let position = base.location ?? null;
   const gpsText = h('span', { id: 'gps-text', role: 'status' }, positionText(position));
   const gpsButton = h('button', { type: 'button', onclick: async () => {
     gpsText.textContent = t('gps.locating');
-    try { position = await currentPosition(); gpsText.textContent = positionText(position); } catch { gpsText.textContent = t('gps.failed'); }
+    try { position = await currentPosition(); gpsText.textContent = positionText(position); changed(); } catch { gpsText.textContent = t('gps.failed'); }
   } }, t('gps.get'));
-  const picker = photoPicker(t('photo.add'));
-  const form = h('form', { class: 'card', onsubmit: async (event) => {
+  const picker = photoPicker(t('photo.add'), { onChange: changed });
+  // The form's whole state, as its draft keeps it (half-filled party rows and photos included).
+  const snapshot = () => ({
+    title: title.value, category: category.value, primary_town: primary.value,
+    involved_towns: [...involved.querySelectorAll('input:checked')].map((i) => i.value),
+    parties: [...parties.children].map(rawParty), description: description.value, severity: severity.value,
+    location: position, photos: [...picker.photos],
+  });
+  const restore = (state) => {
+    title.value = state.title ?? '';
+    category.value = state.category ?? '';
+    primary.value = state.primary_town ?? primary.value;
+    for (const box of involved.querySelectorAll('input')) box.checked = (state.involved_towns || []).includes(box.value);
+    mount(parties, (state.parties || []).map(partyRow));
+    description.value = state.description ?? '';
+    severity.value = state.severity ?? '';
+    position = state.location ?? null;
+    gpsText.textContent = positionText(position);
+    picker.set(state.photos || []);
+  };
+  const notice = h('div', {});
+  const form = h('form', { class: 'card', novalidate: true, onsubmit: async (event) => {
     event.preventDefault();
     const towns = [...involved.querySelectorAll('input:checked')].map((i) => i.value).filter((c) => c !== primary.value);
     const data = {
@@ -42,18 +74,25 @@ export async function render(root, app, { query }) {
       severity: severity.value, location: position, photos: [...(fixing ? base.photos || [] : []), ...picker.photos.map((p) => p.sha256)],
       reported_at: base.reported_at || new Date().toISOString(),
     };
-    if (!data.title) { message.textContent = t('case.title_required'); return; }
+    if (missingFields([
+      { control: title, missing: !data.title, text: t('case.title_required') },
+      { control: category, missing: !data.category, text: t('case.category_required') },
+      { control: primary, missing: !data.primary_town, text: t('case.primary_town_required') },
+      { control: severity, missing: !data.severity, text: t('case.severity_required') },
+    ], message)) return;
+    await keeper.close(); // its last write lands before the save, which deletes the draft with it
     if (fixing) {
-      await resubmit(fixSeq, { data });
+      await resubmit(fixSeq, { data, draftKey: keeper.key });
     } else {
       const id = crypto.randomUUID();
-      await enqueue({ op: 'case.create', record_id: id, data }, { blobs: picker.photos, author: user.id });
+      await enqueue({ op: 'case.create', record_id: id, data }, { blobs: picker.photos, author: user.id, draftKey: keeper.key });
     }
     await app.changed();
     app.navigate('#/cases');
   } },
   h('h1', {}, fixing ? t('case.fix_title') : t('case.new_title')),
   fixing ? h('p', { class: 'error' }, t('case.fix_hint')) : null,
+  notice,
   field(t('case.title'), title),
   field(t('case.category'), category),
   field(t('case.primary_town'), primary),
@@ -66,6 +105,15 @@ export async function render(root, app, { query }) {
   picker.element,
   message,
   h('button', { type: 'submit', class: 'primary', id: 'save-case' }, t('case.save')));
+  const pristine = snapshot();
+  if (stored) restore(stored.state);
+  keeper = keepDraft({
+    form: draftForm, recordId: draftId, href: fixing ? `#/new-case?fix=${fixSeq}` : '#/new-case',
+    snapshot, pristine, subject: () => title.value.trim(), restored: stored,
+  });
+  keeper.watch(form);
+  enterMovesOn(form);
+  if (stored) notice.append(draftNotice(keeper, () => app.render()));
   mount(root, form);
 }
 
@@ -75,6 +123,12 @@ function partyRow(p) {
     select('party_role', ROLES.map((r) => ({ value: r, label: t(`party.${r}`) })), p.role || 'other', { 'aria-label': t('party.role') }),
     h('input', { name: 'party_phone', type: 'tel', inputmode: 'tel', pattern: '[0-9+\\- ]{3,32}', placeholder: t('party.phone'), 'aria-label': t('party.phone'), value: p.phone ?? '' }),
     h('input', { name: 'party_village', placeholder: t('party.village'), 'aria-label': t('party.village'), value: p.village ?? '' }));
+}
+
+/** A party row as typed (empty boxes too), for the draft. */
+function rawParty(row) {
+  const value = (name) => row.querySelector(`[name=${name}]`).value;
+  return { name: value('party_name'), role: value('party_role'), phone: value('party_phone'), village: value('party_village') };
 }
 
 function readParty(row) {

@@ -66,5 +66,6 @@ function caseItem(record, towns) {
         ' · ', nameOf(towns.get(d.primary_town)),
         involved ? h('span', { class: 'pill cross' }, t('cases.cross_short')) : null,
         record.pending ? h('span', { class: 'pill warn' }, t('cases.pending')) : null,
-        record.rejected ? h('span', { class: 'pill danger' }, t('cases.rejected')) : null)));
+        record.rejected ? h('span', { class: 'pill danger' }, t('cases.rejected')) : null,
+        record.held ? h('span', { class: 'pill danger' }, t('cases.held')) : null)));
 }

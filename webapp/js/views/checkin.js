@@ -1,10 +1,12 @@
 // Check-in at a site: position preview (verified or not, at what accuracy), activity, people, photos.
-import { h, field, mount, select } from '../dom.js';
-import { t } from '../i18n.js';
+import { enterMovesOn, h, field, mount, select } from '../dom.js';
+import { getDraft, keepDraft } from '../drafts.js';
+import { draftKey } from '../draft-rules.js';
+import { formatTime, t } from '../i18n.js';
 import { enqueue } from '../outbox.js';
 import { get, list } from '../records.js';
 import { previewCheckin } from '../sync-rules.js';
-import { currentPosition, photoPicker, positionText } from './widgets.js';
+import { currentPosition, draftNotice, missingFields, photoPicker, positionText } from './widgets.js';
 import { formatDistance } from './route.js';
 
 export const keepOnSync = true;
@@ -14,48 +16,84 @@ export async function render(root, app, { id }) {
   const site = (await get('site', id))?.data;
   if (!site) { mount(root, h('p', { class: 'card' }, t('case.not_found'))); return; }
   const roster = await rosterFor(site.town);
-  let position = null;
+  const stored = await getDraft(draftKey('checkin.new', id));
+  let keeper = null;
+  const changed = () => keeper?.changed();
+  // The fix and when it was taken: the check-in says where the worker was, and when.
+  let fix = null;
   const verdict = h('p', { id: 'checkin-verdict', role: 'status', class: 'hint' }, t('gps.locating'));
   const save = h('button', { type: 'submit', class: 'primary', id: 'save-checkin', disabled: true }, t('checkin.save'));
+  const showFix = ({ restored = false } = {}) => {
+    const preview = previewCheckin(fix.position, site);
+    verdict.textContent = `${positionText(fix.position)} · ${t('route.distance', { d: formatDistance(preview.distance_m) })} · ${preview.verified ? t('checkin.will_verify') : t('checkin.will_not_verify', { radius: site.radius_m })}`
+      + (restored ? ` · ${t('gps.fixed_at', { time: formatTime(fix.at) })}` : '');
+    verdict.className = preview.verified ? 'ok' : 'warn';
+    save.disabled = false;
+  };
   const locate = async () => {
     verdict.textContent = t('gps.locating');
     try {
-      position = await currentPosition();
-      const preview = previewCheckin(position, site);
-      verdict.textContent = `${positionText(position)} · ${t('route.distance', { d: formatDistance(preview.distance_m) })} · ${preview.verified ? t('checkin.will_verify') : t('checkin.will_not_verify', { radius: site.radius_m })}`;
-      verdict.className = preview.verified ? 'ok' : 'warn';
-      save.disabled = false;
+      fix = { position: await currentPosition(), at: new Date().toISOString() };
+      showFix();
+      changed();
     } catch {
       verdict.textContent = t('gps.failed');
     }
   };
-  const activity = select('activity', ACTIVITIES.map((a) => ({ value: a, label: t(`activity.${a}`) })), 'party_history_study');
-  const participants = h('input', { name: 'participants', type: 'number', min: 0, max: 10000, value: '1', inputmode: 'numeric' });
+  // Chosen and counted by the worker: a default would be recorded unnoticed when wrong.
+  const activity = select('activity', ACTIVITIES.map((a) => ({ value: a, label: t(`activity.${a}`) })), null,
+    { required: true, placeholder: t('common.choose') });
+  const participants = h('input', { name: 'participants', type: 'number', min: 0, max: 10000, inputmode: 'numeric', required: true });
+  const message = h('p', { class: 'error', role: 'alert', id: 'checkin-error' });
   const names = [];
   const chips = h('ul', { class: 'chips', id: 'participant-names' });
   const nameInput = h('input', { name: 'participant_name', list: 'roster', 'aria-label': t('checkin.add_name') });
+  const drawNames = () => mount(chips, names.map((n) => h('li', {}, n)));
   const addName = () => {
     const name = nameInput.value.trim();
     if (!name || names.includes(name)) return;
     names.push(name);
     nameInput.value = '';
-    mount(chips, names.map((n) => h('li', {}, n)));
+    drawNames();
     if (Number(participants.value) < names.length) participants.value = String(names.length);
+    changed();
   };
   const notes = h('textarea', { name: 'notes', rows: 3 });
-  const picker = photoPicker(t('photo.add'));
-  mount(root, h('form', { class: 'card', onsubmit: async (event) => {
+  const picker = photoPicker(t('photo.add'), { onChange: changed });
+  const snapshot = () => ({
+    activity: activity.value, participants: participants.value, names: [...names], name_typed: nameInput.value,
+    notes: notes.value, photos: [...picker.photos], fix,
+  });
+  const restore = (state) => {
+    activity.value = state.activity ?? '';
+    participants.value = state.participants ?? '';
+    names.splice(0, names.length, ...(state.names || []));
+    drawNames();
+    nameInput.value = state.name_typed ?? '';
+    notes.value = state.notes ?? '';
+    picker.set(state.photos || []);
+    fix = state.fix ?? null;
+  };
+  const notice = h('div', {});
+  const form = h('form', { class: 'card', novalidate: true, onsubmit: async (event) => {
     event.preventDefault();
-    if (!position) return;
+    if (!fix) return;
+    const count = Number.parseInt(participants.value, 10);
+    if (missingFields([
+      { control: activity, missing: !activity.value, text: t('checkin.activity_required') },
+      { control: participants, missing: !(count >= 0), text: t('checkin.participants_required') },
+    ], message)) return;
+    await keeper.close(); // its last write lands before the save, which deletes the draft with it
     await enqueue({ op: 'checkin.create', record_id: crypto.randomUUID(), data: {
-      site_id: id, at: new Date().toISOString(), ...position, activity: activity.value,
-      participants: Math.max(0, Number.parseInt(participants.value, 10) || 0), participant_names: names,
+      site_id: id, at: fix.at, ...fix.position, activity: activity.value,
+      participants: count, participant_names: names,
       notes: notes.value.trim(), photos: picker.photos.map((p) => p.sha256),
-    } }, { blobs: picker.photos, author: app.auth.user.id });
+    } }, { blobs: picker.photos, author: app.auth.user.id, draftKey: keeper.key });
     await app.changed();
     app.navigate('#/route');
   } },
   h('h1', {}, site.name), h('p', { class: 'hint' }, site.description || ''),
+  notice,
   verdict, h('button', { type: 'button', onclick: locate }, t('gps.refresh')),
   field(t('checkin.activity'), activity),
   field(t('checkin.participants'), participants),
@@ -64,8 +102,27 @@ export async function render(root, app, { id }) {
     h('button', { type: 'button', onclick: addName }, t('checkin.add_name')), chips),
   field(t('checkin.notes'), notes),
   picker.element,
-  save));
-  locate();
+  message,
+  save);
+  const pristine = snapshot();
+  if (stored) restore(stored.state);
+  keeper = keepDraft({
+    form: 'checkin.new', recordId: id, href: `#/checkin/${id}`, snapshot, pristine, subject: () => site.name, restored: stored,
+    // The position alone (taken as the form opens) is no reason to keep a draft.
+    compare: (state) => ({ ...state, fix: null }),
+  });
+  keeper.watch(form);
+  // Enter in the name box adds the name typed (and stays for the next); elsewhere it moves on.
+  enterMovesOn(form, { onEnter: (target) => {
+    if (target !== nameInput || !nameInput.value.trim()) return false;
+    addName();
+    return true;
+  } });
+  if (stored) notice.append(draftNotice(keeper, () => app.render()));
+  mount(root, form);
+  // A draft's own fix is shown as it was taken (tap 重新定位 for a new one); else locate now.
+  if (fix) showFix({ restored: true });
+  else locate();
 }
 
 /** Names for the picker: everyone named at earlier check-ins of this town, kept offline. */

@@ -11,7 +11,7 @@ export const keepOnSync = true;
 export async function render(root, app) {
   const previous = (await getMeta('auth'))?.user;
   const counts = await app.counts();
-  const unsent = counts.intents + counts.photos + counts.rejected;
+  const unsent = counts.intents + counts.photos + counts.rejected + counts.held;
   const message = h('p', { class: 'error', role: 'alert' });
   const username = h('input', { name: 'username', autocomplete: 'username', required: true, value: previous?.username ?? '' });
   const password = h('input', { name: 'password', type: 'password', autocomplete: 'current-password', required: true });

@@ -1,20 +1,24 @@
 // Unsent work: pending intents, rejected ones with the server's reason (fix or discard), conflicts.
 import { h, mount, select } from '../dom.js';
 import { formatTime, t } from '../i18n.js';
-import { allEntries, discard, resubmit } from '../outbox.js';
+import { HELD, allEntries, discard, resubmit, retryHeld } from '../outbox.js';
 import { get, list } from '../records.js';
 import { movesFor } from '../sync-rules.js';
 import { conflictCard, outcomeNotice, unseenOutcomes } from './case-detail.js';
-import { confirmButton, reasonText, statusLabel } from './widgets.js';
+import { confirmButton, exportUnsent, reasonText, statusLabel } from './widgets.js';
 
 export async function render(root, app) {
   const entries = (await allEntries()).sort((a, b) => a.seq - b.seq);
   const pending = entries.filter((e) => e.status === 'pending');
   const rejected = entries.filter((e) => e.status === 'rejected');
+  const held = entries.filter((e) => e.status === HELD);
   const all = await list('conflict');
   const conflicts = all.filter((c) => c.data.status === 'open' && c.data.by === app.auth.user.id && !c.handled);
   const outcomes = unseenOutcomes(all, app.auth.user.id);
   mount(root,
+    held.length ? h('section', { class: 'card', id: 'outbox-held' }, h('h2', {}, t('outbox.held', { n: held.length })),
+      h('p', { class: 'hint' }, t('outbox.held_hint')),
+      await Promise.all(held.map((e) => heldItem(app, e)))) : null,
     h('section', { class: 'card', id: 'outbox-rejected' }, h('h2', {}, t('outbox.rejected', { n: rejected.length })),
       rejected.length ? await Promise.all(rejected.map((e) => rejectedItem(app, e))) : h('p', { class: 'hint' }, t('outbox.none'))),
     h('section', { class: 'card', id: 'outbox-conflicts' }, h('h2', {}, t('outbox.conflicts', { n: conflicts.length })),
@@ -39,9 +43,24 @@ async function subject(entry) {
   return '';
 }
 
+/** An intent the server failed on by itself: kept here until the person retries or exports it. */
+async function heldItem(app, entry) {
+  const done = async (work) => { await work(); await app.changed(); app.render(); };
+  return h('div', { class: 'rejection held', role: 'alert', dataset: { seq: String(entry.seq), op: entry.op } },
+    h('p', {}, h('strong', {}, t(`op.${entry.op}`)), ' ', await subject(entry), ' · ', formatTime(entry.client_time)),
+    h('p', { class: 'reason' }, t('outbox.reason'), ' ', reasonText(entry.error)),
+    h('div', { class: 'row' },
+      h('button', { type: 'button', class: 'primary', dataset: { action: 'retry' }, onclick: () => done(() => retryHeld(entry.seq)) }, t('outbox.retry')),
+      h('button', { type: 'button', dataset: { action: 'export' }, onclick: () => exportUnsent({ entries: [entry] }) }, t('outbox.export_one')),
+      confirmButton(t('outbox.discard'), t('outbox.discard_question'), () => done(() => discard(entry.seq)), { class: 'danger', dataset: { action: 'discard' } })));
+}
+
 async function rejectedItem(app, entry) {
   const done = async (work) => { await work(); await app.changed(); app.render(); };
-  const actions = [confirmButton(t('outbox.discard'), t('outbox.discard_question'), () => done(() => discard(entry.seq)), { class: 'danger', dataset: { action: 'discard' } })];
+  const note = entry.op === 'case.transition' ? (entry.data?.note || '').trim() : '';
+  const actions = [note
+    ? discardMove(app, entry, note, await subject(entry), done)
+    : confirmButton(t('outbox.discard'), t('outbox.discard_question'), () => done(() => discard(entry.seq)), { class: 'danger', dataset: { action: 'discard' } })];
   if (entry.op === 'case.transition') actions.unshift(await transitionFix(app, entry, done));
   else if (entry.op === 'case.create') actions.unshift(h('a', { class: 'action', href: `#/new-case?fix=${entry.seq}` }, t('outbox.fix')));
   else {
@@ -53,8 +72,29 @@ async function rejectedItem(app, entry) {
   return h('div', { class: 'rejection', role: 'alert', dataset: { seq: String(entry.seq), op: entry.op } },
     h('p', {}, h('strong', {}, t(`op.${entry.op}`)), ' ', await subject(entry), ' · ', formatTime(entry.client_time)),
     entry.op === 'case.transition' ? h('p', {}, `${statusLabel(entry.data.from)} → ${statusLabel(entry.data.to)}`) : null,
+    note ? h('p', { class: 'note' }, t('outbox.move_note'), ' ', note) : null,
     h('p', { class: 'reason' }, t('outbox.reason'), ' ', reasonText(entry.error)),
     h('div', { class: 'row' }, actions));
+}
+
+/**
+ * Discarding a move that had a note: the worker chooses to keep the note as a draft timeline
+ * note (to finish and save later), to record it now as a plain timeline note, or to drop it.
+ */
+function discardMove(app, entry, note, caseTitle, done) {
+  const wrap = h('span', { class: 'confirm discard-move' });
+  const answer = (options) => () => done(() => discard(entry.seq, options));
+  const choose = () => mount(wrap,
+    h('span', { class: 'question' }, t('outbox.discard_move_question')),
+    h('button', { type: 'button', class: 'primary', dataset: { action: 'note-to-draft' }, onclick: answer({ keepNote: 'draft', subject: caseTitle }) },
+      t('outbox.note_to_draft')),
+    h('button', { type: 'button', dataset: { action: 'note-to-timeline' }, onclick: answer({ keepNote: 'timeline', author: app.auth.user.id }) },
+      t('outbox.note_to_timeline')),
+    h('button', { type: 'button', class: 'danger', dataset: { action: 'discard-all' }, onclick: answer({}) }, t('outbox.note_discard')),
+    h('button', { type: 'button', onclick: reset }, t('common.cancel')));
+  const reset = () => mount(wrap, h('button', { type: 'button', class: 'danger', dataset: { action: 'discard' }, onclick: choose }, t('outbox.discard')));
+  reset();
+  return wrap;
 }
 
 /** A stale move is fixed by choosing again from the case's current status. */

@@ -11,7 +11,7 @@ export async function render(root, app) {
   const ref = await app.reference();
   const storage = await storageInfo();
   const counts = await app.counts();
-  const unsent = counts.intents + counts.photos + counts.rejected;
+  const unsent = counts.intents + counts.photos + counts.rejected + counts.held;
   const installed = matchMedia('(display-mode: standalone)').matches || navigator.standalone === true;
   const lang = select('lang', [{ value: 'zh-CN', label: '简体中文' }, { value: 'en', label: 'English' }], language(),
     { onchange: (e) => app.setLanguage(e.target.value) });
@@ -38,6 +38,7 @@ export async function render(root, app) {
       message),
     h('section', { class: 'card' }, h('h2', {}, t('settings.logout')),
       unsent ? h('p', { class: 'error' }, t('settings.logout_warn', { n: unsent })) : null,
+      counts.drafts ? h('p', { class: 'error', id: 'drafts-warn' }, t('settings.drafts_warn', { n: counts.drafts })) : null,
       confirmButton(t('settings.logout'), unsent ? t('settings.logout_confirm_unsent', { n: unsent }) : t('settings.logout_confirm'),
         () => logout(app), { class: 'danger', id: 'logout' })));
 }

@@ -35,17 +35,18 @@ async function loadPhoto(app, hash) {
 }
 
 /**
- * A photo picker that compresses on the device and keeps the prepared photos in `photos`.
- * @returns {{element: HTMLElement, photos: object[]}}
+ * A photo picker that compresses on the device and keeps the prepared photos in `photos`;
+ * `onChange` runs once photos are added (compressed) or removed, `set` brings photos back.
+ * @returns {{element: HTMLElement, photos: object[], set: (photos: object[]) => void}}
  */
-export function photoPicker(label) {
+export function photoPicker(label, { onChange = () => {} } = {}) {
   const photos = [];
   const preview = h('div', { class: 'photos' });
   const message = h('p', { class: 'hint', role: 'status' });
   const input = h('input', { type: 'file', accept: 'image/*', capture: 'environment', multiple: true, name: 'photos' });
   const redraw = () => mount(preview, photos.map((p, i) => h('figure', { class: 'thumb-box' },
     h('img', { class: 'thumb', src: URL.createObjectURL(p.blob), alt: t('photo.alt') }),
-    h('button', { type: 'button', class: 'small', onclick: () => { photos.splice(i, 1); redraw(); } }, t('photo.remove')))));
+    h('button', { type: 'button', class: 'small', onclick: () => { photos.splice(i, 1); redraw(); onChange(); } }, t('photo.remove')))));
   input.addEventListener('change', async () => {
     message.textContent = t('photo.processing');
     for (const file of input.files) {
@@ -60,9 +61,48 @@ export function photoPicker(label) {
     input.value = '';
     message.textContent = t('photo.count', { n: photos.length });
     redraw();
+    onChange();
   });
   const element = h('div', { class: 'field' }, h('label', {}, label, input), preview, message);
-  return { element, photos, ready: () => message.textContent !== t('photo.processing') };
+  const set = (kept) => {
+    photos.splice(0, photos.length, ...kept);
+    message.textContent = photos.length ? t('photo.count', { n: photos.length }) : '';
+    redraw();
+  };
+  return { element, photos, set, ready: () => message.textContent !== t('photo.processing') };
+}
+
+/**
+ * The quiet line over a form brought back from its draft, with the way to throw it away.
+ * @param {{discard: () => Promise<void>}} keeper
+ */
+export function draftNotice(keeper, afterDiscard) {
+  return h('p', { class: 'draft-notice', role: 'status', dataset: { draft: keeper.key } }, t('draft.restored'), ' ',
+    h('button', { type: 'button', class: 'small', dataset: { action: 'discard-draft' }, onclick: async () => {
+      await keeper.discard();
+      await afterDiscard();
+    } }, t('draft.discard')));
+}
+
+/**
+ * Check required fields before a save. The first missing one is scrolled to and focused, every
+ * missing one marked, and `message` (moved under the first) says in words what is missing.
+ * @param {{control: HTMLElement, missing: boolean, text: string}[]} checks in screen order
+ * @param {HTMLElement} message
+ * @returns {boolean} true when something is missing (do not save)
+ */
+export function missingFields(checks, message) {
+  for (const { control } of checks) control.removeAttribute('aria-invalid');
+  const missing = checks.filter((c) => c.missing);
+  message.textContent = missing[0]?.text ?? '';
+  if (!missing.length) return false;
+  for (const { control } of missing) control.setAttribute('aria-invalid', 'true');
+  const first = missing[0].control;
+  (first.closest('.field') || first).after(message);
+  first.setAttribute('aria-describedby', message.id);
+  first.scrollIntoView({ block: 'center' });
+  first.focus({ preventScroll: true });
+  return true;
 }
 
 /** The current WGS-84 position as {lat, lon, accuracy_m}. */
@@ -106,11 +146,14 @@ function detailValue(value) {
   return status === `status.${value}` ? String(value) : status;
 }
 
-/** Everything unsent (intents with their photos) as a JSON file the person can keep or send. */
-export async function exportUnsent() {
-  const entries = await allEntries();
+/**
+ * Unsent work (intents with their photos) as a JSON file the person can keep or send: everything,
+ * or the `entries` given (one intent the server could not take, for the administrator).
+ */
+export async function exportUnsent({ entries = null } = {}) {
+  const chosen = entries ?? (await allEntries());
   const photos = [];
-  for (const hash of new Set(entries.flatMap((e) => e.data?.photos || []))) {
+  for (const hash of new Set(chosen.flatMap((e) => e.data?.photos || []))) {
     const row = await getBlob(hash);
     if (row?.blob && row.state !== 'uploaded') photos.push({ sha256: hash, type: row.type, base64: await toBase64(row.blob) });
   }
@@ -118,11 +161,13 @@ export async function exportUnsent() {
     exported_at: new Date().toISOString(),
     device_id: await getMeta('device_id'),
     user: (await getMeta('auth'))?.user ?? null,
-    mutations: entries.sort((a, b) => a.seq - b.seq),
+    mutations: [...chosen].sort((a, b) => a.seq - b.seq),
     photos,
   };
   const blob = new Blob([JSON.stringify(payload, null, 2)], { type: 'application/json' });
-  const link = h('a', { href: URL.createObjectURL(blob), download: `fengling-unsent-${payload.exported_at.slice(0, 19).replace(/:/g, '')}.json` });
+  const stamp = payload.exported_at.slice(0, 19).replace(/:/g, '');
+  const name = entries ? `fengling-intent-${stamp}.json` : `fengling-unsent-${stamp}.json`;
+  const link = h('a', { href: URL.createObjectURL(blob), download: name });
   document.body.append(link);
   link.click();
   link.remove();
