@@ -34,7 +34,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     with app.app_context():
-        configure_engine(app, db.engine)
+        configure_engine(db.engine, app.config["LOCK_TIMEOUT_MS"])
         guard_check_steps(db.engine)
     errors.init_app(app)
     requestlog.init_app(app)

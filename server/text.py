@@ -25,6 +25,11 @@ def storable_text(text: str) -> str:
     return LONE_SURROGATE.sub(REPLACEMENT, text)
 
 
+def column_text(text: str) -> str:
+    """`text` for a plain text column: lone surrogates and NUL replaced by U+FFFD."""
+    return UNSTORABLE.sub(REPLACEMENT, text)
+
+
 def storable(value: Value) -> Value:
     """A parsed JSON value made storable as JSON anywhere: every string and key through
     `storable_text`, and NaN or an infinity (Python's parser takes them, PostgreSQL's JSON

@@ -7,7 +7,6 @@ import os
 import time
 from pathlib import Path
 
-from flask import Flask
 from sqlalchemy import Engine, event, text
 from sqlalchemy.orm import Session, scoped_session
 
@@ -44,11 +43,11 @@ def end_write_turn(info: dict) -> None:
         os.close(fd)  # closing the descriptor releases the lock
 
 
-def configure_engine(app: Flask, engine: Engine) -> None:
+def configure_engine(engine: Engine, lock_timeout_ms: int) -> None:
     """SQLite: WAL, busy timeout, synchronous=FULL, foreign keys, and BEGIN IMMEDIATE for writes."""
     if engine.dialect.name != "sqlite":
         return
-    busy_ms = int(app.config["LOCK_TIMEOUT_MS"])
+    busy_ms = int(lock_timeout_ms)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record) -> None:

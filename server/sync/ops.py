@@ -181,12 +181,15 @@ def run_check(spec: OpSpec, ctx: CheckContext, conn: Connection) -> Any:
 
     :raises ValidationError, RuleViolation: the intent is refused (nothing was written).
     """
-    conn.info[CHECKING] = True
+    # The dict, not the connection: after a lost connection `conn.info` itself raises, and
+    # that must not hide the error that the push turns into a 503.
+    info = conn.info
+    info[CHECKING] = True
     try:
         spec.check_role(ctx)
         return spec.check(ctx)
     finally:
-        conn.info[CHECKING] = False
+        info[CHECKING] = False
 
 
 def guard_check_steps(engine: Engine) -> None:

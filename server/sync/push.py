@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import re
+import uuid
 from typing import Any
 
 from marshmallow import ValidationError
@@ -22,9 +24,10 @@ from server.sync.context import Caller, RefData
 from server.sync.feed import FeedWriter
 from server.sync.ops import ApplyContext, BatchState, CheckContext, Mutation, Reader, run_check
 from server.sync.registry import REGISTRY
-from server.text import UNSTORABLE, storable, storable_text
+from server.text import column_text, storable
 
 log = logging.getLogger(__name__)
+CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 def push(
@@ -186,11 +189,16 @@ def apply_one(
 
 
 def id_key(value: Any) -> str | None:
-    """An id from the request as the database compares it (lower case), or None when it
-    cannot name a stored record: not text, too long, or text no database can hold."""
-    if not isinstance(value, str) or len(value) > 64 or UNSTORABLE.search(value):
+    """An id from the request in the form ids are stored in (a canonical UUID: the envelope
+    schema stores every id so), or None when it cannot name a stored record."""
+    if not isinstance(value, str) or len(value) > 64:
         return None
-    return value.lower()
+    if CANONICAL_UUID.fullmatch(value):
+        return value
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        return None
 
 
 def creates(op: Any) -> bool:
@@ -242,9 +250,10 @@ def rejection_row(caller: Caller, raw: Any, result: dict[str, Any]) -> dict[str,
     return {
         "device_id": caller.device_id,
         "user_id": caller.user_id,
-        "mutation_id": str(result.get("mutation_id"))[:64],
-        "op": storable_text(str(raw.get("op") if isinstance(raw, dict) else ""))[:32],
-        "record_id": record_id[:64] if isinstance(record_id, str) else None,
+        # Text columns take neither NUL nor lone surrogates, whatever the request held.
+        "mutation_id": column_text(str(result.get("mutation_id")))[:64],
+        "op": column_text(str(raw.get("op") if isinstance(raw, dict) else ""))[:32],
+        "record_id": column_text(record_id)[:64] if isinstance(record_id, str) else None,
         "data": storable(data),  # parsed from the request's JSON, so it stores as JSON
         "error_code": result["error"]["code"],
         "error_details": result["error"]["details"],

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import json
 
+import pytest
+from sqlalchemy import func, select
+
 from server.models import Case, MutationReceipt, RejectedIntent
 from server.sync.ops import ApplyContext, CheckContext, OpResult, OpSpec
 from server.sync.ops_cases import server_event, visible_case
@@ -151,3 +154,42 @@ def test_a_server_bug_met_by_one_intent_rejects_it_alone_and_the_rest_flow(worke
         bug_in_check["mutation_id"]: "server_error",
     }
     assert len(rows(MutationReceipt)) == 5
+
+
+def test_a_nul_in_an_intents_op_or_ids_is_rejected_alone(worker, rows):
+    """The refused intent's op and ids are kept in plain text columns, which take no NUL."""
+    bad_op, bad_id, bad_record = case_create(), case_create(), case_create()
+    bad_op["op"] = "case.create\x00"
+    bad_id["mutation_id"] = "abc\x00"
+    bad_record["record_id"] = "abc\x00"
+    good = case_create()
+    results = worker.push_ok(bad_op, bad_id, bad_record, good)
+    assert [r["status"] for r in results] == ["rejected"] * 3 + ["applied"]
+    assert {r.op for r in rows(RejectedIntent)} >= {"case.create\ufffd"}
+
+
+def test_an_id_written_in_another_uuid_form_is_replayed_not_applied_again(worker, rows):
+    case = case_create()
+    worker.push_ok(case)
+    edit = case_update(case["record_id"], 1, description="调解中")
+    edit["mutation_id"] = edit["mutation_id"].replace("-", "").upper()
+    assert worker.push_ok(edit)[0]["status"] == "applied"
+    again = worker.push_ok(edit)[0]
+    assert again["replayed"] is True and again["status"] == "applied"
+    assert rows(Case)[0].version == 2
+
+
+def lose_the_connection(ctx: CheckContext) -> None:
+    ctx.read.execute(select(func.pg_terminate_backend(func.pg_backend_pid())))
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_a_connection_lost_during_a_check_is_a_retry_not_a_rejection(worker, rows):
+    """Rule 9: transient trouble is no intent's fault; the phone sends the batch again."""
+    drop = OpSpec("case.drop", "case", FlagSchema, lose_the_connection, flag_then_fail)
+    first = case_create()
+    with REGISTRY.extra(drop):
+        response = worker.push(first, intent("case.drop", new_id(), reason="x"))
+    assert response.status_code == 503
+    assert response.headers["Retry-After"]
+    assert rows(Case) == [] and rows(RejectedIntent) == []

@@ -34,8 +34,10 @@ json_values = st.recursive(
     max_leaves=20,
 )
 ops = st.sampled_from([spec.name for spec in REGISTRY.pushable]) | any_text
+# Ids as a phone makes them, in other UUID spellings, or any text at all.
+ids = st.builds(new_id) | st.builds(lambda: new_id().replace("-", "").upper()) | any_text
 odd_envelopes = st.fixed_dictionaries(
-    {"mutation_id": st.builds(new_id), "op": ops, "record_id": st.builds(new_id)},
+    {"mutation_id": ids, "op": ops, "record_id": ids},
     optional={"data": json_values, "base_version": json_values, "client_time": json_values},
 )
 # A payload of a real op with one field replaced by an arbitrary value.
