@@ -6,7 +6,7 @@ import { getMeta } from './js/meta.js';
 import { idbStore } from './js/store.js';
 import { createSyncEngine } from './js/sync.js';
 
-const VERSION = '1.3.0';
+const VERSION = '1.4.0';
 const PREFIX = 'fengling-shell-';
 const CACHE = `${PREFIX}${VERSION}`;
 export const PRECACHE = [
@@ -35,6 +35,7 @@ export const PRECACHE = [
   '/js/sw-client.js',
   '/js/sync-rules.js',
   '/js/sync.js',
+  '/js/unsent-file.js',
   '/js/views/case-detail.js',
   '/js/views/case-form.js',
   '/js/views/cases.js',
