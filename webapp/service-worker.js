@@ -42,6 +42,7 @@ export const PRECACHE = [
   '/js/views/checkin.js',
   '/js/views/chrome.js',
   '/js/views/home.js',
+  '/js/views/lock.js',
   '/js/views/login.js',
   '/js/views/outbox.js',
   '/js/views/route.js',
