@@ -23,6 +23,9 @@ class Config:
     PULL_DEFAULT_LIMIT: int = 500
     PULL_MAX_LIMIT: int = 1000
     BLOB_MAX_BYTES: int = 10 * 1024 * 1024
+    # A phone's exported unsent work imported at the console: its intents within the push
+    # limit (PUSH_MAX_BYTES), the rest photos not yet uploaded, as base64.
+    UNSENT_IMPORT_MAX_BYTES: int = 64 * 1024 * 1024
     LOGIN_MAX_FAILURES: int = 5
     LOGIN_WINDOW_SECONDS: int = 15 * 60
     LOCK_TIMEOUT_MS: int = 10_000  # waiting for the write lock longer than this answers 503

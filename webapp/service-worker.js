@@ -6,7 +6,7 @@ import { getMeta } from './js/meta.js';
 import { idbStore } from './js/store.js';
 import { createSyncEngine } from './js/sync.js';
 
-const VERSION = '1.3.0';
+const VERSION = '1.4.0';
 const PREFIX = 'fengling-shell-';
 const CACHE = `${PREFIX}${VERSION}`;
 export const PRECACHE = [
@@ -35,12 +35,14 @@ export const PRECACHE = [
   '/js/sw-client.js',
   '/js/sync-rules.js',
   '/js/sync.js',
+  '/js/unsent-file.js',
   '/js/views/case-detail.js',
   '/js/views/case-form.js',
   '/js/views/cases.js',
   '/js/views/checkin.js',
   '/js/views/chrome.js',
   '/js/views/home.js',
+  '/js/views/lock.js',
   '/js/views/login.js',
   '/js/views/outbox.js',
   '/js/views/route.js',

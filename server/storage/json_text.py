@@ -9,6 +9,10 @@ import orjson
 
 from server.text import LONE_SURROGATE
 
+# No client writes JSON deeper than this; a deeper body is refused before anything walks it
+# (Python's parser and marshmallow recurse, and a 100,000-deep array would end in a 500).
+MAX_JSON_DEPTH = 64
+
 
 def to_json(value: Any) -> str:
     """orjson writes this about five times faster than the standard library, and the push
@@ -23,3 +27,18 @@ def to_json(value: Any) -> str:
         if LONE_SURROGATE.search(text):
             return json.dumps(value, separators=(",", ":"))
         return text
+
+
+def nesting_exceeds(value: Any, limit: int) -> bool:
+    """Whether arrays and objects nest deeper than `limit` in a parsed JSON value (walked
+    without recursion: each array and object once)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if type(item) is dict else item if type(item) is list else ()
+        for child in children:
+            if type(child) is dict or type(child) is list:
+                if depth + 1 > limit:
+                    return True
+                stack.append((child, depth + 1))
+    return False

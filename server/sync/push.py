@@ -37,10 +37,14 @@ def push(
     writer: FeedWriter,
     mutations: list[Any],
     device_status: dict[str, Any] | None,
+    *,
+    note_device: bool = True,
 ) -> list[dict[str, Any]]:
     """Apply `mutations` for `caller`; returns one stored result per mutation, in order.
 
     The caller holds the global write lock (server.storage.database.begin_write) and commits.
+    `note_device` False leaves the device's health record alone (rule 8): the intents came
+    from the device, but the device itself did not push them (an import of its unsent work).
 
     An op refuses in its check step, which cannot write (server.sync.ops), so a refusal
     needs no savepoint: the batch runs in one. Anything else that goes wrong with an intent
@@ -54,14 +58,30 @@ def push(
     try:
         with session.connection().begin_nested():
             return apply_batch(
-                session, caller, ref, writer, mutations, device_status, careful=False
+                session,
+                caller,
+                ref,
+                writer,
+                mutations,
+                device_status,
+                careful=False,
+                note_device=note_device,
             )
     except Exception as error:
         if is_transient_failure(error):
             raise
         log.warning("%s in a batch; redoing it intent by intent", type(error).__name__)
         writer.reset_to(start)
-        return apply_batch(session, caller, ref, writer, mutations, device_status, careful=True)
+        return apply_batch(
+            session,
+            caller,
+            ref,
+            writer,
+            mutations,
+            device_status,
+            careful=True,
+            note_device=note_device,
+        )
 
 
 def is_transient_failure(error: BaseException) -> bool:
@@ -77,6 +97,7 @@ def apply_batch(
     device_status: dict[str, Any] | None,
     *,
     careful: bool,
+    note_device: bool = True,
 ) -> list[dict[str, Any]]:
     """One pass over the batch; `careful` wraps every intent in its own savepoint and writes
     its new rows at once, so a failure is caught with the intent that caused it."""
@@ -121,7 +142,8 @@ def apply_batch(
     if rejections:
         insert_many(conn, table_of(RejectedIntent), rejections)
     writer.finish()
-    record_device_status(session, caller.device_id, device_status)
+    if note_device:
+        record_device_status(session, caller.device_id, device_status)
     return results
 
 

@@ -132,6 +132,19 @@ def second_context(pwa_browser: Browser, pwa_server: PwaServer) -> Iterator[Brow
 
 
 @pytest.fixture
+def desk(pwa_browser: Browser, pwa_server: PwaServer) -> Iterator[BrowserContext]:
+    """A supervisor's desktop browser, for the console."""
+    context = pwa_browser.new_context(
+        base_url=pwa_server.base_url,
+        viewport={"width": 1360, "height": 900},
+        locale="zh-CN",
+        accept_downloads=True,
+    )
+    yield context
+    context.close()
+
+
+@pytest.fixture
 def persistent_phone(
     pwa_playwright: Playwright, pwa_server: PwaServer, tmp_path: Path
 ) -> Iterator[Callable[[], BrowserContext]]:

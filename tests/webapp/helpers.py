@@ -39,6 +39,16 @@ def sign_in(page: Page, username: str, screenshot: str | None = None) -> None:
     wait_synced(page, after=before)
 
 
+def console_sign_in(page: Page, username: str) -> None:
+    """Sign in to the supervisor console (in a desktop context, see the `desk` fixture)."""
+    page.goto("/console/cases")
+    expect(page.locator("h1")).to_have_text("登录管理台")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录", exact=True).click()
+    expect(page.locator("h1")).to_have_text("案件列表", timeout=WAIT_MS)
+
+
 def page_clock(page: Page) -> str:
     """The page's own time, to ask later for a sync that started after this moment."""
     return str(page.evaluate("new Date().toISOString()"))

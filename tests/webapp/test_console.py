@@ -5,35 +5,11 @@ from __future__ import annotations
 
 import io
 import uuid
-from collections.abc import Iterator
 
 import openpyxl
-import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import expect
 
-from tests.webapp.helpers import PASSWORD, WAIT_MS, ApiDevice, shoot
-
-
-@pytest.fixture
-def desk(pwa_browser: Browser, pwa_server) -> Iterator[BrowserContext]:
-    """A supervisor's desktop browser."""
-    context = pwa_browser.new_context(
-        base_url=pwa_server.base_url,
-        viewport={"width": 1360, "height": 900},
-        locale="zh-CN",
-        accept_downloads=True,
-    )
-    yield context
-    context.close()
-
-
-def console_sign_in(page: Page, username: str) -> None:
-    page.goto("/console/cases")
-    expect(page.locator("h1")).to_have_text("登录管理台")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录", exact=True).click()
-    expect(page.locator("h1")).to_have_text("案件列表", timeout=WAIT_MS)
+from tests.webapp.helpers import ApiDevice, console_sign_in, shoot
 
 
 def a_case_with_a_conflict(base_url: str, marker: str) -> str:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import re
 import struct
+import uuid
 
 import requests
 from playwright.sync_api import BrowserContext, expect
 
 from testkit.chromium import context_options
-from tests.webapp.helpers import WAIT_MS, shoot, sign_in
+from tests.webapp.helpers import PASSWORD, WAIT_MS, go_online, shoot, sign_in, wait_synced
 
 
 def png_size(content: bytes) -> tuple[int, int]:
@@ -84,29 +86,71 @@ def test_switch_to_english_and_back(browser_context: BrowserContext) -> None:
     expect(page.locator("#tabs")).to_contain_text("案件")
 
 
-def test_sign_out_with_unsent_work_warns_and_needs_confirmation(
-    browser_context: BrowserContext,
+def test_offline_with_unsent_work_signing_out_is_replaced_by_locking(
+    browser_context: BrowserContext, pwa_server
 ) -> None:
+    """Offline, signing out would delete the unsent case: the app offers to lock instead. The
+    lock hides everything, survives a reload, still exports and syncs, and only the account's
+    password, checked by the server once online, opens it again."""
     page = browser_context.new_page()
     sign_in(page, "shiliang_worker")
     browser_context.set_offline(True)
+    title = f"溪流养殖废水 {uuid.uuid4().hex[:6]}"
     page.goto("/#/new-case")
-    page.get_by_label("标题", exact=True).fill("溪流养殖废水")
+    page.get_by_label("标题", exact=True).fill(title)
     page.get_by_label("类别").select_option("other")
     page.get_by_label("紧急程度").select_option("low")
     page.get_by_role("button", name="保存（离线也可）").click()
-    expect(page.locator("#case-list")).to_contain_text("溪流养殖废水")
+    expect(page.locator("#case-list")).to_contain_text(title)
+
     page.goto("/#/settings")
-    expect(page.get_by_text("本机还有 1 项未同步内容，退出将删除它们。")).to_be_visible()
+    expect(page.locator("#logout")).to_have_count(0)
+    lock_instead = page.locator("#lock-instead")
+    expect(lock_instead).to_contain_text("现在离线：退出登录会删除本机 1 项未同步内容")
     with page.expect_download() as download:
         page.get_by_role("button", name="导出未同步内容").click()
-    exported = download.value.path().read_text(encoding="utf-8")
-    assert "溪流养殖废水" in exported and "case.create" in exported
-    page.locator("#logout").click()
-    expect(page.get_by_text("将删除 1 项未同步内容，确定退出？")).to_be_visible()
-    page.get_by_role("button", name="取消").click()
-    page.goto("/#/home")
-    expect(page.locator("#home-pending")).to_contain_text("1 项记录")
+    exported = json.loads(download.value.path().read_text(encoding="utf-8"))
+    assert exported["format"] == "fengling-unsent-work" and exported["version"] == 1
+    assert title in exported["content"] and "case.create" in exported["content"]
+    page.get_by_role("button", name="锁定应用").click()
+
+    lock = page.locator("#lock-form")
+    expect(lock).to_contain_text("应用已锁定")
+    expect(page.locator("#lock-who")).to_contain_text("shiliang_worker")
+    expect(page.locator("#tabs")).to_be_hidden()
+    shoot(page, "lock")
+    for hidden_screen in ("/#/cases", f"/#/case/{uuid.uuid4()}", "/#/login", "/#/settings"):
+        page.goto(hidden_screen)
+        expect(lock).to_be_visible()
+        expect(page.locator("#view")).not_to_contain_text(title)
+    page.reload()
+    expect(lock).to_be_visible(timeout=WAIT_MS)
+    expect(page.locator("#view")).not_to_contain_text(title)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="解锁").click()
+    expect(page.locator("#lock-message")).to_contain_text("解锁需要联网")
+    with page.expect_download() as again:
+        page.locator("#lock-unsent").get_by_role("button", name="导出未同步内容").click()
+    assert title in json.loads(again.value.path().read_text(encoding="utf-8"))["content"]
+
+    # Online, still locked: the work goes home all the same.
+    wait_synced(page, after=go_online(page))
+    assert pwa_server.db.value("SELECT count(*) FROM cases WHERE title = ?", title) == 1
+    expect(lock).to_be_visible()
+    page.get_by_label("密码").fill("not-the-password")
+    page.get_by_role("button", name="解锁").click()
+    expect(page.locator("#lock-message")).to_contain_text("用户名或密码错误")
+    expect(page.locator("#view")).not_to_contain_text(title)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="解锁").click()
+    expect(page.locator("#home-status")).to_be_visible(timeout=WAIT_MS)
+    expect(page.locator("#tabs")).to_be_visible()
+    page.goto("/#/cases")
+    expect(page.locator("#case-list")).to_contain_text(title)
+    # Online with nothing unsent, signing out is offered again.
+    page.goto("/#/settings")
+    expect(page.locator("#logout")).to_be_visible()
+    expect(page.locator("#lock")).to_have_count(0)
 
 
 ASK_WORKER_VERSION = """() => new Promise((resolve) => {

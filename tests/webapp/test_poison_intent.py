@@ -113,7 +113,9 @@ def test_a_poisoned_intent_is_set_aside_and_the_others_are_applied(
     with page.expect_download() as download:
         held.get_by_role("button", name="导出").click()
     exported = json.loads(download.value.path().read_text(encoding="utf-8"))
-    assert [m["data"]["title"] for m in exported["mutations"]] == [marker]
+    assert exported["format"] == "fengling-unsent-work"
+    content = json.loads(exported["content"])
+    assert [m["data"]["title"] for m in content["mutations"]] == [marker]
 
     # The bug is fixed: 重试 sends it, with the same mutation id, exactly once.
     page.unroute("**/api/v1/sync/push")

@@ -3,6 +3,7 @@ version: nothing is lost and nothing reaches the server twice."""
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 
@@ -218,9 +219,19 @@ def test_refused_session_keeps_unsent_work_until_signed_in_again(
     expect(page.locator("#case-list")).to_contain_text(title)
     expect_pending(page, 1)
     assert pwa_server.db.value("SELECT count(*) FROM cases WHERE title = ?", title) == 0
+    # The refused phone still exports its work as a file the console can import.
+    with page.expect_download() as download:
+        banner.get_by_role("button", name="导出未同步内容").click()
+    exported = json.loads(download.value.path().read_text(encoding="utf-8"))
+    assert exported["format"] == "fengling-unsent-work"
+    assert [m["data"]["title"] for m in json.loads(exported["content"])["mutations"]] == [title]
 
     banner.get_by_role("button", name="重新登录").click()
     expect(page.get_by_text("本机有 1 项未同步内容，重新登录后会继续发送。")).to_be_visible()
+    # Not now (a revoked phone could not sign in at all): back to the work on the phone.
+    page.get_by_role("link", name="返回查看本机内容").click()
+    expect(page.locator("#home-pending")).to_contain_text("1 项记录")
+    banner.get_by_role("button", name="重新登录").click()
     expect(page.get_by_label("用户名")).to_have_value("xiaojiang_worker")
     page.get_by_label("密码").fill(PASSWORD)
     signed_in_again = page_clock(page)

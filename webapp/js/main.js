@@ -19,6 +19,7 @@ const app = {
   t,
   version: APP_VERSION,
   auth: null,
+  locked: null,
   status: { state: 'idle' },
   navigate: (hash) => { if (location.hash === hash) render(); else location.hash = hash; },
   render: () => render(),
@@ -38,6 +39,20 @@ const app = {
     await setLanguage(lang);
     chrome.renderFrame(app);
     await render();
+  },
+  /** Hide everything behind the lock screen (offline, instead of signing out); syncing goes on. */
+  async lock() {
+    app.locked = { at: new Date().toISOString(), user_id: app.auth.user.id };
+    await setMeta('locked', app.locked);
+    channel?.postMessage({ type: 'changed' });
+    app.navigate('#/home');
+  },
+  /** The server has checked the password again (the lock screen signed in once more). */
+  async unlock(auth) {
+    app.locked = null;
+    await setMeta('locked', null);
+    channel?.postMessage({ type: 'changed' });
+    await app.signedIn(auth);
   },
   async signedIn(auth) {
     app.auth = auth;
@@ -68,11 +83,11 @@ app.engine = createSyncEngine({
 let renderSeq = 0;
 let rendering = 0;
 
-/** The screen a hash names; signed-out people always get the login screen. */
+/** The screen a hash names; signed-out people always get the login screen, a locked app the lock. */
 function routeOf(hash) {
   const [path, query] = (hash.slice(1) || '/home').split('?');
   const parts = path.split('/').filter(Boolean);
-  const name = !app.auth || parts[0] === 'login' ? 'login' : parts[0];
+  const name = !app.auth ? 'login' : app.locked ? 'lock' : parts[0] === 'login' ? 'login' : parts[0];
   return { name, view: ROUTES[name] || ROUTES.home, params: { id: parts[1], sub: parts[2], query: new URLSearchParams(query || '') } };
 }
 
@@ -87,7 +102,7 @@ async function render(auth, { yieldTo = () => false } = {}) {
   rendering += 1;
   try {
     await flushDrafts(); // what was just typed is in its draft before any screen reads it back
-    app.auth = auth === undefined ? await getMeta('auth') : auth;
+    [app.auth, app.locked] = await Promise.all([auth === undefined ? getMeta('auth') : auth, getMeta('locked')]);
     const { name, view, params } = routeOf(location.hash);
     const staging = document.createElement('div');
     await view.render(staging, app, params);
@@ -118,6 +133,10 @@ async function refreshIfIdle() {
   await render(undefined, { yieldTo: busy });
 }
 
+function refreshSettings() {
+  if (routeOf(location.hash).name === 'settings') refreshIfIdle();
+}
+
 function requestBackgroundSync() {
   navigator.serviceWorker?.ready
     .then((registration) => registration.sync?.register('fengling-sync'))
@@ -127,9 +146,13 @@ function requestBackgroundSync() {
 function startTriggers() {
   window.addEventListener('online', () => {
     chrome.renderStatus(app);
+    refreshSettings(); // signing out is offered again
     setTimeout(() => app.sync('online'), ONLINE_SETTLE_MS);
   });
-  window.addEventListener('offline', () => chrome.renderStatus(app));
+  window.addEventListener('offline', () => {
+    chrome.renderStatus(app);
+    refreshSettings(); // offline with unsent work, locking replaces signing out
+  });
   document.addEventListener('visibilitychange', () => {
     if (document.visibilityState === 'visible') app.sync('visible');
     else flushDrafts(); // the browser may be killed from here on without another word

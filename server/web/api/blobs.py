@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
-import os
-import tempfile
 from pathlib import Path
 
 from flask import Blueprint, Response, current_app, g, request
-from sqlalchemy import exists, insert, or_, select
+from sqlalchemy import exists, or_, select
 
 from server.accounts.device_auth import device_auth
 from server.domain.photos import strip_metadata
@@ -16,26 +13,14 @@ from server.domain.visibility import Scope
 from server.errors import AppError, NotFound
 from server.extensions import db
 from server.models import Blob, BlobRef, FeedEntry
-from server.models.base import utcnow
+from server.storage import blobs as store
 from server.web.api.http import limit_body
 
 bp = Blueprint("blobs", __name__)
 
-MAGIC = {
-    "image/jpeg": (b"\xff\xd8\xff",),
-    "image/png": (b"\x89PNG\r\n\x1a\n",),
-    "image/webp": (b"RIFF",),
-}
-
 
 def blob_path(sha256: str) -> Path:
-    return Path(current_app.config["DATA_DIR"]) / "blobs" / sha256[:2] / sha256[2:4] / sha256
-
-
-def matches_type(content: bytes, content_type: str) -> bool:
-    if content_type == "image/webp":
-        return content[:4] == b"RIFF" and content[8:12] == b"WEBP"
-    return any(content.startswith(magic) for magic in MAGIC[content_type])
+    return store.blob_path(current_app.config["DATA_DIR"], sha256)
 
 
 @bp.put("/blobs/<sha256:sha256>")
@@ -50,26 +35,15 @@ def put_blob(sha256: str):
         raise AppError("read_only", status=403)
     content_type = (request.mimetype or "").lower()
     content = request.get_data()  # already read before the write lock was taken
-    if content_type not in MAGIC or not matches_type(content, content_type):
-        raise AppError("unsupported_media_type", status=415)
-    if hashlib.sha256(content).hexdigest() != sha256:
-        raise AppError("hash_mismatch", status=422)
-    if db.session.get(Blob, sha256) is not None:
+    problem = store.photo_problem(content, content_type, sha256)
+    if problem == "unsupported_media_type":
+        raise AppError(problem, status=415)
+    if problem is not None:
+        raise AppError(problem, status=422)
+    data_dir = current_app.config["DATA_DIR"]
+    if not store.save_blob(db.session, data_dir, sha256, content, content_type, g.caller.user_id):
         g.unit.discard()
         return Response(status=200)
-    write_atomically(blob_path(sha256), content)
-    db.session.execute(
-        insert(Blob),
-        [
-            {
-                "sha256": sha256,
-                "content_type": content_type,
-                "size": len(content),
-                "uploaded_by": g.caller.user_id,
-                "created_at": utcnow(),
-            }
-        ],
-    )
     g.unit.commit()
     return Response(status=201)
 
@@ -123,18 +97,3 @@ def photo_response(
         raise NotFound()
     content = strip_metadata(blob_path(sha256).read_bytes(), blob.content_type)
     return Response(content, mimetype=blob.content_type, headers={"Cache-Control": cache_control})
-
-
-def write_atomically(path: Path, content: bytes) -> None:
-    """Write, fsync and rename, so a crash never leaves half a photo under its hash."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise

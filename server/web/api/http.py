@@ -11,10 +11,7 @@ from flask import current_app, request
 from marshmallow import Schema
 
 from server.errors import AppError, PayloadTooLarge
-
-# No client writes JSON deeper than this; a deeper body is refused before anything walks it
-# (Python's parser and marshmallow recurse, and a 100,000-deep array would end in a 500).
-MAX_JSON_DEPTH = 64
+from server.storage.json_text import MAX_JSON_DEPTH, nesting_exceeds
 
 
 def json_body(schema: Schema) -> dict[str, Any]:
@@ -38,21 +35,6 @@ def json_body(schema: Schema) -> dict[str, Any]:
 
 def too_deep() -> AppError:
     return AppError("too_deeply_nested", {"max_depth": MAX_JSON_DEPTH}, status=400)
-
-
-def nesting_exceeds(value: Any, limit: int) -> bool:
-    """Whether arrays and objects nest deeper than `limit` in a parsed JSON value (walked
-    without recursion: each array and object once)."""
-    stack = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        children = item.values() if type(item) is dict else item if type(item) is list else ()
-        for child in children:
-            if type(child) is dict or type(child) is list:
-                if depth + 1 > limit:
-                    return True
-                stack.append((child, depth + 1))
-    return False
 
 
 def limit_body(config_key: str):

@@ -108,6 +108,11 @@ PAGE_GLOBALS = frozenset(
 )
 
 
+# Console POST routes that take a bigger body than the app's default limit (a photo upload's):
+# endpoint -> config key. Applied before the CSRF check reads the form.
+UPLOAD_LIMITS: dict[str, str] = {}
+
+
 def render_page(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
     """:raises TypeError: the context would hide one of PAGE_GLOBALS."""
     hidden = PAGE_GLOBALS & context.keys()
@@ -126,6 +131,8 @@ def _csrf() -> Response | None:
 
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return None
+    if limit_key := UPLOAD_LIMITS.get(request.endpoint or ""):
+        request.max_content_length = current_app.config[limit_key]
     if request.endpoint not in ("console.login", "console.logout") and load_staff() is None:
         referrer = urlsplit(request.referrer or "")
         back = referrer.path if referrer.netloc == request.host else ""
@@ -200,4 +207,5 @@ from server.web.console import (  # noqa: E402, F401  (each area module adds its
     jobs,
     queue,
     stats,
+    unsent_import,
 )

@@ -12,12 +12,20 @@ from server.models import JobLock, JobRun
 from server.schemas.base import StrictSchema
 from server.web.console import bp, render_page
 from server.web.console.forms import read_filter
+from server.web.console.i18n import t_or
 
 RUNS_SHOWN = 100
+# The scheduled jobs, and the console's imports of phones' unsent work (unsent_import.py).
+TRAIL_NAMES = (*JOB_NAMES, "unsent-import")
 
 
 class JobFilterSchema(StrictSchema):
-    name = fields.String(validate=validate.OneOf(JOB_NAMES))
+    name = fields.String(validate=validate.OneOf(TRAIL_NAMES))
+
+
+def job_label(name: str) -> str:
+    """The job's name in words where the catalogue has them (an import), else its command."""
+    return t_or(f"jobs.kind.{name}", name)
 
 
 @bp.get("/admin/jobs")
@@ -36,6 +44,7 @@ def admin_jobs() -> tuple[str, int]:
         locks=list(db.session.scalars(select(JobLock).order_by(JobLock.name))),
         f=f,
         errors=query.errors,
-        job_names=JOB_NAMES,
+        job_names=TRAIL_NAMES,
+        job_label=job_label,
         section="console.admin_jobs",
     )

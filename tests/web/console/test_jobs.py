@@ -40,4 +40,6 @@ def test_an_admin_with_a_home_town_opens_the_jobs_page(console, execute):
     page = console("admin").page("/console/admin/jobs")
     assert "大堰镇" in page.select_one("header .user").text
     options = [o["value"] for o in page.select("select[name=name] option") if o["value"]]
-    assert options == ["escalate-overdue", "rollup", "compact", "backup", "verify"]
+    assert options == ["escalate-overdue", "rollup", "compact", "backup", "verify", "unsent-import"]
+    labels = [o.text for o in page.select("select[name=name] option") if o["value"]]
+    assert labels[-1] == "导入待同步数据"  # an import of a phone's unsent work, in words

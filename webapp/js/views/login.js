@@ -41,13 +41,16 @@ export async function render(root, app) {
   field(t('login.password'), password),
   message,
   submit);
-  mount(root, form, unsent ? h('div', { class: 'card' },
-    h('p', {}, t('login.unsent_kept', { n: unsent })),
-    h('button', { type: 'button', onclick: () => exportUnsent() }, t('settings.export'))) : null);
+  // Signed in, but the server refused the session: the work on the phone stays readable.
+  const back = app.auth ? h('p', {}, h('a', { href: '#/home', id: 'back-to-work' }, t('login.back'))) : null;
+  mount(root, form, unsent || counts.drafts ? h('div', { class: 'card', id: 'login-kept' },
+    unsent ? h('p', {}, t('login.unsent_kept', { n: unsent })) : null,
+    counts.drafts ? h('p', {}, t('login.drafts_kept', { n: counts.drafts })) : null,
+    unsent ? h('button', { type: 'button', onclick: () => exportUnsent() }, t('settings.export')) : null) : null, back);
 }
 
 /** POST /auth/login with this device's id; keeps the outbox whoever signs in again. */
-async function login(app, username, password) {
+export async function login(app, username, password) {
   const device = {
     id: await deviceId(),
     name: `${navigator.platform || 'phone'} PWA`.slice(0, 100),

@@ -4,6 +4,7 @@ import * as caseForm from './case-form.js';
 import * as cases from './cases.js';
 import * as checkin from './checkin.js';
 import * as home from './home.js';
+import * as lock from './lock.js';
 import * as login from './login.js';
 import * as outbox from './outbox.js';
 import * as route from './route.js';
@@ -11,6 +12,7 @@ import * as settings from './settings.js';
 
 export const ROUTES = {
   login,
+  lock,
   home,
   cases,
   'new-case': caseForm,

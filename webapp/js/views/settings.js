@@ -1,4 +1,5 @@
-// Settings: language, account, storage, install state, export of unsent work, logout.
+// Settings: language, account, storage, install state, export of unsent work, logout (or, offline
+// with unsent work or drafts, locking the app instead).
 import { wipeUserData } from '../db.js';
 import { h, field, mount, select } from '../dom.js';
 import { formatBytes, language, nameOf, t } from '../i18n.js';
@@ -36,15 +37,28 @@ export async function render(root, app) {
     h('section', { class: 'card' }, h('h2', {}, t('settings.unsent', { n: unsent })),
       h('button', { type: 'button', id: 'export', onclick: async () => { const p = await exportUnsent(); message.textContent = t('settings.exported', { n: p.mutations.length }); } }, t('settings.export')),
       message),
-    h('section', { class: 'card' }, h('h2', {}, t('settings.logout')),
+    mustLock(counts) ? lockSection(app, unsent, counts.drafts) : h('section', { class: 'card' }, h('h2', {}, t('settings.logout')),
       unsent ? h('p', { class: 'error' }, t('settings.logout_warn', { n: unsent })) : null,
       counts.drafts ? h('p', { class: 'error', id: 'drafts-warn' }, t('settings.drafts_warn', { n: counts.drafts })) : null,
       confirmButton(t('settings.logout'), unsent ? t('settings.logout_confirm_unsent', { n: unsent }) : t('settings.logout_confirm'),
         () => logout(app), { class: 'danger', id: 'logout' })));
 }
 
+/** Offline, signing out would delete unsent work and drafts for good: it is not offered. */
+function mustLock(counts) {
+  return !navigator.onLine && counts.intents + counts.photos + counts.rejected + counts.held + counts.drafts > 0;
+}
+
+function lockSection(app, unsent, drafts) {
+  return h('section', { class: 'card', id: 'lock-instead' }, h('h2', {}, t('settings.lock')),
+    h('p', { class: 'error' }, t('settings.lock_instead', { n: unsent, drafts })),
+    h('button', { type: 'button', class: 'primary', id: 'lock', onclick: () => app.lock() }, t('settings.lock')));
+}
+
 /** Revoke the token when online, then wipe this person's data (the person confirmed). */
 async function logout(app) {
+  // Gone offline since the screen was drawn: lock instead, nothing is deleted.
+  if (mustLock(await app.counts())) { await app.lock(); return; }
   if (navigator.onLine) await app.api.json('POST', '/auth/logout').catch(() => {});
   await wipeUserData();
   app.auth = null;

@@ -5,6 +5,7 @@ import { h, mount } from '../dom.js';
 import { t } from '../i18n.js';
 import { getMeta } from '../meta.js';
 import { allEntries } from '../outbox.js';
+import { unsentContent, unsentFileName, unsentFileText } from '../unsent-file.js';
 
 /** Photo thumbnails: from this device's store, else fetched once from the server and kept. */
 export function photoStrip(app, hashes) {
@@ -147,31 +148,31 @@ function detailValue(value) {
 }
 
 /**
- * Unsent work (intents with their photos) as a JSON file the person can keep or send: everything,
- * or the `entries` given (one intent the server could not take, for the administrator).
+ * Unsent work (intents with their photos) as a file a supervisor can import at the console
+ * (unsent-file.js): everything the server has not confirmed, or the `entries` given (one intent
+ * the server could not take). Returns the file's content.
  */
 export async function exportUnsent({ entries = null } = {}) {
   const chosen = entries ?? (await allEntries());
   const photos = [];
   for (const hash of new Set(chosen.flatMap((e) => e.data?.photos || []))) {
     const row = await getBlob(hash);
-    if (row?.blob && row.state !== 'uploaded') photos.push({ sha256: hash, type: row.type, base64: await toBase64(row.blob) });
+    // Only photos the server lacks: not uploaded, not fetched from it, not refused by it.
+    if (row?.blob && row.state === 'pending') photos.push({ sha256: hash, type: row.type, base64: await toBase64(row.blob) });
   }
-  const payload = {
-    exported_at: new Date().toISOString(),
-    device_id: await getMeta('device_id'),
+  const content = unsentContent({
+    exportedAt: new Date().toISOString(),
+    deviceId: await getMeta('device_id'),
     user: (await getMeta('auth'))?.user ?? null,
-    mutations: [...chosen].sort((a, b) => a.seq - b.seq),
+    entries: chosen,
     photos,
-  };
-  const blob = new Blob([JSON.stringify(payload, null, 2)], { type: 'application/json' });
-  const stamp = payload.exported_at.slice(0, 19).replace(/:/g, '');
-  const name = entries ? `fengling-intent-${stamp}.json` : `fengling-unsent-${stamp}.json`;
-  const link = h('a', { href: URL.createObjectURL(blob), download: name });
+  });
+  const blob = new Blob([await unsentFileText(content)], { type: 'application/json' });
+  const link = h('a', { href: URL.createObjectURL(blob), download: unsentFileName(content.exported_at, { single: Boolean(entries) }) });
   document.body.append(link);
   link.click();
   link.remove();
-  return payload;
+  return content;
 }
 
 async function toBase64(blob) {
