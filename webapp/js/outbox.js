@@ -235,12 +235,13 @@ export function discard(seq, { keepNote = null, author = null, subject = '' } = 
 /**
  * Send a rejected intent again, as a new mutation (the old id's result is final on the server).
  * A fixed create gets a new record id, since the server refuses the rejected one for good.
+ * Returns null, writing nothing and keeping the draft, when the entry is gone.
  */
 export function resubmit(seq, { data, base_version, draftKey = null } = {}) {
   return transact(['records', 'outbox', ...(draftKey ? ['drafts'] : [])], 'readwrite', async (tx) => {
-    clearDraftIn(tx, draftKey);
     const outbox = tx.objectStore('outbox');
     const entry = await req(outbox.get(seq));
+    // Gone (discarded meanwhile): nothing is written, so the form's draft stays.
     if (!entry) return null;
     const isCreate = createsRecord(entry.op);
     const recordId = isCreate ? crypto.randomUUID() : entry.record_id;
@@ -266,6 +267,7 @@ export function resubmit(seq, { data, base_version, draftKey = null } = {}) {
     for (const e of [entry, ...related]) await refreshRecord(tx, e.entity, e.record_id);
     await refreshRecord(tx, entry.entity, recordId);
     for (const e of related) if (e.record_id !== entry.record_id) await refreshRecord(tx, e.entity, e.record_id);
+    clearDraftIn(tx, draftKey); // written: the draft goes in the same transaction
     return { seq: newSeq, record_id: recordId };
   });
 }
