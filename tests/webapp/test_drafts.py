@@ -411,3 +411,23 @@ def test_a_double_tap_on_save_records_once(phone: BrowserContext, pwa_server) ->
     page.wait_for_timeout(500)
     ops = [r["op"] for r in idb_outbox(page)["rows"]]
     assert ops == ["case.create", "case_event.create", "case.transition"], ops
+
+
+def test_typing_in_the_last_moment_before_the_page_closes_is_kept(phone_390) -> None:
+    """The debounced write has not run yet: pagehide (and the page hidden) writes it at once.
+
+    Closing the whole browser right after typing (context.close) loses it in headless Chromium
+    (tried: nothing written lands), as with a killed browser: those last 400 ms are not kept."""
+    title = f"堤坝渗水 {uuid.uuid4().hex[:6]}"
+    context = phone_390()
+    page = context.pages[0]
+    sign_in(page, "dayan_worker")
+    context.set_offline(True)
+    page.goto("/#/new-case")
+    page.get_by_label("标题", exact=True).fill(title)
+    page.close(run_before_unload=True)  # at once: well inside the 400 ms delay
+
+    page = context.new_page()
+    page.goto("/#/new-case")
+    expect(page.get_by_label("标题", exact=True)).to_have_value(title, timeout=WAIT_MS)
+    expect(page.get_by_role("status").filter(has_text="已恢复草稿")).to_be_visible()
