@@ -15,6 +15,7 @@ from testkit.chromium import context_options
 from tests.webapp.helpers import (
     expect_pending,
     go_online,
+    page_clock,
     shoot,
     sign_in,
     sync_now,
@@ -118,8 +119,9 @@ def test_a_poisoned_intent_is_set_aside_and_the_others_are_applied(
     # The bug is fixed: 重试 sends it, with the same mutation id, exactly once.
     page.unroute("**/api/v1/sync/push")
     retried = page.locator("#outbox-held .rejection")
+    before = page_clock(page)
     retried.get_by_role("button", name="重试").click()
-    wait_synced(page)
+    wait_synced(page, after=before)  # a sync that started after the tap (pending is 0 before it)
     expect(page.locator("#outbox-held")).to_have_count(0)
     assert pwa_server.db.value(count, marker) == 1
 
@@ -184,8 +186,9 @@ def test_a_held_case_keeps_its_timeline_until_retried(phone: BrowserContext, pwa
     page.unroute("**/api/v1/sync/push")
     notes = page.locator('#outbox-held .rejection[data-op="case_event.create"]')
     expect(notes).to_have_count(2)
+    before = page_clock(page)
     notes.last.get_by_role("button", name="重试").click()  # a note: its case goes with it
-    wait_synced(page)
+    wait_synced(page, after=before)
     expect(page.locator("#outbox-held")).to_have_count(0)
     expect(page.locator("#outbox-rejected .rejection")).to_have_count(0)
     case_id = pwa_server.db.value("SELECT id FROM cases WHERE title = ?", marker)
