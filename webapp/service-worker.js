@@ -6,7 +6,7 @@ import { getMeta } from './js/meta.js';
 import { idbStore } from './js/store.js';
 import { createSyncEngine } from './js/sync.js';
 
-const VERSION = '1.4.0';
+const VERSION = '1.4.1';
 const PREFIX = 'fengling-shell-';
 const CACHE = `${PREFIX}${VERSION}`;
 export const PRECACHE = [

@@ -15,6 +15,7 @@ from testkit.chromium import context_options
 from tests.webapp.helpers import (
     expect_pending,
     go_online,
+    page_clock,
     shoot,
     sign_in,
     sync_now,
@@ -120,7 +121,78 @@ def test_a_poisoned_intent_is_set_aside_and_the_others_are_applied(
     # The bug is fixed: 重试 sends it, with the same mutation id, exactly once.
     page.unroute("**/api/v1/sync/push")
     retried = page.locator("#outbox-held .rejection")
+    before = page_clock(page)
     retried.get_by_role("button", name="重试").click()
-    wait_synced(page)
+    wait_synced(page, after=before)  # a sync that started after the tap (pending is 0 before it)
     expect(page.locator("#outbox-held")).to_have_count(0)
     assert pwa_server.db.value(count, marker) == 1
+
+
+def add_note(page: Page, case_title: str, note: str) -> None:
+    page.goto("/#/cases")
+    page.locator("#case-list li").filter(has_text=case_title).get_by_role("link").click()
+    form = page.locator("#event-form")
+    form.get_by_label("内容").fill(note)
+    form.get_by_role("button", name="添加记录").click()
+    expect(page.locator("#timeline .event").filter(has_text=note)).to_have_count(1)
+
+
+def test_a_held_case_keeps_its_timeline_until_retried(phone: BrowserContext, pwa_server) -> None:
+    """A held new case takes its timeline along: sent alone, a note would be refused for good
+    (the server does not have its case). Saved later, a note waits with it too; 重试 on the note
+    sends both."""
+    tag = uuid.uuid4().hex[:6]
+    marker = f"服务器出错 {tag}"
+    other = f"河道采砂 {tag}"
+    note, later = f"现场调解 {tag}", f"回访 {tag}"
+    page = phone.new_page()
+    sign_in(page, "xiaojiang_worker")
+    phone.set_offline(True)
+    capture(page, marker)
+    add_note(page, marker, note)
+    capture(page, other)
+    expect_pending(page, 3)
+
+    pushed: list[list[str]] = []
+
+    def server_with_a_bug(route: Route) -> None:
+        mutations = (route.request.post_data_json or {}).get("mutations", [])
+        pushed.append([m["data"].get("title") or m["data"].get("body") or "" for m in mutations])
+        if marker in pushed[-1]:
+            route.fulfill(
+                status=500,
+                content_type="application/json",
+                body=json.dumps({"error": {"code": "internal_error", "message": "服务器内部错误"}}),
+            )
+        else:
+            route.continue_()
+
+    page.route("**/api/v1/sync/push", server_with_a_bug)
+    go_online(page)
+    count = "SELECT count(*) FROM cases WHERE title = ?"
+    wait_until(page, lambda: pwa_server.db.value(count, other) == 1, "the other case", ISOLATION_MS)
+    page.goto("/#/outbox")
+    held = page.locator("#outbox-held .rejection")
+    expect(held).to_have_count(2, timeout=ISOLATION_MS)
+    expect(held.filter(has_text="等待所属案件：案件重试时一起发送")).to_have_count(1)
+    expect(page.locator("#outbox-rejected .rejection")).to_have_count(0)
+
+    add_note(page, marker, later)
+    page.goto("/#/outbox")
+    expect(held).to_have_count(3)
+    expect(page.locator("#outbox-pending h2")).to_have_text("等待发送（0）")
+    wait_synced(page, after=sync_now(page))
+    for batch in pushed:
+        assert marker in batch or not {note, later} & set(batch), f"sent without its case: {batch}"
+
+    page.unroute("**/api/v1/sync/push")
+    notes = page.locator('#outbox-held .rejection[data-op="case_event.create"]')
+    expect(notes).to_have_count(2)
+    before = page_clock(page)
+    notes.last.get_by_role("button", name="重试").click()  # a note: its case goes with it
+    wait_synced(page, after=before)
+    expect(page.locator("#outbox-held")).to_have_count(0)
+    expect(page.locator("#outbox-rejected .rejection")).to_have_count(0)
+    case_id = pwa_server.db.value("SELECT id FROM cases WHERE title = ?", marker)
+    bodies = "SELECT body FROM case_events WHERE case_id = ? AND kind = 'note' ORDER BY body"
+    assert [r[0] for r in pwa_server.db.rows(bodies, case_id)] == sorted([note, later])

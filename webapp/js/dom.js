@@ -1,4 +1,5 @@
 // Building DOM from elements: user text only ever becomes text nodes or attribute values.
+import { t } from './i18n.js';
 
 /**
  * h('button', {class: 'primary', onclick: fn}, 'text', child)
@@ -24,6 +25,44 @@ function append(el, children) {
     if (child === null || child === undefined || child === false) continue;
     el.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
+}
+
+/**
+ * A form's save handler that runs one at a time: `work` runs with the buttons `buttons()` names
+ * disabled, and a call while it runs does nothing, so a double tap saves once. The default
+ * action (a form's submit) is prevented.
+ * @param {() => HTMLButtonElement[]} buttons
+ * @param {(event: Event) => Promise<void>} work
+ */
+export function oneAtATime(buttons, work) {
+  let busy = false;
+  return async (event) => {
+    event?.preventDefault();
+    if (busy) return;
+    busy = true;
+    const disabled = buttons().filter((button) => !button.disabled);
+    for (const button of disabled) button.disabled = true;
+    try {
+      await work(event);
+    } finally {
+      busy = false;
+      for (const button of disabled) button.disabled = false;
+    }
+  };
+}
+
+/**
+ * A save that failed (the phone's storage full): say so just before its button; the form stays
+ * as typed, and its draft goes on being kept. Returns false.
+ * @param {HTMLElement} message
+ * @param {HTMLElement} button
+ * @param {unknown} error
+ */
+export function saveFailed(message, button, error) {
+  console.error('save failed', error);
+  button.before(message);
+  message.textContent = t('common.save_failed');
+  return false;
 }
 
 /** Replace an element's content. */

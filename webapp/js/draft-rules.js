@@ -56,7 +56,7 @@ export function draftAction(snapshot, pristine) {
 
 /**
  * Runs `write` a moment after the last `schedule()`; `flush()` runs a scheduled write now;
- * `close()` flushes and stops for good (a saved or discarded form). Writes run one after
+ * `close()` flushes and stops (a saved or discarded form; `reopen()` if the save failed). Writes run one after
  * another, never two at once, and the returned promises settle when the write is done.
  */
 export function createDebouncer(write, { delayMs = DRAFT_DELAY_MS, setTimer = globalThis.setTimeout, clearTimer = globalThis.clearTimeout } = {}) {
@@ -88,6 +88,10 @@ export function createDebouncer(write, { delayMs = DRAFT_DELAY_MS, setTimer = gl
       cancel();
       closed = true;
       return due && last ? run() : writing;
+    },
+    /** Take changes again after `close()` (a save that failed: the form is still being typed in). */
+    reopen() {
+      closed = false;
     },
     get scheduled() { return timer !== null; },
     get closed() { return closed; },

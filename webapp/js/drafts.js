@@ -70,10 +70,26 @@ export function keepDraft({ form, recordId = null, href, snapshot, pristine, sub
     element: null,
     changed,
     flush: () => debouncer.flush(),
-    /** Before a save: write what is due, then stop (the save's transaction deletes the draft). */
+    /** Write what is due, then stop (a form no longer on screen). */
     async close() {
       live.delete(keeper);
       await debouncer.close();
+    },
+    /**
+     * Save the form: `work` is the transaction that writes the intent and deletes the draft. A
+     * due write lands before it and none runs during it; if it fails (storage full), the keeper
+     * goes on keeping the draft, what was typed meanwhile included, and the error is thrown on.
+     */
+    async save(work) {
+      await keeper.close();
+      try {
+        return await work();
+      } catch (error) {
+        debouncer.reopen();
+        live.add(keeper);
+        changed();
+        throw error;
+      }
     },
     /** The person threw the draft away. */
     async discard() {

@@ -1,12 +1,15 @@
 // The outbox: every local change is a record write plus an intent, in one transaction.
 import { req, transact } from './db.js';
 import { appendToDraftIn, clearDraftIn } from './drafts.js';
-import { ENTITY_OF_OP, createsRecord, planSettlement, rebase, withoutConflicts } from './sync-rules.js';
+import { ENTITY_OF_OP, createsRecord, dependsOnRecord, planSettlement, rebase, withoutConflicts } from './sync-rules.js';
 
 const nowIso = () => new Date().toISOString();
 
 /** An intent the server failed on (5xx) alone: kept, not sent again until the person retries. */
 export const HELD = 'held';
+
+/** Why an entry waits with a held create: it needs the record the create makes. */
+export const HELD_WITH = 'held_with_record';
 
 /** Entries for one record (any status), in outbox order. */
 export async function entriesFor(tx, recordId) {
@@ -66,10 +69,26 @@ async function addEntry(tx, intent, { blobs = [], author = null } = {}) {
     status: 'pending',
   };
   if (!entry.entity) throw new Error(`unknown op ${intent.op}`);
+  // An edit or entry for a case whose create is held waits with it: sent, it would be refused.
+  const create = await heldCreateFor(tx, entry);
+  if (create) Object.assign(entry, heldWith(create));
   entry.seq = await req(tx.objectStore('outbox').add(entry));
   for (const blob of blobs) tx.objectStore('blobs').put({ ...blob, state: 'pending', created_at: nowIso() });
   await refreshRecord(tx, entry.entity, entry.record_id, { author });
   return entry;
+}
+
+async function heldCreateFor(tx, entry) {
+  const ids = [...new Set([entry.record_id, entry.data?.case_id].filter(Boolean))];
+  for (const id of ids) {
+    const create = (await entriesFor(tx, id)).find((e) => e.status === HELD && createsRecord(e.op) && dependsOnRecord(entry, e.record_id));
+    if (create) return create;
+  }
+  return null;
+}
+
+function heldWith(create) {
+  return { status: HELD, held_with: create.mutation_id, error: { code: HELD_WITH, status: null, message: '' }, held_at: nowIso() };
 }
 
 /** Entries the engine may send, in order. */
@@ -97,33 +116,54 @@ export function countPending() {
 
 /**
  * Set intents aside after the server failed on each of them alone (by mutation id): they stay on
- * the phone, shown as "服务器无法处理", and are not sent again until the person retries.
+ * the phone, shown as "服务器无法处理", and are not sent again until the person retries. A held
+ * create takes its pending dependants along (edits of the record, a case's timeline and moves):
+ * sent without it, the server would refuse them for good. Returns how many entries were held.
  */
 export function holdEntries(mutationIds, error) {
   return transact(['records', 'outbox'], 'readwrite', async (tx) => {
     const outbox = tx.objectStore('outbox');
     const wanted = new Set(mutationIds);
-    const held = (await req(outbox.index('status').getAll('pending'))).filter((e) => wanted.has(e.mutation_id));
-    for (const entry of held) outbox.put({ ...entry, status: HELD, error, held_at: nowIso() });
-    for (const entry of held) await refreshRecord(tx, entry.entity, entry.record_id);
-    return held.length;
+    const pending = (await req(outbox.index('status').getAll('pending'))).sort((a, b) => a.seq - b.seq);
+    const held = pending.filter((e) => wanted.has(e.mutation_id));
+    const changed = [];
+    for (const entry of held) {
+      outbox.put({ ...entry, status: HELD, error, held_at: nowIso() });
+      changed.push(entry);
+    }
+    for (const create of held.filter((e) => createsRecord(e.op))) {
+      for (const entry of pending) {
+        if (wanted.has(entry.mutation_id) || changed.includes(entry) || !dependsOnRecord(entry, create.record_id)) continue;
+        outbox.put({ ...entry, ...heldWith(create) });
+        changed.push(entry);
+      }
+    }
+    for (const entry of changed) await refreshRecord(tx, entry.entity, entry.record_id);
+    return changed.length;
   });
 }
 
 /**
  * Send a held intent again, with the same mutation id: the server answered it with an error, so
- * it stored no result, and if it did apply it after all it replays that result.
+ * it stored no result, and if it did apply it after all it replays that result. A held create
+ * and the entries held with it go back together, whichever of them is retried.
  */
 export function retryHeld(seq) {
   return transact(['records', 'outbox'], 'readwrite', async (tx) => {
     const outbox = tx.objectStore('outbox');
     const entry = await req(outbox.get(seq));
     if (entry?.status !== HELD) return;
-    const fresh = { ...entry, status: 'pending' };
-    delete fresh.error;
-    delete fresh.held_at;
-    outbox.put(fresh);
-    await refreshRecord(tx, entry.entity, entry.record_id);
+    const held = await req(outbox.index('status').getAll(HELD));
+    const root = (entry.held_with && held.find((e) => e.mutation_id === entry.held_with)) || entry;
+    const group = [root, ...held.filter((e) => e.held_with === root.mutation_id && e.seq !== root.seq)];
+    for (const e of group) {
+      const fresh = { ...e, status: 'pending' };
+      delete fresh.error;
+      delete fresh.held_at;
+      delete fresh.held_with;
+      outbox.put(fresh);
+    }
+    for (const e of group) await refreshRecord(tx, e.entity, e.record_id);
   });
 }
 
@@ -173,7 +213,7 @@ export function discard(seq, { keepNote = null, author = null, subject = '' } = 
     let doomed = [entry];
     if (createsRecord(entry.op)) {
       const all = await req(outbox.getAll());
-      doomed = all.filter((e) => e.record_id === entry.record_id || e.data?.case_id === entry.record_id);
+      doomed = all.filter((e) => dependsOnRecord(e, entry.record_id));
     }
     for (const e of doomed) outbox.delete(e.seq);
     for (const e of doomed) await refreshRecord(tx, e.entity, e.record_id);
@@ -195,17 +235,18 @@ export function discard(seq, { keepNote = null, author = null, subject = '' } = 
 /**
  * Send a rejected intent again, as a new mutation (the old id's result is final on the server).
  * A fixed create gets a new record id, since the server refuses the rejected one for good.
+ * Returns null, writing nothing and keeping the draft, when the entry is gone.
  */
 export function resubmit(seq, { data, base_version, draftKey = null } = {}) {
   return transact(['records', 'outbox', ...(draftKey ? ['drafts'] : [])], 'readwrite', async (tx) => {
-    clearDraftIn(tx, draftKey);
     const outbox = tx.objectStore('outbox');
     const entry = await req(outbox.get(seq));
+    // Gone (discarded meanwhile): nothing is written, so the form's draft stays.
     if (!entry) return null;
     const isCreate = createsRecord(entry.op);
     const recordId = isCreate ? crypto.randomUUID() : entry.record_id;
     const related = isCreate
-      ? (await req(outbox.getAll())).filter((e) => e.seq !== seq && (e.record_id === entry.record_id || e.data?.case_id === entry.record_id))
+      ? (await req(outbox.getAll())).filter((e) => e.seq !== seq && dependsOnRecord(e, entry.record_id))
       : [];
     const requeue = (e, changes) => {
       outbox.delete(e.seq);
@@ -214,6 +255,8 @@ export function resubmit(seq, { data, base_version, draftKey = null } = {}) {
       delete fresh.seq;
       delete fresh.error;
       delete fresh.rejected_at;
+      delete fresh.held_at;
+      delete fresh.held_with;
       return req(outbox.add(fresh));
     };
     const newSeq = await requeue(entry, { record_id: recordId, data: data ?? entry.data, base_version: base_version ?? entry.base_version });
@@ -224,6 +267,7 @@ export function resubmit(seq, { data, base_version, draftKey = null } = {}) {
     for (const e of [entry, ...related]) await refreshRecord(tx, e.entity, e.record_id);
     await refreshRecord(tx, entry.entity, recordId);
     for (const e of related) if (e.record_id !== entry.record_id) await refreshRecord(tx, e.entity, e.record_id);
+    clearDraftIn(tx, draftKey); // written: the draft goes in the same transaction
     return { seq: newSeq, record_id: recordId };
   });
 }

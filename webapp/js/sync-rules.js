@@ -81,73 +81,119 @@ export function isServerFault(error) {
 /** Single intents failing one after another, with nothing going through, mean the server is down. */
 export const PROBES_BEFORE_OUTAGE = 3;
 
+/** True when `entry` needs the record `recordId` to exist: the same record, or a case's entry. */
+export function dependsOnRecord(entry, recordId) {
+  return entry.record_id === recordId || entry.data?.case_id === recordId;
+}
+
 /**
  * Where isolating a failing batch stands (kept by the engine between pushes and runs):
  * `strikes` in a row for batches sharing intents with `failed`; `suspects`, the batch known to
  * fail (the front of what is pending), halved until one intent is left; `limit`, the batch
- * size meanwhile; `candidates`, intents that failed alone, waiting for proof that the server
- * takes other intents; `served`, whether a push went through since the isolation began.
+ * size meanwhile; `candidates`, intents that failed alone with no proof yet that the fault is
+ * theirs; `lastOk`, whether the push just before went through (in this run); `misses`, single
+ * intents failed in a row with nothing going through.
  */
 export function initialIsolation() {
-  return { strikes: 0, failed: [], suspects: [], limit: null, candidates: [], served: false };
+  return { strikes: 0, failed: [], suspects: [], limit: null, candidates: [], lastOk: false, misses: 0 };
 }
 
 /**
  * The next step after a push that failed with a server fault, given the failing batch's
  * mutation ids. `next` is 'backoff' (wait and retry, as for any transient failure) or
- * 'continue' (push again at once: half the failing batch, the other half, or a probe).
- * `setAside` lists the intents to set aside now.
+ * 'continue' (push again at once: half the failing batch, the other half, a probe or a
+ * recheck). `setAside` lists the intents to set aside now.
  *
  * The third failure in a row of a batch (counting batches that share intents) halves it. From
  * then on the failing half is halved again and a half that goes through shows the fault is in
- * the other one, until the batch that fails is a single intent. It is set aside once the server
- * has taken something else: a push during the isolation, or else the next single intent sent
- * as a probe (or, with nothing else to send, the pull). If three single intents fail in a row
- * with nothing going through, the server itself is down: nothing is set aside, and the
- * ordinary backoff goes on.
+ * the other one, until the batch that fails is a single intent. Only one proof sets it aside:
+ * it failed before, the server then took other intents in a push, and it fails alone in the
+ * very next push. An outage gives no such proof, whenever it ends: a server coming back takes
+ * the intent too. Without the proof the intent is a candidate: another intent goes alone as a
+ * probe, and if the server takes it, the candidate goes alone again (a recheck). If three
+ * single intents fail in a row with nothing going through, the server itself is down: nothing
+ * is set aside, and the ordinary backoff goes on. With nothing else to send there is no probe;
+ * the engine backs off (see `isolationBatch`, `afterRunFailed`).
  * @param {ReturnType<typeof initialIsolation>} state
  * @param {string[]} ids
  */
 export function afterServerFault(state, ids) {
   const none = [];
-  if (state.candidates.length && !state.served) {
-    // A probe failed too.
-    if (ids.length > 1 || state.candidates.length + 1 >= PROBES_BEFORE_OUTAGE) {
+  const base = { ...state, lastOk: false };
+  const [only] = ids;
+  if (ids.length === 1 && state.lastOk && (state.candidates.includes(only) || state.suspects.includes(only))) {
+    // Kept failing while the server took something else just before: the fault is this intent's.
+    const rest = { ...base, strikes: 0, failed: [], suspects: [], limit: null, candidates: state.candidates.filter((x) => x !== only) };
+    return { state: rest, next: 'continue', setAside: [only] };
+  }
+  if (state.candidates.length) {
+    // A probe or a recheck failed too: one more single failure with nothing going through.
+    const misses = state.misses + 1;
+    if (ids.length > 1 || misses >= PROBES_BEFORE_OUTAGE) {
       return { state: { ...initialIsolation(), strikes: 1, failed: ids }, next: 'backoff', setAside: none };
     }
-    return { state: { ...state, candidates: [...state.candidates, ids[0]] }, next: 'continue', setAside: none };
+    const candidates = state.candidates.includes(only) ? state.candidates : [...state.candidates, only];
+    return { state: { ...base, candidates, misses }, next: 'continue', setAside: none };
   }
   if (!state.suspects.length) {
     const strikes = ids.some((id) => state.failed.includes(id)) ? state.strikes + 1 : 1;
-    if (strikes < SERVER_FAULT_STRIKES) return { state: { ...state, strikes, failed: ids }, next: 'backoff', setAside: none };
+    if (strikes < SERVER_FAULT_STRIKES) return { state: { ...base, strikes, failed: ids }, next: 'backoff', setAside: none };
   }
   if (ids.length > 1) {
-    return { state: { ...state, strikes: 0, failed: [], suspects: ids, limit: Math.ceil(ids.length / 2) }, next: 'continue', setAside: none };
+    return { state: { ...base, strikes: 0, failed: [], suspects: ids, limit: Math.ceil(ids.length / 2) }, next: 'continue', setAside: none };
   }
-  const found = { ...state, strikes: 0, failed: [], suspects: [], candidates: [...state.candidates, ids[0]] };
-  if (found.served) return { ...confirmCandidates(found), next: 'continue' };
-  return { state: { ...found, limit: 1 }, next: 'continue', setAside: none }; // probe with one other intent
+  // Failed alone with no proof: a candidate, and a probe goes next.
+  return { state: { ...base, strikes: 0, failed: [], suspects: [], limit: null, candidates: [only], misses: 1 }, next: 'continue', setAside: none };
 }
 
 /**
- * After a push that went through (`ids` sent), or the pull (`ids` empty): the fault is in the
- * suspects not sent, and candidates waiting for proof are set aside.
+ * After a push that went through (`ids` sent): the fault is in the suspects not sent; a
+ * candidate that went through was not at fault (the server was away); the others may now be
+ * rechecked. The pull is no push and proves nothing about one.
  */
-export function afterServed(state, ids = []) {
+export function afterServed(state, ids) {
   const suspects = state.suspects.filter((x) => !ids.includes(x));
   const limit = suspects.length ? Math.ceil(suspects.length / 2) : null;
-  return confirmCandidates({ ...state, strikes: 0, failed: [], suspects, limit, served: true });
+  const candidates = state.candidates.filter((x) => !ids.includes(x));
+  return { ...state, strikes: 0, failed: [], suspects, limit, candidates, lastOk: true, misses: 0 };
 }
 
-function confirmCandidates(state) {
-  const setAside = state.candidates;
-  if (!state.suspects.length) return { state: initialIsolation(), setAside };
-  return { state: { ...state, candidates: [] }, setAside };
+/** A run begins: a push of an earlier run is no proof for this one. */
+export function atRunStart(state) {
+  return { ...state, lastOk: false };
+}
+
+/**
+ * A run ended with a failure (a backoff, the network, the pull): candidates are forgotten, so an
+ * outage never turns into proof. Intents that failed alone count their strikes on, so a lone
+ * failing intent goes once per ordinary backoff.
+ */
+export function afterRunFailed(state) {
+  if (!state.candidates.length) return { ...state, lastOk: false, misses: 0 };
+  return { ...initialIsolation(), strikes: SERVER_FAULT_STRIKES - 1, failed: state.candidates };
 }
 
 /** The batch size to use: the 413 limit, and the halved size while isolating. */
 export function isolationLimit(state, batchLimit) {
   return state.limit === null ? batchLimit : Math.min(batchLimit, state.limit);
+}
+
+/**
+ * What the next push may hold, from the pending entries in order: `entries` (to fill a batch
+ * from, at most `maxCount`). Right after a push went through, a candidate goes alone (the
+ * recheck); otherwise candidates and whatever needs a candidate's new record (its edits,
+ * the case's timeline) wait, and the rest is sent, one at a time while a candidate waits (a
+ * probe). `waiting` says a candidate is waiting: with nothing else to send the engine backs off.
+ * @param {ReturnType<typeof initialIsolation>} state
+ * @param {{mutation_id: string, op: string, record_id: string, data?: object}[]} entries
+ * @param {number} batchLimit
+ */
+export function isolationBatch(state, entries, batchLimit) {
+  const waiting = entries.filter((e) => state.candidates.includes(e.mutation_id));
+  if (state.lastOk && waiting.length) return { entries: [waiting[0]], maxCount: 1, waiting: true };
+  const created = waiting.filter((e) => createsRecord(e.op)).map((e) => e.record_id);
+  const rest = entries.filter((e) => !state.candidates.includes(e.mutation_id) && !created.some((id) => dependsOnRecord(e, id)));
+  return { entries: rest, maxCount: waiting.length ? 1 : isolationLimit(state, batchLimit), waiting: waiting.length > 0 };
 }
 
 /**

@@ -1,7 +1,8 @@
 // The sync engine: push the outbox in batches, upload photos, pull until has_more is false.
 // Its store and transport are injected, so the orchestration is testable on its own.
 import {
-  afterServed, afterServerFault, initialIsolation, isServerFault, isolationLimit, retryDelay, takeBatch, toWire,
+  afterRunFailed, afterServed, afterServerFault, atRunStart, initialIsolation, isServerFault, isolationBatch, retryDelay,
+  takeBatch, toWire,
 } from './sync-rules.js';
 
 export const LOCK_NAME = 'fengling-sync';
@@ -68,9 +69,6 @@ export function createSyncEngine({
       const pushed = await pushAll(auth.user?.id);
       const photos = await store.uploadPhotos(api);
       const pulled = await pullAll();
-      // The server answered: an intent that failed alone (with nothing else left to send) is
-      // its own problem, not the server's.
-      pushed.held += await served([]);
       failures = 0;
       const at = now().toISOString();
       // started_at: everything saved or changed on the server before it is in this run.
@@ -79,15 +77,19 @@ export function createSyncEngine({
       await report({ state: 'idle', last_success_at: at, error: null });
       return { ok: true, pushed, photos, pulled };
     } catch (error) {
+      isolation = afterRunFailed(isolation); // an outage is never proof: candidates are forgotten
       return handleFailure(error);
     }
   }
 
   async function pushAll(userId) {
     const totals = { sent: 0, confirmed: 0, rejected: 0, held: 0 };
+    isolation = atRunStart(isolation);
     for (let round = 0; round < MAX_PUSH_ROUNDS; round += 1) {
-      const sendable = (await store.pendingEntries()).filter((e) => !isolation.candidates.includes(e.mutation_id));
-      const batch = takeBatch(sendable, { maxCount: isolationLimit(isolation, batchLimit) });
+      const plan = isolationBatch(isolation, await store.pendingEntries(), batchLimit);
+      const batch = takeBatch(plan.entries, { maxCount: plan.maxCount });
+      // An intent failing alone with nothing else to send proves nothing: the ordinary backoff.
+      if (!batch.length && plan.waiting) throw lastFault ?? new Error('an intent failed alone');
       if (!batch.length) return totals;
       let response;
       try {
@@ -107,23 +109,17 @@ export function createSyncEngine({
         }
         throw error;
       }
-      const plan = await store.settle(batch, response.results, userId);
+      const settled = await store.settle(batch, response.results, userId);
       totals.sent += batch.length;
-      totals.confirmed += plan.confirmed.length;
-      totals.rejected += plan.rejected.length;
-      if (plan.unanswered.length === batch.length) throw new Error('push answered none of the batch');
-      totals.held += await served(batch.map((e) => e.mutation_id));
+      totals.confirmed += settled.confirmed.length;
+      totals.rejected += settled.rejected.length;
+      if (settled.unanswered.length === batch.length) throw new Error('push answered none of the batch');
+      isolation = afterServed(isolation, batch.map((e) => e.mutation_id));
     }
     return totals;
   }
 
-  /** The server took a push (or the pull): candidates waiting for that are set aside. */
-  async function served(ids) {
-    const step = afterServed(isolation, ids);
-    isolation = step.state;
-    return hold(step.setAside);
-  }
-
+  /** Set intents aside (the store holds a held create's dependants with it). */
   async function hold(ids) {
     if (!ids.length) return 0;
     return store.holdEntries(ids, { code: 'server_error', status: lastFault?.status ?? null, message: lastFault?.message || '' });

@@ -109,6 +109,19 @@ describe('debounced writes', () => {
     assert.equal(debouncer.closed, true);
   });
 
+  test('reopened after a save that failed, later changes are written again', async () => {
+    const clock = fakeClock();
+    let writes = 0;
+    const debouncer = createDebouncer(() => { writes += 1; }, clock);
+    debouncer.schedule();
+    await debouncer.close(); // the save begins
+    debouncer.reopen(); // and fails: the form is still on screen
+    assert.equal(debouncer.closed, false);
+    debouncer.schedule();
+    await clock.advance(DRAFT_DELAY_MS);
+    assert.equal(writes, 2);
+  });
+
   test('close without the last write (a discarded draft)', async () => {
     const clock = fakeClock();
     let writes = 0;

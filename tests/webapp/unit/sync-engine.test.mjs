@@ -221,6 +221,43 @@ describe('sync engine', () => {
     assert.deepEqual(api.calls.map((c) => c[0]), ['pull'], 'a held intent is not sent again by itself');
   });
 
+  test('a proxy answering 502 while the server restarts sets nothing aside, whatever the outbox holds', async () => {
+    for (const n of [1, 2, 5]) {
+      for (let down = 1; down <= 12; down += 1) {
+        const store = memoryStore(Array.from({ length: n }, () => ({})));
+        const api = fakeApi();
+        let requests = 0;
+        const restarting = () => { requests += 1; return requests <= down; };
+        const post = api.post;
+        api.post = async (path, body) => {
+          if (restarting()) throw new ApiError(502, 'bad_gateway', 'Bad Gateway');
+          return post(path, body);
+        };
+        const get = api.get;
+        api.get = async (path, query) => {
+          if (restarting()) throw new ApiError(502, 'bad_gateway', 'Bad Gateway');
+          return get(path, query);
+        };
+        const engine = createSyncEngine({ store, api, locks: null, random: () => 0, ...timers() });
+        let result;
+        for (let run = 0; run < 15 && !result?.ok; run += 1) result = await engine.sync();
+        assert.equal(result.ok, true, `${n} intents, down for ${down} requests`);
+        assert.deepEqual(store.outbox, [], `${n} intents, down for ${down} requests: all sent, none held`);
+      }
+    }
+  });
+
+  test('a lone intent the server fails on is not set aside: it is retried with the ordinary backoff', async () => {
+    const store = memoryStore([{}]);
+    const clock = timers();
+    const api = fakeApi({ pushError: () => new ApiError(500, 'internal_error', 'boom') });
+    const engine = createSyncEngine({ store, api, locks: null, random: () => 0, ...clock });
+    for (let run = 0; run < 6; run += 1) assert.equal((await engine.sync()).ok, false);
+    assert.deepEqual(api.calls, Array.from({ length: 6 }, () => ['push', 1]), 'one push a run, never the pull as proof');
+    assert.deepEqual(store.outbox.map((e) => e.status), ['pending']);
+    assert.deepEqual(clock.scheduled, [1000, 2000, 4000, 8000, 16000, 32000]);
+  });
+
   test('503 with Retry-After is the server busy: retried as before, never isolated', async () => {
     const store = memoryStore([{}, {}]);
     const clock = timers();

@@ -1,5 +1,5 @@
 // Case detail: fields, photos, conflicts and rejections, edits, workflow moves, timeline.
-import { enterMovesOn, h, field, mount, select } from '../dom.js';
+import { enterMovesOn, h, field, mount, oneAtATime, saveFailed, select } from '../dom.js';
 import { getDraft, keepDraft } from '../drafts.js';
 import { draftKey } from '../draft-rules.js';
 import { formatTime, nameOf, t } from '../i18n.js';
@@ -121,21 +121,22 @@ function editForm(app, record, stored) {
   const notice = h('div', {});
   const message = h('p', { class: 'error', role: 'alert', id: 'edit-error' });
   let keeper = null;
-  const form = h('form', { novalidate: true, onsubmit: async (event) => {
-    event.preventDefault();
+  const save = h('button', { type: 'submit', class: 'primary' }, t('case.save_changes'));
+  const form = h('form', { novalidate: true, onsubmit: oneAtATime(() => [save], async () => {
     if (missingFields([{ control: title, missing: !title.value.trim(), text: t('case.title_required') }], message)) return;
     const changes = {};
     if (title.value.trim() !== d.title) changes.title = title.value.trim();
     if (severity.value !== d.severity) changes.severity = severity.value;
     if (description.value.trim() !== (d.description || '')) changes.description = description.value.trim();
     if (!Object.keys(changes).length) { message.textContent = t('case.no_changes'); return; }
-    await keeper.close();
-    await enqueue({ op: 'case.update', record_id: record.id, base_version: record.version, data: changes }, { draftKey: keeper.key });
+    const saved = await keeper.save(() => enqueue({ op: 'case.update', record_id: record.id, base_version: record.version, data: changes }, { draftKey: keeper.key }))
+      .then(() => true, (error) => saveFailed(message, save, error));
+    if (!saved) return;
     await app.changed();
     app.render();
-  } },
+  }) },
   notice, field(t('case.title'), title), field(t('case.severity'), severity), field(t('case.description'), description),
-  message, h('button', { type: 'submit', class: 'primary' }, t('case.save_changes')));
+  message, save);
   keeper = keep(app, record, 'case.edit', form, {
     stored, notice,
     snapshot: () => ({ title: title.value, severity: severity.value, description: description.value }),
@@ -151,14 +152,20 @@ function movesCard(app, record, stored) {
   if (!moves.length) return null;
   const note = h('input', { name: 'move_note', placeholder: t('case.move_note'), 'aria-label': t('case.move_note') });
   const notice = h('div', {});
+  const message = h('p', { class: 'error', role: 'alert', id: 'move-error' }); // shown only if a save fails
   let keeper = null;
-  const card = h('section', { class: 'card', id: 'moves' }, h('h2', {}, t('case.moves')), notice, note,
-    moves.map((to) => h('button', { type: 'button', class: 'move', dataset: { to }, onclick: async () => {
-      await keeper.close();
-      await enqueue({ op: 'case.transition', record_id: record.id, data: { from: record.data.status, to, note: note.value.trim() } }, { draftKey: keeper.key });
-      await app.changed();
-      app.render();
-    } }, t('case.move_to', { status: statusLabel(to) }))));
+  const buttons = [];
+  // One move at a time: a double tap, or a second move tapped during the first, records one.
+  const move = oneAtATime(() => buttons, async (event) => {
+    const { to } = event.currentTarget.dataset;
+    const saved = await keeper.save(() => enqueue({ op: 'case.transition', record_id: record.id, data: { from: record.data.status, to, note: note.value.trim() } }, { draftKey: keeper.key }))
+      .then(() => true, (error) => saveFailed(message, buttons[0], error));
+    if (!saved) return;
+    await app.changed();
+    app.render();
+  });
+  buttons.push(...moves.map((to) => h('button', { type: 'button', class: 'move', dataset: { to }, onclick: move }, t('case.move_to', { status: statusLabel(to) }))));
+  const card = h('section', { class: 'card', id: 'moves' }, h('h2', {}, t('case.moves')), notice, note, buttons);
   keeper = keep(app, record, 'case.move', card, {
     stored, notice, snapshot: () => ({ note: note.value }), restore: (state) => { note.value = state.note ?? ''; },
   });
@@ -173,17 +180,18 @@ async function timeline(app, record, userName, stored) {
   const picker = photoPicker(t('photo.add'), { onChange: () => keeper?.changed() });
   const notice = h('div', {});
   const message = h('p', { class: 'error', role: 'alert', id: 'event-error' });
-  const form = h('form', { id: 'event-form', novalidate: true, onsubmit: async (event) => {
-    event.preventDefault();
+  const save = h('button', { type: 'submit', class: 'primary' }, t('event.add'));
+  const form = h('form', { id: 'event-form', novalidate: true, onsubmit: oneAtATime(() => [save], async () => {
     if (missingFields([{ control: body, missing: !body.value.trim() && !picker.photos.length, text: t('event.body_required') }], message)) return;
-    await keeper.close();
-    await enqueue({ op: 'case_event.create', record_id: crypto.randomUUID(), data: {
+    const saved = await keeper.save(() => enqueue({ op: 'case_event.create', record_id: crypto.randomUUID(), data: {
       case_id: record.id, kind: kind.value, body: body.value.trim(), at: new Date().toISOString(), photos: picker.photos.map((p) => p.sha256),
-    } }, { blobs: picker.photos, author: app.auth.user.id, draftKey: keeper.key });
+    } }, { blobs: picker.photos, author: app.auth.user.id, draftKey: keeper.key }))
+      .then(() => true, (error) => saveFailed(message, save, error));
+    if (!saved) return;
     await app.changed();
     app.render();
-  } }, notice, field(t('event.kind'), kind), field(t('event.body'), body), picker.element,
-  message, h('button', { type: 'submit', class: 'primary' }, t('event.add')));
+  }) }, notice, field(t('event.kind'), kind), field(t('event.body'), body), picker.element,
+  message, save);
   keeper = keep(app, record, 'case.event', form, {
     stored, notice,
     snapshot: () => ({ kind: kind.value, body: body.value, photos: [...picker.photos] }),

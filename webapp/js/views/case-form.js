@@ -1,5 +1,5 @@
 // New case (or fixing a rejected one): category, towns, parties, description, severity, GPS, photos.
-import { enterMovesOn, h, field, mount, select } from '../dom.js';
+import { enterMovesOn, h, field, mount, oneAtATime, saveFailed, select } from '../dom.js';
 import { getDraft, keepDraft } from '../drafts.js';
 import { draftKey } from '../draft-rules.js';
 import { nameOf, t } from '../i18n.js';
@@ -65,8 +65,8 @@ export async function render(root, app, { query }) {
     picker.set(state.photos || []);
   };
   const notice = h('div', {});
-  const form = h('form', { class: 'card', novalidate: true, onsubmit: async (event) => {
-    event.preventDefault();
+  const save = h('button', { type: 'submit', class: 'primary', id: 'save-case' }, t('case.save'));
+  const form = h('form', { class: 'card', novalidate: true, onsubmit: oneAtATime(() => [save], async () => {
     const towns = [...involved.querySelectorAll('input:checked')].map((i) => i.value).filter((c) => c !== primary.value);
     const data = {
       title: title.value.trim(), category: category.value, primary_town: primary.value, involved_towns: towns,
@@ -80,16 +80,15 @@ export async function render(root, app, { query }) {
       { control: primary, missing: !data.primary_town, text: t('case.primary_town_required') },
       { control: severity, missing: !data.severity, text: t('case.severity_required') },
     ], message)) return;
-    await keeper.close(); // its last write lands before the save, which deletes the draft with it
-    if (fixing) {
-      await resubmit(fixSeq, { data, draftKey: keeper.key });
-    } else {
-      const id = crypto.randomUUID();
-      await enqueue({ op: 'case.create', record_id: id, data }, { blobs: picker.photos, author: user.id, draftKey: keeper.key });
-    }
+    // The draft's last write lands before the save, which deletes the draft with it. A fixed
+    // case is a new record either way: if the rejected one is gone meanwhile, it is saved anew.
+    const create = () => enqueue({ op: 'case.create', record_id: crypto.randomUUID(), data }, { blobs: picker.photos, author: user.id, draftKey: keeper.key });
+    const saved = await keeper.save(async () => (fixing && await resubmit(fixSeq, { data, draftKey: keeper.key })) || create())
+      .then(() => true, (error) => saveFailed(message, save, error));
+    if (!saved) return;
     await app.changed();
     app.navigate('#/cases');
-  } },
+  }) },
   h('h1', {}, fixing ? t('case.fix_title') : t('case.new_title')),
   fixing ? h('p', { class: 'error' }, t('case.fix_hint')) : null,
   notice,
@@ -104,7 +103,7 @@ export async function render(root, app, { query }) {
   h('div', { class: 'field' }, h('span', { class: 'label' }, t('case.location')), gpsButton, ' ', gpsText, h('p', { class: 'hint' }, t('gps.wgs84'))),
   picker.element,
   message,
-  h('button', { type: 'submit', class: 'primary', id: 'save-case' }, t('case.save')));
+  save);
   const pristine = snapshot();
   if (stored) restore(stored.state);
   keeper = keepDraft({

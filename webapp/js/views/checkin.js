@@ -1,5 +1,5 @@
 // Check-in at a site: position preview (verified or not, at what accuracy), activity, people, photos.
-import { enterMovesOn, h, field, mount, select } from '../dom.js';
+import { enterMovesOn, h, field, mount, oneAtATime, saveFailed, select } from '../dom.js';
 import { getDraft, keepDraft } from '../drafts.js';
 import { draftKey } from '../draft-rules.js';
 import { formatTime, t } from '../i18n.js';
@@ -75,23 +75,24 @@ export async function render(root, app, { id }) {
     fix = state.fix ?? null;
   };
   const notice = h('div', {});
-  const form = h('form', { class: 'card', novalidate: true, onsubmit: async (event) => {
-    event.preventDefault();
+  const form = h('form', { class: 'card', novalidate: true, onsubmit: oneAtATime(() => [save], async () => {
     if (!fix) return;
     const count = Number.parseInt(participants.value, 10);
     if (missingFields([
       { control: activity, missing: !activity.value, text: t('checkin.activity_required') },
       { control: participants, missing: !(count >= 0), text: t('checkin.participants_required') },
     ], message)) return;
-    await keeper.close(); // its last write lands before the save, which deletes the draft with it
-    await enqueue({ op: 'checkin.create', record_id: crypto.randomUUID(), data: {
+    // The draft's last write lands before the save, which deletes the draft with it.
+    const saved = await keeper.save(() => enqueue({ op: 'checkin.create', record_id: crypto.randomUUID(), data: {
       site_id: id, at: fix.at, ...fix.position, activity: activity.value,
       participants: count, participant_names: names,
       notes: notes.value.trim(), photos: picker.photos.map((p) => p.sha256),
-    } }, { blobs: picker.photos, author: app.auth.user.id, draftKey: keeper.key });
+    } }, { blobs: picker.photos, author: app.auth.user.id, draftKey: keeper.key }))
+      .then(() => true, (error) => saveFailed(message, save, error));
+    if (!saved) return;
     await app.changed();
     app.navigate('#/route');
-  } },
+  }) },
   h('h1', {}, site.name), h('p', { class: 'hint' }, site.description || ''),
   notice,
   verdict, h('button', { type: 'button', onclick: locate }, t('gps.refresh')),

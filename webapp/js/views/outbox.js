@@ -18,7 +18,7 @@ export async function render(root, app) {
   mount(root,
     held.length ? h('section', { class: 'card', id: 'outbox-held' }, h('h2', {}, t('outbox.held', { n: held.length })),
       h('p', { class: 'hint' }, t('outbox.held_hint')),
-      await Promise.all(held.map((e) => heldItem(app, e)))) : null,
+      await Promise.all(held.map((e) => heldItem(app, e, held)))) : null,
     h('section', { class: 'card', id: 'outbox-rejected' }, h('h2', {}, t('outbox.rejected', { n: rejected.length })),
       rejected.length ? await Promise.all(rejected.map((e) => rejectedItem(app, e))) : h('p', { class: 'hint' }, t('outbox.none'))),
     h('section', { class: 'card', id: 'outbox-conflicts' }, h('h2', {}, t('outbox.conflicts', { n: conflicts.length })),
@@ -43,15 +43,20 @@ async function subject(entry) {
   return '';
 }
 
-/** An intent the server failed on by itself: kept here until the person retries or exports it. */
-async function heldItem(app, entry) {
+/**
+ * An intent the server failed on by itself, or one held with its case: kept here until the
+ * person retries or exports it (a case with what waits for it: retried and exported together).
+ */
+async function heldItem(app, entry, held) {
+  const root = entry.held_with ? held.find((e) => e.mutation_id === entry.held_with) || entry : entry;
+  const group = [root, ...held.filter((e) => e.held_with === root.mutation_id && e !== root)];
   const done = async (work) => { await work(); await app.changed(); app.render(); };
   return h('div', { class: 'rejection held', role: 'alert', dataset: { seq: String(entry.seq), op: entry.op } },
     h('p', {}, h('strong', {}, t(`op.${entry.op}`)), ' ', await subject(entry), ' · ', formatTime(entry.client_time)),
     h('p', { class: 'reason' }, t('outbox.reason'), ' ', reasonText(entry.error)),
     h('div', { class: 'row' },
       h('button', { type: 'button', class: 'primary', dataset: { action: 'retry' }, onclick: () => done(() => retryHeld(entry.seq)) }, t('outbox.retry')),
-      h('button', { type: 'button', dataset: { action: 'export' }, onclick: () => exportUnsent({ entries: [entry] }) }, t('outbox.export_one')),
+      h('button', { type: 'button', dataset: { action: 'export' }, onclick: () => exportUnsent({ entries: group }) }, t('outbox.export_one')),
       confirmButton(t('outbox.discard'), t('outbox.discard_question'), () => done(() => discard(entry.seq)), { class: 'danger', dataset: { action: 'discard' } })));
 }
 
