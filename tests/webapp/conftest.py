@@ -13,6 +13,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -148,16 +149,17 @@ def desk(pwa_browser: Browser, pwa_server: PwaServer) -> Iterator[BrowserContext
 def persistent_phone(
     pwa_playwright: Playwright, pwa_server: PwaServer, tmp_path: Path
 ) -> Iterator[Callable[[], BrowserContext]]:
-    """launch() -> a persistent profile; call again after closing it for a cold start."""
+    """launch(**options) -> a persistent profile (options such as a viewport go to the
+    context); call again after closing it for a cold start."""
     profile = tmp_path / "profile"
     opened: list[BrowserContext] = []
 
-    def launch() -> BrowserContext:
+    def launch(**options: Any) -> BrowserContext:
         context = pwa_playwright.chromium.launch_persistent_context(
             str(profile),
             executable_path=CHROMIUM,
             args=CHROMIUM_FLAGS,
-            **context_options(pwa_server.base_url),
+            **{**context_options(pwa_server.base_url), **options},
         )
         opened.append(context)
         return context

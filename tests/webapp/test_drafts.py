@@ -8,13 +8,12 @@ import json
 import re
 import uuid
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import BrowserContext, Page, Playwright, expect
+from playwright.sync_api import BrowserContext, Page, expect
 
-from testkit.chromium import CHROMIUM, CHROMIUM_FLAGS, context_options
+from testkit.chromium import context_options
 from tests.webapp.helpers import (
     WAIT_MS,
     ApiDevice,
@@ -31,29 +30,9 @@ PHONE = {"viewport": {"width": 390, "height": 844}}
 
 
 @pytest.fixture
-def phone_390(
-    pwa_playwright: Playwright, pwa_server, tmp_path: Path
-) -> Iterator[Callable[[], BrowserContext]]:
+def phone_390(persistent_phone) -> Callable[[], BrowserContext]:
     """launch() -> a 390 x 844 phone with a persistent profile; launch again after closing it."""
-    profile = tmp_path / "profile"
-    opened: list[BrowserContext] = []
-
-    def launch() -> BrowserContext:
-        context = pwa_playwright.chromium.launch_persistent_context(
-            str(profile),
-            executable_path=CHROMIUM,
-            args=CHROMIUM_FLAGS,
-            **{**context_options(pwa_server.base_url), **PHONE},
-        )
-        opened.append(context)
-        return context
-
-    yield launch
-    for context in opened:
-        try:
-            context.close()
-        except Exception:
-            pass
+    return lambda: persistent_phone(**PHONE)
 
 
 @pytest.fixture
