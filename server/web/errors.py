@@ -25,8 +25,15 @@ def error_body(code: str, details: dict | None, language: str) -> dict:
 
 def render_error(code: str, status: int, details: dict | None = None) -> Response:
     language = pick_language(request.headers.get("Accept-Language"))
-    response = jsonify(error_body(code, details, language))
+    body = error_body(code, details, language)
+    retry_after = (details or {}).get("retry_after")
+    if isinstance(retry_after, int):
+        # The wait in words too, e.g. a login limit's "try again in 8 seconds".
+        body["error"]["message"] = error_message(code, language, wait=retry_after)
+    response = jsonify(body)
     response.status_code = status
+    if isinstance(retry_after, int):
+        response.headers["Retry-After"] = str(retry_after)
     return response
 
 
@@ -36,10 +43,7 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(AppError)
     def _app_error(error: AppError) -> Response:
         db.session.rollback()
-        response = render_error(error.code, error.status, error.details)
-        if error.status == 429:
-            response.headers["Retry-After"] = str(app.config["LOGIN_WINDOW_SECONDS"])
-        return response
+        return render_error(error.code, error.status, error.details)
 
     @app.errorhandler(ValidationError)
     def _validation_error(error: ValidationError) -> Response:
