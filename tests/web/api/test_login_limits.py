@@ -131,8 +131,10 @@ def test_the_wait_never_grows_past_the_window(clock, client):
         return DeviceClient(client, "xidian_worker", password="wrong-guess").login()
 
     fail_for_real(clock, wrong, 15)  # the 15th failure would wait 2^10 s: more than the window
-    wait = wrong().get_json()["error"]["details"]["retry_after"]
+    refused = wrong().get_json()["error"]
+    wait = refused["details"]["retry_after"]
     assert wait == 15 * 60
+    assert refused["message"] == "登录失败次数过多，请在 15 分钟后再试。"
     clock.advance(timedelta(seconds=wait))
     assert wrong().status_code == 401
 
