@@ -27,8 +27,8 @@ class Config:
     # limit (PUSH_MAX_BYTES), the rest photos not yet uploaded, as base64.
     UNSENT_IMPORT_MAX_BYTES: int = 64 * 1024 * 1024
     # Per username and address (server.accounts.login_limits): after LOGIN_MAX_FAILURES
-    # failures within the window, each further check waits LOGIN_FIRST_DELAY_SECONDS, then
-    # twice as long after each failure, at most the window.
+    # failures in a row (a quiet window forgets them), each further check waits
+    # LOGIN_FIRST_DELAY_SECONDS, then twice as long after each failure, at most the window.
     LOGIN_MAX_FAILURES: int = 5
     LOGIN_WINDOW_SECONDS: int = 15 * 60
     LOGIN_FIRST_DELAY_SECONDS: int = 1

@@ -164,8 +164,8 @@ def error_message(code: str, language: str, *, wait: int | None = None) -> str:
 
 
 def wait_in_words(seconds: int, language: str) -> str:
-    """ "8 秒", "2 分钟"; "8 seconds", "1 minute": whole minutes from two minutes on, rounded
-    up so that the person never comes back too early."""
+    """A wait as people say it: "8 秒", "8 seconds"; from two minutes on, whole minutes
+    ("15 分钟", "15 minutes"), rounded up so that nobody comes back too early."""
     if seconds >= 120:
         minutes = -(-seconds // 60)
         return f"{minutes} 分钟" if language != "en" else f"{minutes} minutes"

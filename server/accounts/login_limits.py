@@ -35,9 +35,9 @@ from server.models import Device, LoginAttempt, User
 from server.models.base import utcnow
 from server.sync.unit_of_work import write_unit
 
-# Rows of a bucket read beyond the limit to count its failures: the wait reaches the
-# window long before this many (2^64 seconds), so the read stays small however long a
-# guesser keeps going.
+# Rows of a bucket read beyond the limit to count its failures. The wait reaches its
+# longest (the window) about a dozen failures past the limit, long before this many, so
+# the read stays this small however long a guesser keeps going.
 RECENT_ROWS = 64
 
 

@@ -17,23 +17,26 @@ def error_body(code: str, details: dict | None, language: str) -> dict:
     return {
         "error": {
             "code": code,
-            "message": error_message(code, language),
+            "message": error_message(code, language, wait=retry_after(details)),
             "details": translate_details(details or {}, language),
         }
     }
 
 
+def retry_after(details: dict | None) -> int | None:
+    """The seconds to wait that an error carries (the login limit's), said in its message
+    and in the Retry-After header too."""
+    wait = (details or {}).get("retry_after")
+    return wait if isinstance(wait, int) else None
+
+
 def render_error(code: str, status: int, details: dict | None = None) -> Response:
     language = pick_language(request.headers.get("Accept-Language"))
-    body = error_body(code, details, language)
-    retry_after = (details or {}).get("retry_after")
-    if isinstance(retry_after, int):
-        # The wait in words too, e.g. a login limit's "try again in 8 seconds".
-        body["error"]["message"] = error_message(code, language, wait=retry_after)
-    response = jsonify(body)
+    response = jsonify(error_body(code, details, language))
     response.status_code = status
-    if isinstance(retry_after, int):
-        response.headers["Retry-After"] = str(retry_after)
+    wait = retry_after(details)
+    if wait is not None:
+        response.headers["Retry-After"] = str(wait)
     return response
 
 
