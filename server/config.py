@@ -26,8 +26,12 @@ class Config:
     # A phone's exported unsent work imported at the console: its intents within the push
     # limit (PUSH_MAX_BYTES), the rest photos not yet uploaded, as base64.
     UNSENT_IMPORT_MAX_BYTES: int = 64 * 1024 * 1024
+    # Per username and address (server.accounts.login_limits): after LOGIN_MAX_FAILURES
+    # failures in a row (a quiet window forgets them), each further check waits
+    # LOGIN_FIRST_DELAY_SECONDS, then twice as long after each failure, at most the window.
     LOGIN_MAX_FAILURES: int = 5
     LOGIN_WINDOW_SECONDS: int = 15 * 60
+    LOGIN_FIRST_DELAY_SECONDS: int = 1
     LOCK_TIMEOUT_MS: int = 10_000  # waiting for the write lock longer than this answers 503
     DEVICE_SEEN_THROTTLE_SECONDS: int = 60
     TRUST_PROXY_HEADERS: bool = False  # True behind a reverse proxy that sets X-Forwarded-*

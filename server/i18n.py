@@ -27,6 +27,10 @@ ERROR_MESSAGES: dict[str, tuple[str, str]] = {
         "登录尝试次数过多，请稍后再试。",
         "Too many login attempts; try again later.",
     ),
+    "too_many_attempts.wait": (
+        "登录失败次数过多，请在 {wait}后再试。",
+        "Too many failed logins; try again in {wait}.",
+    ),
     "unauthorized": ("请先登录。", "Sign in first."),
     "invalid_token": (
         "登录已失效，请重新登录。",
@@ -149,9 +153,25 @@ def pick_language(accept_language: str | None) -> str:
     return DEFAULT_LANGUAGE
 
 
-def error_message(code: str, language: str) -> str:
+def error_message(code: str, language: str, *, wait: int | None = None) -> str:
+    """The code's message; with `wait` (seconds), its ".wait" form saying how long, if any."""
+    if wait is not None and f"{code}.wait" in ERROR_MESSAGES:
+        zh, en = ERROR_MESSAGES[f"{code}.wait"]
+        text = en if language == "en" else zh
+        return text.format(wait=wait_in_words(wait, language))
     zh, en = ERROR_MESSAGES.get(code, ERROR_MESSAGES["bad_request"])
     return en if language == "en" else zh
+
+
+def wait_in_words(seconds: int, language: str) -> str:
+    """A wait as people say it: "8 秒", "8 seconds"; from two minutes on, whole minutes
+    ("15 分钟", "15 minutes"), rounded up so that nobody comes back too early."""
+    if seconds >= 120:
+        minutes = -(-seconds // 60)
+        return f"{minutes} 分钟" if language != "en" else f"{minutes} minutes"
+    if language != "en":
+        return f"{seconds} 秒"
+    return f"{seconds} second" + ("" if seconds == 1 else "s")
 
 
 def translate_reason(reason: str, language: str) -> str:

@@ -19,11 +19,12 @@ from urllib.parse import urlsplit
 from flask import current_app, g, redirect, request, url_for
 from sqlalchemy import delete, select
 
-from server.accounts.logins import check_rate_limit, remote_addr
+from server.accounts.login_limits import begin_attempt, settle_attempt
+from server.accounts.logins import remote_addr
 from server.accounts.passwords import new_token, token_hash, verify_password
 from server.errors import AppError, Forbidden, TooManyAttempts
 from server.extensions import db
-from server.models import ConsoleSession, LoginAttempt, User
+from server.models import ConsoleSession, User
 from server.models.base import utcnow
 from server.sync.context import Caller, RefData, caller_for
 from server.sync.unit_of_work import write_unit
@@ -122,19 +123,18 @@ def sign_in(username: str, password: str) -> str | None:
     """Check the password (outside the write lock) and open a session.
 
     Returns the new session token, or None for wrong credentials or a non-staff account.
-    :raises TooManyAttempts: after too many failures for this username.
+    :raises TooManyAttempts: this username at this address must wait (no device here: the
+        limit's bucket is the username and the address, server.accounts.login_limits).
     """
-    check_rate_limit(username)
+    attempt_id = begin_attempt(username)
     user = db.session.scalar(select(User).where(User.username == username))
     is_valid = verify_password(user.password_hash if user else None, password)
     with write_unit(db.session, end_read=True):
         user = db.session.scalar(select(User).where(User.username == username))
         knows_password = bool(is_valid and user and user.is_active)
         # A worker with the right password is refused here but is no attacker: the attempt
-        # does not count towards the limit that would also lock their phone's sign-in.
-        db.session.add(
-            LoginAttempt(username=username, remote_addr=remote_addr(), succeeded=knows_password)
-        )
+        # does not count towards the limit that would also slow their phone's sign-in.
+        settle_attempt(attempt_id, knows_password)
         if not (knows_password and user.role in STAFF_ROLES):
             return None  # the attempt is committed all the same
         now = utcnow()

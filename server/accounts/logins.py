@@ -1,34 +1,16 @@
-"""Signing in: the failed-attempt limit, the caller's address, and binding a device."""
+"""Signing in: the caller's address and binding a device (the limit: login_limits)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
-from flask import current_app, request
-from sqlalchemy import func, select
+from flask import request
 
 from server.accounts.passwords import token_hash
-from server.errors import TooManyAttempts, Unauthorized
+from server.errors import Unauthorized
 from server.extensions import db
-from server.models import Device, LoginAttempt, User
+from server.models import Device, User
 from server.models.base import utcnow
-
-
-def check_rate_limit(username: str) -> None:
-    """Failures per username in the window, counted in the database across processes."""
-    window = timedelta(seconds=current_app.config["LOGIN_WINDOW_SECONDS"])
-    failures = db.session.scalar(
-        select(func.count())
-        .select_from(LoginAttempt)
-        .where(
-            LoginAttempt.username == username,
-            LoginAttempt.succeeded.is_(False),
-            LoginAttempt.at > utcnow() - window,
-        )
-    )
-    if failures >= current_app.config["LOGIN_MAX_FAILURES"]:
-        raise TooManyAttempts()
 
 
 def bind_device(user: User, info: dict[str, Any], token: str) -> Device:
@@ -52,4 +34,6 @@ def bind_device(user: User, info: dict[str, Any], token: str) -> Device:
 
 
 def remote_addr() -> str:
+    """The client's address: the socket's, or one proxy hop's X-Forwarded-For when
+    FENGLING_TRUST_PROXY_HEADERS is set (ProxyFix, server.web.security_headers)."""
     return (request.remote_addr or "")[:64]

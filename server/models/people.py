@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.models.base import Base, BigInt, UTCDateTime, new_id, utcnow
@@ -48,11 +48,20 @@ class Device(Base):
 
 
 class LoginAttempt(Base):
-    """Kept in the database, not in memory, so the limit holds across server processes."""
+    """One password check, kept in the database so the limit holds across server processes.
+
+    Recorded as failed before the check runs and marked succeeded after it (server.accounts
+    .login_limits): a check that never finishes counts against the limit. `device_id` is set
+    only for a device already bound to the user named, whose attempts are limited apart.
+    """
 
     __tablename__ = "login_attempts"
+    __table_args__ = (
+        Index("ix_login_attempts_bucket", "username", "remote_addr", "device_id", "at"),
+    )
     id: Mapped[int] = mapped_column(BigInt, primary_key=True, autoincrement=True)
     username: Mapped[str] = mapped_column(String(64), index=True)
     remote_addr: Mapped[str] = mapped_column(String(64), default="")
+    device_id: Mapped[str | None] = mapped_column(String(36))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     succeeded: Mapped[bool] = mapped_column(Boolean, default=False)

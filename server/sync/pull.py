@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import (
     BindParameter,
@@ -24,7 +27,8 @@ from server.domain.visibility import Scope
 from server.errors import ResyncRequired
 from server.fastpath.feed_json import change_json
 from server.fastpath.prepared import run_prepared
-from server.models import FeedEntry, FeedRevocation, ServerState
+from server.models import FeedEntry, FeedRevocation, ServerState, User
+from server.storage.json_text import to_json
 from server.sync.cursor import Cursor
 
 STATE = select(ServerState.epoch, ServerState.last_seq, ServerState.compacted_seq)
@@ -62,10 +66,27 @@ def pull(session: Session, scope: Scope, cursor_text: str | None, limit: int) ->
     # Everything up to last_seq is committed in this snapshot: the next pull starts there.
     next_seq = rows[-1][0] if has_more else max(last_seq, after)
     return PullPage(
-        changes_json=[change_json(*row[1:]) for row in rows],
+        changes_json=[
+            own_user_json(session, row)
+            if row[1] == "user" and row[2] == scope.user_id
+            else change_json(*row[1:])
+            for row in rows
+        ],
         cursor=Cursor(epoch, next_seq, scope.fingerprint).encode(),
         has_more=has_more,
     )
+
+
+def own_user_json(session: Session, row: Sequence[Any]) -> str:
+    """The caller's own user record with their login name, which the feed leaves out for
+    everyone (server.schemas.towns.UserDataSchema). Read only when the page holds that
+    record: on a first sync and after the account changed."""
+    entity, record_id, op, version, data = row[1:]
+    if op == "remove" or data is None:
+        return change_json(entity, record_id, op, version, data)
+    record = json.loads(data)
+    record["username"] = session.scalar(select(User.username).where(User.id == record_id))
+    return change_json(entity, record_id, op, version, to_json(record))
 
 
 def resync_reason(

@@ -17,16 +17,26 @@ def error_body(code: str, details: dict | None, language: str) -> dict:
     return {
         "error": {
             "code": code,
-            "message": error_message(code, language),
+            "message": error_message(code, language, wait=retry_after(details)),
             "details": translate_details(details or {}, language),
         }
     }
+
+
+def retry_after(details: dict | None) -> int | None:
+    """The seconds to wait that an error carries (the login limit's), said in its message
+    and in the Retry-After header too."""
+    wait = (details or {}).get("retry_after")
+    return wait if isinstance(wait, int) else None
 
 
 def render_error(code: str, status: int, details: dict | None = None) -> Response:
     language = pick_language(request.headers.get("Accept-Language"))
     response = jsonify(error_body(code, details, language))
     response.status_code = status
+    wait = retry_after(details)
+    if wait is not None:
+        response.headers["Retry-After"] = str(wait)
     return response
 
 
@@ -36,10 +46,7 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(AppError)
     def _app_error(error: AppError) -> Response:
         db.session.rollback()
-        response = render_error(error.code, error.status, error.details)
-        if error.status == 429:
-            response.headers["Retry-After"] = str(app.config["LOGIN_WINDOW_SECONDS"])
-        return response
+        return render_error(error.code, error.status, error.details)
 
     @app.errorhandler(ValidationError)
     def _validation_error(error: ValidationError) -> Response:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -33,3 +35,25 @@ def test_downgrade_then_upgrade_on_a_database_with_rows(app, worker):
         migrate.upgrade(db.engine)
         tables = set(inspect(db.engine).get_table_names())
     assert set(Base.metadata.tables) <= tables
+
+
+def test_the_feed_stops_carrying_login_names_and_a_downgrade_gives_them_back(app):
+    """Phones pulled every user's login name before revision 0006; the upgrade clears them
+    from the feed's user records."""
+    from server.models import FeedEntry, User
+
+    def feed_usernames() -> dict[str, str | None]:
+        entries = db.session.scalars(db.select(FeedEntry).filter_by(entity="user")).all()
+        return {e.record_id: json.loads(e.data)["username"] for e in entries}
+
+    with app.app_context():
+        script = ScriptDirectory.from_config(migrate.alembic_config(db.engine))
+        before = script.get_revision("0006").down_revision
+        names = {id_: name for id_, name in db.session.execute(db.select(User.id, User.username))}
+        db.session.close()
+        migrate.downgrade(db.engine, before)
+        assert feed_usernames() == names
+        db.session.close()
+        migrate.upgrade(db.engine)
+        assert set(feed_usernames().values()) == {None}
+        db.session.close()

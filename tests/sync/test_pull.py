@@ -22,13 +22,30 @@ def test_first_pull_brings_reference_data_people_and_visible_cases(clock, worker
     assert len(worker.of("site")) == 4
     [route] = worker.of("route").values()
     assert len(route["data"]["site_ids"]) == 4
-    assert {"dayan_worker", "admin"} <= {u["data"]["username"] for u in worker.of("user").values()}
+    names = {u["data"]["display_name"] for u in worker.of("user").values()}
+    assert {"大堰镇网格员", "联盟管理员"} <= names
     assert "password_hash" not in next(iter(worker.of("user").values()))["data"]
     case = worker.of("case")[create["record_id"]]
     assert case["version"] == 1
     assert case["data"]["status"] == "registered"
     assert case["data"]["number"].startswith("DY2026-")
     assert case["data"]["reported_by"] == worker.user["id"]
+
+
+def test_a_phone_learns_its_colleagues_names_to_show_but_not_to_sign_in_with(client, worker):
+    """Every phone pulls every user: a login name there would tell a stranger who holds the
+    phone whose name to guess a password for, the admin's included."""
+    worker.sync()
+    people = {record_id: c["data"] for record_id, c in worker.of("user").items()}
+    me = people.pop(worker.user["id"])
+    assert me["username"] == "dayan_worker"  # its own, as the contract has it
+    assert len(people) > 5
+    assert {person["username"] for person in people.values()} == {None}
+    assert "联盟管理员" in {person["display_name"] for person in people.values()}
+    supervisor = DeviceClient(client, "dayan_supervisor")
+    supervisor.login()
+    supervisor.sync()
+    assert supervisor.of("user")[worker.user["id"]]["data"]["username"] is None
 
 
 def test_pull_pages_through_everything_exactly_once(worker):

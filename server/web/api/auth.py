@@ -6,11 +6,12 @@ from flask import Blueprint, g, jsonify
 from sqlalchemy import select, update
 
 from server.accounts.device_auth import device_auth
-from server.accounts.logins import bind_device, check_rate_limit, remote_addr
+from server.accounts.login_limits import begin_attempt, settle_attempt
+from server.accounts.logins import bind_device
 from server.accounts.passwords import new_token, verify_password
 from server.errors import Unauthorized
 from server.extensions import db
-from server.models import Device, LoginAttempt, User
+from server.models import Device, User
 from server.schemas.auth import LoginSchema
 from server.sync.unit_of_work import write_unit
 from server.web.api.http import json_body
@@ -23,23 +24,23 @@ def login():
     """Exchange a username and password for a token bound to this device.
 
     :raise 401: invalid_credentials; device_revoked for a revoked device.
-    :raise 429: too_many_attempts.
+    :raise 429: too_many_attempts, with `retry_after` seconds in details and Retry-After.
     """
     body = json_body(LoginSchema())
-    check_rate_limit(body["username"])
+    # Counted and recorded as a failure first, atomically, so parallel guesses cannot race
+    # past the limit (server.accounts.login_limits).
+    attempt_id = begin_attempt(body["username"], body["device"]["id"])
     user = db.session.scalar(select(User).where(User.username == body["username"]))
     # The slow password check runs before the write lock is taken, never under it.
     is_valid = verify_password(user.password_hash if user else None, body["password"])
     with write_unit(db.session, end_read=True):
         user = db.session.scalar(select(User).where(User.username == body["username"]))
         succeeded = bool(is_valid and user is not None and user.is_active)
-        db.session.add(
-            LoginAttempt(username=body["username"], remote_addr=remote_addr(), succeeded=succeeded)
-        )
+        settle_attempt(attempt_id, succeeded)
         if succeeded:
             token = new_token()
             device = bind_device(user, body["device"], token)
-    if not succeeded:  # the failed attempt is committed: it counts towards the limit
+    if not succeeded:  # the attempt stays recorded as failed: it counts towards the limit
         raise Unauthorized("invalid_credentials")
     return jsonify(
         token=token,

@@ -16,11 +16,11 @@ from server.accounts.console_sessions import (
     sign_out,
 )
 from server.errors import TooManyAttempts
-from server.i18n import LANGUAGES
+from server.i18n import LANGUAGES, wait_in_words
 from server.schemas.auth import ConsoleLoginSchema
 from server.web.console import bp, render_page
 from server.web.console.forms import FormError, load
-from server.web.console.i18n import LANG_COOKIE, t
+from server.web.console.i18n import LANG_COOKIE, current_language, t
 
 LOGIN = ConsoleLoginSchema()
 
@@ -61,8 +61,13 @@ def login() -> Response:
         return login_page(t("login.missing"), 422)
     try:
         token = sign_in(form["username"], form["password"])
-    except TooManyAttempts:
-        return login_page(t("login.too_many"), 429)
+    except TooManyAttempts as refused:
+        wait = int(refused.details["retry_after"])
+        response = login_page(
+            t("login.too_many_wait", wait=wait_in_words(wait, current_language())), 429
+        )
+        response.headers["Retry-After"] = str(wait)
+        return response
     if token is None:
         return login_page(t("login.failed"), 401)
     response = redirect(safe_next(form.get("next")))

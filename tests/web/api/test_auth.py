@@ -63,7 +63,7 @@ def test_unknown_user_gets_the_same_answer_as_a_wrong_password(client):
     assert response.get_json()["error"]["code"] == "invalid_credentials"
 
 
-def test_login_attempts_are_rate_limited_per_username(client):
+def test_login_attempts_are_rate_limited_per_username(clock, client):
     for _ in range(5):
         assert (
             DeviceClient(client, "xidian_worker", password="bad-guess").login().status_code == 401

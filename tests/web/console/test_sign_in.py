@@ -44,11 +44,15 @@ def test_workers_and_integration_accounts_cannot_enter(app):
         assert "不能使用管理台" in soup(response).select_one("[role=alert]").text
 
 
-def test_a_wrong_password_is_refused_and_too_many_are_limited(app):
+def test_a_wrong_password_is_refused_and_too_many_are_limited(clock, app):
     user = ConsoleUser(app, "dayan_supervisor", password="wrong-password")
     statuses = [user.sign_in().status_code for _ in range(6)]
     assert statuses == [401] * 5 + [429]
-    assert ConsoleUser(app, "dayan_supervisor").sign_in().status_code == 429
+    refused = ConsoleUser(app, "dayan_supervisor").sign_in()
+    assert refused.status_code == 429 and refused.headers["Retry-After"] == "1"
+    assert "请在 1 秒后再试" in soup(refused).select_one("[role=alert]").text
+    clock.advance(seconds=1)
+    assert ConsoleUser(app, "dayan_supervisor").sign_in().status_code == 302
 
 
 def test_signing_in_without_the_form_token_is_refused(app):

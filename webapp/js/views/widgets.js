@@ -125,12 +125,16 @@ export function positionText(position) {
 
 export const statusLabel = (status) => t(`status.${status || CONTRACT.workflow.initial_status}`);
 
-/** The reason the server gave, in the current language when we know the code. */
+/** The reason the server gave, in the current language when we know the code. A wait
+ * (`retry_after`, the login limit's) is said in the server's own words, asked for in this
+ * language: "try again in 8 seconds", never a bare number. */
 export function reasonText(error) {
   if (!error) return '';
+  const { retry_after: wait, ...rest } = error.details || {};
   const known = t(`error.${error.code}`);
-  const text = known === `error.${error.code}` ? error.message || error.code : known;
-  const details = Object.entries(error.details || {}).map(([k, v]) => `${detailLabel(k)}: ${detailValue(v)}`);
+  const text = wait !== undefined && error.message ? error.message
+    : known === `error.${error.code}` ? error.message || error.code : known;
+  const details = Object.entries(rest).map(([k, v]) => `${detailLabel(k)}: ${detailValue(v)}`);
   return details.length ? `${text} (${details.join(', ')})` : text;
 }
 
