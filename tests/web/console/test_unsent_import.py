@@ -63,8 +63,16 @@ def unsent_file(phone: DeviceClient, mutations: list[Any], **kwargs: Any) -> byt
 
 
 def photo(colour: tuple[int, int, int], size: int = 64) -> dict[str, str]:
-    """A stand-in for a camera photo: PNG's signature, then bytes of one colour."""
-    content = b"\x89PNG\r\n\x1a\n" + bytes(colour) * size
+    """A real PNG of one colour, padded with a text chunk of `size` pixels' worth of bytes
+    (as a camera's metadata pads a photo)."""
+    from PIL import Image
+    from PIL.PngImagePlugin import PngInfo
+
+    info = PngInfo()
+    info.add_text("Comment", "x" * (3 * size))
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), colour).save(out, "PNG", pnginfo=info)
+    content = out.getvalue()
     return {
         "sha256": hashlib.sha256(content).hexdigest(),
         "type": "image/png",
