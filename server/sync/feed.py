@@ -221,30 +221,47 @@ class FeedWriter:
         rows: list[dict[str, Any]] = []
         for key, photo_set in final.items():
             wanted = set(photo_set.photos)
-            kept = self.keep_named(key, wanted) if key in replaced else set()
-            named = sorted(wanted - kept)
-            valid = self.valid_names(named, photo_set.named_by)
+            kept = self.keep_named(key, wanted) if key in replaced else {}
+            author = (photo_set.named_by.user_id or None) if photo_set.named_by else None
+            named = sorted(wanted - set(kept))
+            pending = sorted(h for h, valid in kept.items() if not valid)
+            valid = self.valid_names(named + pending, photo_set.named_by)
             rows += [
                 {
                     "sha256": h,
                     "entity": key[0],
                     "record_id": key[1],
-                    "named_by": photo_set.named_by.user_id if photo_set.named_by else None,
+                    "named_by": author,
                     "valid": h in valid,
                 }
                 for h in named
             ]
+            # A pending name the new author has a right to counts now, as theirs; one they
+            # have no right to stays its first author's, whose upload can still make it count.
+            confirmed = [h for h in pending if h in valid]
+            if confirmed:
+                self.conn.execute(
+                    REFS.update()
+                    .where(
+                        REFS.c.entity == key[0],
+                        REFS.c.record_id == key[1],
+                        REFS.c.sha256.in_(confirmed),
+                    )
+                    .values(valid=True, named_by=author)
+                )
         if rows:
             insert_many(self.conn, REFS, rows)
 
-    def keep_named(self, key: tuple[str, str], wanted: set[str]) -> set[str]:
-        """Drop a record's references to photos it no longer names; the ones it still names."""
+    def keep_named(self, key: tuple[str, str], wanted: set[str]) -> dict[str, bool]:
+        """Drop a record's references to photos it no longer names; the ones it still names,
+        each with whether its naming counts."""
         entity, record_id = key
         where = (REFS.c.entity == entity, REFS.c.record_id == record_id)
-        existing = set(self.conn.scalars(select(REFS.c.sha256).where(*where)))
-        if existing - wanted:
-            self.conn.execute(REFS.delete().where(*where, REFS.c.sha256.in_(existing - wanted)))
-        return existing & wanted
+        existing = dict(self.conn.execute(select(REFS.c.sha256, REFS.c.valid).where(*where)).all())
+        gone = set(existing) - wanted
+        if gone:
+            self.conn.execute(REFS.delete().where(*where, REFS.c.sha256.in_(gone)))
+        return {h: bool(valid) for h, valid in existing.items() if h in wanted}
 
     def valid_names(self, photos: list[str], scope: Scope | None) -> set[str]:
         """The photos `scope` may name: those its user uploaded (a grant), and those named

@@ -32,6 +32,24 @@ def test_another_towns_worker_cannot_attach_a_known_hash_and_download_the_photo(
         assert head(outsider, digest) == 404
 
 
+def test_a_town_that_lost_a_case_cannot_attach_its_photo_anew(login):
+    """Xidian was involved in a Dayan case and saw its photo; the case no longer involves
+    Xidian. Naming the remembered hash in a new Xidian case gives Xidian nothing."""
+    dayan, xidian = login("dayan_worker"), login("xidian_worker")
+    xidian_supervisor = login("xidian_supervisor")
+    photo = jpeg(seed=8)
+    digest = sha(photo)
+    put(dayan, photo, "image/jpeg")
+    create = case_create("dayan", involved_towns=["xidian"], photos=[digest])
+    dayan.push_ok(create)
+    assert fetch(xidian, f"/api/v1/blobs/{digest}")[0] == 200
+    dayan.push_ok(case_update(create["record_id"], 1, involved_towns=[]))
+    assert fetch(xidian, f"/api/v1/blobs/{digest}")[0] == 404
+    xidian_supervisor.push_ok(case_create("xidian", photos=[digest]))
+    assert fetch(xidian, f"/api/v1/blobs/{digest}")[0] == 404
+    assert head(xidian_supervisor, digest) == 404
+
+
 def test_head_answers_only_those_who_uploaded_or_may_see_the_photo(login):
     dayan, shenzhen, xidian = (
         login("dayan_worker"),
@@ -111,3 +129,18 @@ def test_editing_a_cases_photo_list_keeps_the_names_it_already_had(login):
     put(worker, photo, "image/jpeg")
     assert fetch(supervisor, f"/api/v1/blobs/{sha(photo)}")[0] == 200
     assert fetch(worker, f"/api/v1/blobs/{sha(other)}")[0] == 200
+
+
+def test_a_colleague_who_uploaded_the_photo_confirms_a_waiting_name_by_keeping_it(login):
+    """The worker's phone named a photo it never managed to send; the supervisor has the same
+    photo, uploads it and one more, and saves the case's list with both: both now show."""
+    worker, supervisor = login("dayan_worker"), login("dayan_supervisor")
+    photo, more = jpeg(seed=10), jpeg(seed=14)
+    create = case_create("dayan", photos=[sha(photo)])
+    worker.push_ok(create)
+    put(supervisor, photo, "image/jpeg")
+    put(supervisor, more, "image/jpeg")
+    assert fetch(worker, f"/api/v1/blobs/{sha(photo)}")[0] == 404
+    supervisor.push_ok(case_update(create["record_id"], 1, photos=[sha(photo), sha(more)]))
+    assert fetch(worker, f"/api/v1/blobs/{sha(photo)}")[0] == 200
+    assert fetch(worker, f"/api/v1/blobs/{sha(more)}")[0] == 200
