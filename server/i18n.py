@@ -88,6 +88,15 @@ ERROR_MESSAGES: dict[str, tuple[str, str]] = {
         "只接受 JPEG、PNG 或 WebP 图片。",
         "Only JPEG, PNG or WebP images are accepted.",
     ),
+    "photo_unreadable": (
+        "照片无法完整读取（文件已损坏或不完整），未保存。请重新拍摄或选择照片。",
+        "The photo cannot be read in full (the file is damaged or incomplete); it was not "
+        "stored. Take or choose the photo again.",
+    ),
+    "photo_too_many_pixels": (
+        "照片像素过多（超过 6000 万像素），未保存。",
+        "The photo has too many pixels (over 60 million); it was not stored.",
+    ),
     "temporarily_unavailable": (
         "服务器暂时繁忙，请稍后重试。",
         "The server is busy; try again shortly.",

@@ -1,7 +1,7 @@
 """All models, imported here so that Base.metadata knows every table."""
 
 from server.models.base import Base
-from server.models.blobs import Blob, BlobRef
+from server.models.blobs import Blob, BlobGrant, BlobRef
 from server.models.cases import Case, CaseEvent, MergeConflict
 from server.models.changes import (
     Change,
@@ -20,6 +20,7 @@ from server.models.towns import Category, Grid, Town
 __all__ = [
     "Base",
     "Blob",
+    "BlobGrant",
     "BlobRef",
     "Case",
     "CaseEvent",

@@ -14,18 +14,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam
+from sqlalchemy import Connection, Table, bindparam, or_, select
 from sqlalchemy.orm import Session
 
-from server.domain.visibility import ALL_TOWNS
+from server.domain.visibility import ALL_TOWNS, Scope
 from server.fastpath.bulk_insert import insert_many
-from server.models import BlobRef, Change, FeedEntry, FeedRevocation, ServerState
+from server.models import BlobGrant, BlobRef, Change, FeedEntry, FeedRevocation, ServerState
 from server.models.base import table_of, utcnow
 from server.storage.json_text import to_json
 
 FEED = table_of(FeedEntry)
 CHANGES = table_of(Change)
 REFS = table_of(BlobRef)
+GRANTS = table_of(BlobGrant)
 UPDATE_FEED = FEED.update().where(
     FEED.c.entity == bindparam("b_entity"), FEED.c.record_id == bindparam("b_record_id")
 )
@@ -38,6 +39,18 @@ class Author:
     user_id: str | None
     device_id: str | None = None
     mutation_id: str | None = None
+
+
+@dataclass(frozen=True)
+class PhotoSet:
+    """A record's photo list as an intent left it, and who named them (None: no one with
+    rights, so the names never count)."""
+
+    entity: str
+    record_id: str
+    photos: list[str]
+    is_new: bool
+    named_by: Scope | None
 
 
 @dataclass(frozen=True)
@@ -56,7 +69,7 @@ class FeedWriter:
         # savepoint may have undone the update.
         self.written_seq: int | None = last_seq
         self.changes: list[dict[str, Any]] = []
-        self.photo_sets: list[tuple[str, str, list[str], bool]] = []
+        self.photo_sets: list[PhotoSet] = []
         # With `buffer_new_rows`, new rows (feed rows, and records through `insert`) wait and
         # go in one statement per table (push's fast path); `flush()` writes them, before
         # anything updates or reads what they hold, and `finish()` at the end.
@@ -161,8 +174,18 @@ class FeedWriter:
         )
         self.revoke(entity, record_id, lost_mask)
 
-    def set_photos(self, entity: str, record_id: str, photos: list[str], *, is_new: bool) -> None:
-        self.photo_sets.append((entity, record_id, list(photos), is_new))
+    def set_photos(
+        self,
+        entity: str,
+        record_id: str,
+        photos: list[str],
+        *,
+        is_new: bool,
+        named_by: Scope | None,
+    ) -> None:
+        """Queue a record's photo list; `named_by` is the scope of who wrote it, whose right to
+        name each new photo is checked when the references are written."""
+        self.photo_sets.append(PhotoSet(entity, record_id, list(photos), is_new, named_by))
 
     def finish(self) -> None:
         """Write the queued feed and audit rows and photo references, and the last sequence
@@ -181,23 +204,95 @@ class FeedWriter:
         self.changes, self.photo_sets = [], []
 
     def write_photo_refs(self) -> None:
-        replaced = {(e, r) for e, r, _, is_new in self.photo_sets if not is_new}
-        if replaced:
-            self.conn.execute(
-                REFS.delete().where(
-                    REFS.c.entity == bindparam("b_entity"),
-                    REFS.c.record_id == bindparam("b_record_id"),
-                ),
-                [{"b_entity": e, "b_record_id": r} for e, r in replaced],
-            )
-        final = {(e, r): photos for e, r, photos, _ in self.photo_sets}  # the last set wins
-        rows = [
-            {"sha256": h, "entity": e, "record_id": r}
-            for (e, r), photos in final.items()
-            for h in set(photos)
-        ]
+        """Write the references of the queued photo lists (the last list of a record wins).
+
+        A photo a record already named keeps its reference as it was; only a newly named
+        photo is checked (valid_names): a record may name a photo only if its author holds
+        a grant for it or can see a record whose naming of it is valid. Anything else is
+        kept as a pending name, which the author's upload of the bytes makes valid
+        (server.storage.blobs.grant). Indexed look-ups only, per named photo."""
+        final: dict[tuple[str, str], PhotoSet] = {}
+        replaced: set[tuple[str, str]] = set()
+        for photo_set in self.photo_sets:
+            key = (photo_set.entity, photo_set.record_id)
+            final[key] = photo_set
+            if not photo_set.is_new:
+                replaced.add(key)
+        rows: list[dict[str, Any]] = []
+        for key, photo_set in final.items():
+            wanted = set(photo_set.photos)
+            kept = self.keep_named(key, wanted) if key in replaced else {}
+            author = (photo_set.named_by.user_id or None) if photo_set.named_by else None
+            named = sorted(wanted - set(kept))
+            pending = sorted(h for h, valid in kept.items() if not valid)
+            valid = self.valid_names(named + pending, photo_set.named_by)
+            rows += [
+                {
+                    "sha256": h,
+                    "entity": key[0],
+                    "record_id": key[1],
+                    "named_by": author,
+                    "valid": h in valid,
+                }
+                for h in named
+            ]
+            # A pending name the new author has a right to counts now, as theirs; one they
+            # have no right to stays its first author's, whose upload can still make it count.
+            confirmed = [h for h in pending if h in valid]
+            if confirmed:
+                self.conn.execute(
+                    REFS.update()
+                    .where(
+                        REFS.c.entity == key[0],
+                        REFS.c.record_id == key[1],
+                        REFS.c.sha256.in_(confirmed),
+                    )
+                    .values(valid=True, named_by=author)
+                )
         if rows:
             insert_many(self.conn, REFS, rows)
+
+    def keep_named(self, key: tuple[str, str], wanted: set[str]) -> dict[str, bool]:
+        """Drop a record's references to photos it no longer names; the ones it still names,
+        each with whether its naming counts."""
+        entity, record_id = key
+        where = (REFS.c.entity == entity, REFS.c.record_id == record_id)
+        existing = dict(self.conn.execute(select(REFS.c.sha256, REFS.c.valid).where(*where)).all())
+        gone = set(existing) - wanted
+        if gone:
+            self.conn.execute(REFS.delete().where(*where, REFS.c.sha256.in_(gone)))
+        return {h: bool(valid) for h, valid in existing.items() if h in wanted}
+
+    def valid_names(self, photos: list[str], scope: Scope | None) -> set[str]:
+        """The photos `scope` may name: those its user uploaded (a grant), and those named
+        validly by a record it can see."""
+        if not photos or scope is None or not scope.user_id:
+            return set()
+        granted = set(
+            self.conn.scalars(
+                select(GRANTS.c.sha256).where(
+                    GRANTS.c.user_id == scope.user_id, GRANTS.c.sha256.in_(photos)
+                )
+            )
+        )
+        rest = [h for h in photos if h not in granted]
+        if not rest:
+            return granted
+        seen = self.conn.scalars(
+            select(REFS.c.sha256)
+            .distinct()
+            .join(
+                FEED,
+                (FEED.c.entity == REFS.c.entity) & (FEED.c.record_id == REFS.c.record_id),
+            )
+            .where(
+                REFS.c.sha256.in_(rest),
+                REFS.c.valid.is_(True),
+                FEED.c.op == "upsert",
+                or_(FEED.c.town_mask.op("&")(scope.mask) != 0, FEED.c.owner_id == scope.user_id),
+            )
+        )
+        return granted | set(seen)
 
 
 def publish_reference(

@@ -152,7 +152,9 @@ def add_event(ctx: ApplyContext, case: dict[str, Any], event: dict[str, Any], ac
         changed=data,
         is_new=True,
     )
-    ctx.writer.set_photos("case_event", event["id"], event.get("photos") or [], is_new=True)
+    ctx.writer.set_photos(
+        "case_event", event["id"], event.get("photos") or [], is_new=True, named_by=ctx.caller.scope
+    )
 
 
 def server_event(
@@ -221,7 +223,7 @@ def apply_case_create(ctx: ApplyContext, data: dict[str, Any]) -> OpResult:
     }
     ctx.writer.insert(CASE, row)  # with the batch's other new cases, when push buffers them
     publish_case(ctx, row, "case.create", set(CASE_DATA.fields), is_new=True)
-    ctx.writer.set_photos("case", row["id"], row["photos"], is_new=True)
+    ctx.writer.set_photos("case", row["id"], row["photos"], is_new=True, named_by=ctx.caller.scope)
     return OpResult("applied", 1)
 
 
@@ -285,7 +287,9 @@ def apply_case_changes(
         changes["due_at"] = due_at(row["created_at"], changes["severity"])
     new = save_case(ctx, row, changes, action)
     if "photos" in changes:
-        ctx.writer.set_photos("case", row["id"], changes["photos"], is_new=False)
+        ctx.writer.set_photos(
+            "case", row["id"], changes["photos"], is_new=False, named_by=ctx.caller.scope
+        )
     if new["town_mask"] != row["town_mask"]:
         rescope_case(ctx, row["id"], row["town_mask"], new["town_mask"])
     return new

@@ -67,7 +67,9 @@ def apply_checkin_create(ctx: ApplyContext, plan: CheckinPlan) -> OpResult:
         changed=payload,
         is_new=True,
     )
-    ctx.writer.set_photos("checkin", row["id"], row["photos"], is_new=True)
+    ctx.writer.set_photos(
+        "checkin", row["id"], row["photos"], is_new=True, named_by=ctx.caller.scope
+    )
     return OpResult("applied", 1)
 
 

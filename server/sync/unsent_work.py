@@ -24,6 +24,7 @@ from typing import Any
 from marshmallow import ValidationError
 from sqlalchemy.orm import Session
 
+from server.domain.photos import PhotoRefused
 from server.errors import flatten_errors
 from server.schemas.unsent import (
     UNSENT_FORMAT,
@@ -31,7 +32,7 @@ from server.schemas.unsent import (
     UnsentContentSchema,
     UnsentFileSchema,
 )
-from server.storage.blobs import photo_problem, save_blob
+from server.storage.blobs import CheckedPhoto, check_photo, save_blob
 from server.storage.json_text import MAX_JSON_DEPTH, nesting_exceeds
 from server.sync.context import Caller, RefData
 from server.sync.feed import FeedWriter
@@ -68,6 +69,7 @@ class Photo:
     content_type: str
     content: bytes
     problem: str | None  # an upload's error code when it cannot be stored; then it is left out
+    checked: CheckedPhoto | None = None  # when it can: the original and what will be served
 
 
 @dataclass(frozen=True)
@@ -166,18 +168,22 @@ def read_photos(rows: list[dict[str, str]], max_bytes: int) -> list[Photo]:
     fails carries its problem and is not stored."""
     photos: dict[str, Photo] = {}
     for row in rows:
-        problem: str | None
+        problem: str | None = None
+        checked: CheckedPhoto | None = None
         try:
             content = base64.b64decode(row["base64"], validate=True)
         except (binascii.Error, ValueError):
             content, problem = b"", "photo_unreadable"
         else:
-            problem = (
-                "payload_too_large"
-                if len(content) > max_bytes
-                else photo_problem(content, row["type"], row["sha256"])
-            )
-        photos.setdefault(row["sha256"], Photo(row["sha256"], row["type"], content, problem))
+            if len(content) > max_bytes:
+                problem = "payload_too_large"
+            else:
+                try:
+                    checked = check_photo(content, row["type"], row["sha256"])
+                except PhotoRefused as refused:
+                    problem = refused.code
+        photo = Photo(row["sha256"], row["type"], content, problem, checked)
+        photos.setdefault(row["sha256"], photo)
     return list(photos.values())
 
 
@@ -194,11 +200,9 @@ def apply_work(
     itself has not pushed."""
     outcome = Applied(results=[])
     for photo in work.photos:
-        if photo.problem is not None:
+        if photo.checked is None:
             outcome.photos_refused.append(photo)
-        elif save_blob(
-            session, data_dir, photo.sha256, photo.content, photo.content_type, caller.user_id
-        ):
+        elif save_blob(session, data_dir, photo.checked, caller.user_id):
             outcome.photos_new += 1
         else:
             outcome.photos_known += 1

@@ -20,6 +20,7 @@ from server.errors import NotFound
 from server.extensions import db
 from server.models import (
     Blob,
+    BlobRef,
     Case,
     CaseEvent,
     CaseHandoff,
@@ -143,7 +144,20 @@ def load_case_page(staff: Staff, case_id: str) -> CasePageData:
         db.session.execute(select(Device.id, Device.name).where(Device.id.in_(device_ids))).all()
     )
     hashes = set(case.photos) | {h for e in events for h in e.photos}
-    stored = set(db.session.scalars(select(Blob.sha256).where(Blob.sha256.in_(hashes))))
+    # Shown: stored, and named validly by this case or one of its events (a name its author
+    # had no right to stays "not uploaded yet", as the photo route refuses it).
+    stored = set(
+        db.session.scalars(
+            select(BlobRef.sha256)
+            .distinct()
+            .join(Blob, Blob.sha256 == BlobRef.sha256)
+            .where(
+                BlobRef.sha256.in_(hashes),
+                BlobRef.record_id.in_([case.id, *(e.id for e in events)]),
+                BlobRef.valid.is_(True),
+            )
+        )
+    )
     return CasePageData(
         case,
         events,

@@ -11,10 +11,11 @@ import hashlib
 import pytest
 
 from tests.factories import case_create, case_event, case_update, checkin, transition
+from tests.photo_files import jpeg
 
-JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 48
+JPEG = jpeg(())
 PHOTO = hashlib.sha256(JPEG).hexdigest()
-OTHER_JPEG = JPEG + b"\x01"
+OTHER_JPEG = jpeg((), seed=1)
 OTHER_PHOTO = hashlib.sha256(OTHER_JPEG).hexdigest()
 
 # action -> expected outcome per person. "applied"/"rejected:<code>" are push results;
@@ -29,6 +30,14 @@ EXPECTED: dict[str, dict[str, str | int]] = {
         "integration": "sees",
     },
     "get_photo": {
+        "dayan_worker": 200,
+        "dayan_supervisor": 200,
+        "shenzhen_worker": 404,
+        "shenzhen_supervisor": 404,
+        "admin": 200,
+        "integration": 200,
+    },
+    "head_photo": {  # the photo exists for everyone; only those with a right to it are told
         "dayan_worker": 200,
         "dayan_supervisor": 200,
         "shenzhen_worker": 404,
@@ -129,6 +138,8 @@ def act(person, action: str, records: dict[str, str]) -> str | int:
         return "sees" if case_id in ids else "blind"
     if action == "get_photo":
         return person.client.get(f"/api/v1/blobs/{PHOTO}", headers=person.headers).status_code
+    if action == "head_photo":
+        return person.client.head(f"/api/v1/blobs/{PHOTO}", headers=person.headers).status_code
     if action == "put_photo":
         return person.client.put(
             f"/api/v1/blobs/{OTHER_PHOTO}",

@@ -130,11 +130,76 @@ def test_integration_accounts_cannot_upload(login):
 
 
 def test_a_served_photo_no_longer_tells_where_it_was_taken(worker):
-    from tests.domain.test_photos import EXIF, JFIF, SCAN, TABLES
+    from tests.photo_files import WHERE, assert_tells_nothing_of_where, jpeg
 
-    photo = b"\xff\xd8" + JFIF + EXIF + TABLES + SCAN
+    photo = jpeg(("exif", "xmp"))
     put(worker, photo, "image/jpeg")
     worker.push_ok(case_create(photos=[sha(photo)]))
     status, served = fetch(worker, f"/api/v1/blobs/{sha(photo)}")
+    assert status == 200 and WHERE in photo
+    assert_tells_nothing_of_where(served, "image/jpeg")
+
+
+@pytest.mark.parametrize(
+    ("metadata", "content_type"),
+    [
+        (("fill", "exif", "xmp"), "image/jpeg"),  # a legal fill byte made the old parser give up
+        (("extended_xmp",), "image/jpeg"),
+        (("trailer",), "image/jpeg"),  # a second image after the first, with its own EXIF
+        (("raw_exif", "raw_xmp", "exif"), "image/png"),
+        (("exif", "xmp"), "image/webp"),
+    ],
+)
+def test_no_hiding_place_of_camera_metadata_survives_serving(worker, metadata, content_type):
+    from tests.photo_files import WHERE, assert_tells_nothing_of_where, jpeg, png, webp
+
+    build = {"image/jpeg": jpeg, "image/png": png, "image/webp": webp}[content_type]
+    photo = build(metadata)
+    assert put(worker, photo, content_type).status_code == 201
+    worker.push_ok(case_create(photos=[sha(photo)]))
+    status, served = fetch(worker, f"/api/v1/blobs/{sha(photo)}")
     assert status == 200
-    assert b"GPSLatitude" not in served and served.endswith(SCAN)
+    assert WHERE not in served
+    assert_tells_nothing_of_where(served, content_type)
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [("zh-CN", "照片无法完整读取"), ("en", "cannot be read in full")],
+)
+def test_a_photo_that_cannot_be_read_is_refused_at_upload_with_a_reason(
+    login, language, words, app
+):
+    """A JPEG that ends right after its EXIF block: nothing is stored, so nothing of it can
+    ever be served."""
+    from pathlib import Path
+
+    from tests.photo_files import jpeg_cut_after_exif
+
+    phone = login("dayan_worker", language=language)
+    photo = jpeg_cut_after_exif()
+    response = put(phone, photo, "image/jpeg")
+    assert response.status_code == 422
+    error = response.get_json()["error"]
+    assert error["code"] == "photo_unreadable" and words in error["message"]
+    assert not (Path(app.config["DATA_DIR"]) / "blobs").exists() or not any(
+        (Path(app.config["DATA_DIR"]) / "blobs").rglob(sha(photo) + "*")
+    )
+
+
+def test_the_hash_names_the_uploaded_bytes_and_only_clean_bytes_are_served(worker, app):
+    """The stored original is what the phone hashed and sent (kept, never served); GET serves
+    its re-encoding without metadata."""
+    from pathlib import Path
+
+    from tests.photo_files import WHERE, jpeg
+
+    photo = jpeg(("exif",))
+    digest = sha(photo)
+    put(worker, photo, "image/jpeg")
+    worker.push_ok(case_create(photos=[digest]))
+    folder = Path(app.config["DATA_DIR"]) / "blobs" / digest[:2] / digest[2:4]
+    assert (folder / digest).read_bytes() == photo
+    status, served = fetch(worker, f"/api/v1/blobs/{digest}")
+    assert status == 200 and served == (folder / f"{digest}.served").read_bytes()
+    assert WHERE in photo and WHERE not in served

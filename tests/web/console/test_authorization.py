@@ -7,9 +7,10 @@ import hashlib
 
 import pytest
 
+from tests.photo_files import jpeg
 from tests.web.console.conftest import ConsoleUser
 
-JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 32
+JPEG = jpeg(())
 PHOTO = hashlib.sha256(JPEG).hexdigest()
 
 # What each person gets for each action on a case of Dayan (no other town involved).

@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 
 from tests.factories import case_event, case_update, transition
+from tests.photo_files import WHERE, jpeg
 from tests.web.console.conftest import soup
 
-JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
+JPEG = jpeg(())
 
 
 def test_the_case_page_shows_fields_parties_timeline_and_audit(dayan_console, report, login):
@@ -35,7 +36,7 @@ def test_the_case_page_shows_fields_parties_timeline_and_audit(dayan_console, re
 
 
 def test_photos_not_yet_uploaded_are_marked_pending(dayan_console, report, login):
-    stored, missing = JPEG, JPEG + b"\x01"
+    stored, missing = JPEG, jpeg((), seed=9)
     hashes = [hashlib.sha256(b).hexdigest() for b in (stored, missing)]
     case_id = report(photos=hashes)
     phone = login("dayan_worker")
@@ -52,6 +53,27 @@ def test_photos_not_yet_uploaded_are_marked_pending(dayan_console, report, login
     served = dayan_console.get(image["src"])
     assert served.data.startswith(b"\xff\xd8\xff")
     assert "no-store" in served.headers["Cache-Control"]  # not left in a shared PC's cache
+
+
+def test_a_photo_named_by_hash_alone_is_not_shown_in_the_console(console, report, login):
+    """Shenzhen's worker names the hash of a Dayan photo in a Shenzhen case: Shenzhen's
+    supervisor sees it as not uploaded, and the photo route refuses it."""
+    photo = jpeg(seed=7)
+    digest = hashlib.sha256(photo).hexdigest()
+    dayan = login("dayan_worker")
+    headers = {**dayan.headers, "Content-Type": "image/jpeg"}
+    assert dayan.client.put(f"/api/v1/blobs/{digest}", data=photo, headers=headers).status_code
+    report("dayan", photos=[digest])
+    case_id = report("shenzhen", photos=[digest])
+    supervisor = console("shenzhen_supervisor")
+    page = supervisor.page(f"/console/cases/{case_id}")
+    assert page.select("#fields .photos img") == []
+    assert [p["data-photo"] for p in page.select(".photo-pending")] == [digest]
+    served = supervisor.get(f"/console/photos/{digest}")
+    assert served.status_code == 404 and WHERE not in served.data
+    # Dayan's supervisor sees Dayan's case, whose naming counts: the photo, without GPS.
+    dayan_view = console("dayan_supervisor").get(f"/console/photos/{digest}")
+    assert dayan_view.status_code == 200 and WHERE not in dayan_view.data
 
 
 def test_accept_assign_mediate_resolve_close_and_follow_up_reach_the_phone(
