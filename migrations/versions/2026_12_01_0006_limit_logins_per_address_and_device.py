@@ -1,7 +1,7 @@
 """Limit logins per username and address (and bound device); no usernames in the feed
 
 Revision ID: 0006
-Revises: 0003
+Revises: 0005
 Create Date: 2026-12-01 05:30:00
 
 Login attempts get the device they came from (when it is bound to the user named) and an
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0006"
-down_revision: str | None = "0003"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
