@@ -370,8 +370,8 @@ def test_case_numbers_run_on_per_town_across_batches_without_repeating(clock, lo
 def test_the_year_of_a_case_number_is_the_year_in_china(clock, login, rows):
     """At 00:30 on 1 January 2027 in Zhejiang it is still 31 December 2026 in UTC: the case
     is Dayan's first of 2027, not its second of 2026."""
-    admin = login("admin")
     clock.set(datetime(2026, 12, 31, 23, 0, tzinfo=CHINA))
+    admin = login("admin")  # signed in on the day: a token ends after idle days
     old_year = case_create("dayan")
     admin.push_ok(old_year)
     clock.set(datetime(2027, 1, 1, 0, 30, tzinfo=CHINA))
