@@ -34,6 +34,11 @@ class Config:
     LOGIN_FIRST_DELAY_SECONDS: int = 1
     LOCK_TIMEOUT_MS: int = 10_000  # waiting for the write lock longer than this answers 503
     DEVICE_SEEN_THROTTLE_SECONDS: int = 60
+    # A phone's token ends after this many days without a push or pull (its last contact)...
+    DEVICE_TOKEN_IDLE_DAYS: int = 30
+    # ...and this many days after its sign-in however much it is used: a stolen token works
+    # for half a year at most, while a worker types the password twice a year (docs/security.md).
+    DEVICE_TOKEN_MAX_DAYS: int = 180
     TRUST_PROXY_HEADERS: bool = False  # True behind a reverse proxy that sets X-Forwarded-*
     ROLLUP_DAYS: int = 2  # today and yesterday, in the alliance's time zone
     COMPACT_HORIZON_DAYS: int = 180  # longer than any phone stays offline with unsent work

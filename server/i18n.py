@@ -41,6 +41,10 @@ ERROR_MESSAGES: dict[str, tuple[str, str]] = {
         "This device has been revoked; contact your administrator.",
     ),
     "account_disabled": ("此账号已停用。", "This account is disabled."),
+    "token_expired": (
+        "登录已过期，请重新输入密码。未同步的内容仍保存在本机。",
+        "Your sign-in has expired; enter your password again. Unsent work stays on this phone.",
+    ),
     "forbidden": ("您没有权限执行此操作。", "You are not allowed to do this."),
     "read_only": ("集成账号只能读取数据。", "Integration accounts can only read."),
     "not_found": ("记录不存在或您无权查看。", "The record does not exist or you cannot see it."),

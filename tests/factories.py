@@ -126,6 +126,9 @@ class DeviceClient:
         if response.status_code == 200:
             self.token = response.get_json()["token"]
             self.user = response.get_json()["user"]
+            # A client uses the id the server returns (docs/protocol.md, Extensions): another
+            # person's device id is never taken over, the server gives a fresh one instead.
+            self.device_id = response.get_json()["device_id"]
         return response
 
     @property

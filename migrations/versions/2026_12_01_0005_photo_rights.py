@@ -1,7 +1,7 @@
 """Photo rights: who uploaded which content, and whether a record's naming of a photo counts
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-12-01 05:30:00
 
 Existing uploaders get their grant (from blobs.uploaded_by). Existing references were made
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005"
-down_revision: str | None = "0003"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from functools import wraps
 from typing import Any
 
@@ -13,6 +14,7 @@ from server.accounts.passwords import token_hash
 from server.errors import AppError, Unauthorized
 from server.extensions import db
 from server.models import Device, User
+from server.models.base import utcnow
 from server.storage.database import begin_snapshot_read
 from server.sync.context import Caller, RefData, caller_for
 from server.sync.unit_of_work import feed_write_unit
@@ -44,6 +46,9 @@ SIGNED_IN = (
         Device.id.label("device_id"),
         Device.is_revoked,
         Device.last_pull_at,
+        Device.last_seen_at,
+        Device.token_issued_at,
+        Device.token_ended_at,
         User.id,
         User.is_active,
         User.role,
@@ -58,7 +63,8 @@ SIGNED_IN = (
 def authenticate() -> Row:
     """The signed-in device and user (SIGNED_IN's columns).
 
-    :raises Unauthorized: invalid_token, device_revoked or account_disabled (401).
+    :raises Unauthorized: invalid_token, device_revoked, account_disabled or token_expired
+        (401), in that order: a lost phone and a disabled account say so, whatever the token.
     """
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
@@ -75,7 +81,28 @@ def authenticate() -> Row:
         raise Unauthorized("device_revoked")
     if not row.is_active:
         raise Unauthorized("account_disabled")
+    if token_has_ended(row.token_ended_at, row.token_issued_at, row.last_seen_at):
+        raise Unauthorized("token_expired")
     return row
+
+
+def token_has_ended(
+    ended_at: datetime | None, issued_at: datetime | None, last_seen_at: datetime | None
+) -> bool:
+    """Ended by a person, idle too long, or too old (server.config, DEVICE_TOKEN_*).
+
+    "Used" is the device's last contact, `last_seen_at`, which a sign-in and every push write
+    and a pull writes at most once a minute (server.web.api.sync.note_pull): no extra write
+    per request. A token without an issue time is treated as too old (fail closed).
+    """
+    if ended_at is not None or issued_at is None:
+        return True
+    now = utcnow()
+    config = current_app.config
+    if now - issued_at > timedelta(days=config["DEVICE_TOKEN_MAX_DAYS"]):
+        return True
+    last_use = max(issued_at, last_seen_at) if last_seen_at is not None else issued_at
+    return now - last_use > timedelta(days=config["DEVICE_TOKEN_IDLE_DAYS"])
 
 
 def device_auth(*, write: bool) -> Callable:

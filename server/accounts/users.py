@@ -117,6 +117,54 @@ def revoke_device(device_id: str) -> bool:
     return True
 
 
+def end_device_tokens(user_id: str) -> int:
+    """End every device token of a person, inside the caller's unit of work: after a password
+    reset, a deactivation, or a change of role or town, each phone gets 401 token_expired (or
+    account_disabled while the account is off) and asks for the password again. The phones
+    keep their data and their device ids. Returns how many tokens ended."""
+    from sqlalchemy import update
+
+    from server.models import Device
+    from server.models.base import utcnow
+
+    result = db.session.execute(
+        update(Device)
+        .where(
+            Device.user_id == user_id,
+            Device.token_hash.is_not(None),
+            Device.token_ended_at.is_(None),
+        )
+        .values(token_ended_at=utcnow())
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def end_device_token(device_id: str) -> bool:
+    """End one phone's sign-in (the console's "end sign-in"): its next request gets 401
+    token_expired and the phone asks for the password, keeping its data. Unlike
+    revoke_device (a lost phone), the same person can sign in on it again. False if the
+    device is unknown; ending an ended or signed-out token changes nothing."""
+    from sqlalchemy import update
+
+    from server.models import Device
+    from server.models.base import utcnow
+
+    with write_unit(db.session, end_read=True) as unit:
+        if db.session.get(Device, device_id) is None:
+            unit.discard()
+            return False
+        db.session.execute(
+            update(Device)
+            .where(
+                Device.id == device_id,
+                Device.token_hash.is_not(None),
+                Device.token_ended_at.is_(None),
+            )
+            .values(token_ended_at=utcnow())
+        )
+    return True
+
+
 def create_token(username: str, name: str) -> tuple[str, str]:
     """A device and token for a headless integration account; the token is shown once.
 
@@ -126,6 +174,7 @@ def create_token(username: str, name: str) -> tuple[str, str]:
 
     from server.accounts.passwords import new_token, token_hash
     from server.models import Device
+    from server.models.base import utcnow
 
     with write_unit(db.session):
         user = db.session.scalar(select(User).where(User.username == username))
@@ -138,6 +187,7 @@ def create_token(username: str, name: str) -> tuple[str, str]:
             name=name,
             platform="job",
             token_hash=token_hash(token),
+            token_issued_at=utcnow(),
         )
         db.session.add(device)
     return device.id, token

@@ -229,7 +229,7 @@ def serve(host: str, port: int, workers: int) -> None:
         f"{workers} workers, database: {safe_url()})\n"
         f"Supervisor console: http://{host}:{port}/console"
     )
-    run(host, port, workers)
+    run(host, port, workers, bool(current_app.config["TRUST_PROXY_HEADERS"]))
 
 
 def safe_url(url: str | None = None) -> str:

@@ -20,15 +20,24 @@ class FenglingServer(BaseApplication):
         return create_app()
 
 
-def run(host: str, port: int, workers: int) -> None:
-    FenglingServer(
-        {
-            "bind": f"{host}:{port}",
-            "workers": workers,
-            "worker_class": "sync",
-            "timeout": 60,
-            "graceful_timeout": 20,
-            "accesslog": None,  # server.web.requestlog writes one JSON line per request
-            "preload_app": False,
-        }
-    ).run()
+def options(host: str, port: int, workers: int, trust_proxy_headers: bool) -> dict:
+    """Gunicorn's settings. `forwarded_allow_ips` follows FENGLING_TRUST_PROXY_HEADERS: by
+    default gunicorn believes X-Forwarded-Proto from 127.0.0.1, so any local process (or a
+    proxy that passes the header on) could make a plain-HTTP request look like HTTPS. Without
+    trust, no address is believed; with it, the app's ProxyFix reads the one hop's headers
+    (server.web.security_headers) and gunicorn keeps its loopback default."""
+    settings = {
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        "worker_class": "sync",
+        "timeout": 60,
+        "graceful_timeout": 20,
+        "accesslog": None,  # server.web.requestlog writes one JSON line per request
+        "preload_app": False,
+        "forwarded_allow_ips": "127.0.0.1,::1" if trust_proxy_headers else "",
+    }
+    return settings
+
+
+def run(host: str, port: int, workers: int, trust_proxy_headers: bool = False) -> None:
+    FenglingServer(options(host, port, workers, trust_proxy_headers)).run()

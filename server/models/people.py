@@ -27,7 +27,14 @@ class User(Base):
 
 
 class Device(Base):
-    """A phone or job; its id is generated on the device, its token is stored only as a hash."""
+    """A phone or job; its id is generated on the device, its token is stored only as a hash.
+
+    A device belongs to one user for good (`user_id` never changes): its receipts, rejections
+    and audit rows are that person's. Its token ends when `token_ended_at` is set (a password
+    reset, deactivation, role or town change, or the console's "end sign-in"), when it has not
+    been used (`last_seen_at`) for DEVICE_TOKEN_IDLE_DAYS, or DEVICE_TOKEN_MAX_DAYS after
+    `token_issued_at`; an ended token answers 401 token_expired.
+    """
 
     __tablename__ = "devices"
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -40,6 +47,8 @@ class Device(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    token_issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    token_ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_push_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_pull_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     pending_count: Mapped[int | None] = mapped_column(Integer)

@@ -21,7 +21,7 @@ from sqlalchemy import Connection, Engine, Result, Select, Table, event, select
 from sqlalchemy.orm import Session
 
 from server.domain.errors import RuleViolation
-from server.models import Site
+from server.models import FeedEntry, Site
 from server.sync.context import Caller, RefData
 from server.sync.feed import Author, FeedWriter
 
@@ -74,8 +74,14 @@ class BatchState:
 
     rejected_creates: set[str] = field(default_factory=set)
     existing_ids: set[tuple[str, str]] = field(default_factory=set)  # (entity, id) taken
+    claimed_ids: set[tuple[str, str]] = field(default_factory=set)  # taken by this batch
     case_numbers: dict[str, int] = field(default_factory=dict)  # prefix -> last number
     sites: dict[str, Site] | None = None
+
+    def release(self, claimed: list[tuple[str, str]]) -> None:
+        """A refused intent's new ids are free again."""
+        self.existing_ids.difference_update(claimed)
+        self.claimed_ids.difference_update(claimed)
 
     def site(self, read: Reader, site_id: str) -> Site | None:
         if self.sites is None:
@@ -107,12 +113,28 @@ class CheckContext:
     def claim_new_id(self, entity: str, record_id: str) -> None:
         """Reserve a new record's id for this batch (undone if the intent is refused).
 
-        :raises RuleViolation: record_exists when the id is taken.
+        :raises RuleViolation: record_exists when the id is taken by a record the caller can
+            see (or by an earlier intent of this batch); not_found when the record holding it
+            is one the caller cannot see, so a create never tells that such a record exists.
         """
-        if (entity, record_id) in self.batch.existing_ids:
-            raise RuleViolation("record_exists", {"record_id": record_id})
-        self.batch.existing_ids.add((entity, record_id))
-        self.claimed.append((entity, record_id))
+        key = (entity, record_id)
+        if key in self.batch.existing_ids:
+            if key in self.batch.claimed_ids or self.sees(entity, record_id):
+                raise RuleViolation("record_exists", {"record_id": record_id})
+            raise RuleViolation("not_found", {"record_id": record_id})
+        self.batch.existing_ids.add(key)
+        self.batch.claimed_ids.add(key)
+        self.claimed.append(key)
+
+    def sees(self, entity: str, record_id: str) -> bool:
+        """Whether the caller's scope sees the record, by its feed row (its towns or owner);
+        a record without one is not seen."""
+        row = self.read.execute(
+            select(FeedEntry.town_mask, FeedEntry.owner_id).where(
+                FeedEntry.entity == entity, FeedEntry.record_id == record_id
+            )
+        ).first()
+        return row is not None and self.caller.scope.sees(row.town_mask, row.owner_id)
 
 
 @dataclass

@@ -250,12 +250,16 @@ def check_case_update(ctx: CheckContext) -> CaseEdit:
             {"base_version": [f"Ahead of the server's version {row['version']}."]},
         )
     # Rule 4: fields written after base_version by another device (or the console) are contested.
+    # "This device" is this device of this person: another user's change never counts as own.
     history = ctx.read.execute(
-        select(Change.device_id, Change.fields).where(
+        select(Change.device_id, Change.user_id, Change.fields).where(
             Change.entity == "case", Change.record_id == row["id"], Change.version > m.base_version
         )
     ).all()
-    contested = fields_changed_by_others([(d, set(f)) for d, f in history], ctx.caller.device_id)
+    own_user = ctx.caller.user_id
+    contested = fields_changed_by_others(
+        [(d if u == own_user else None, set(f)) for d, u, f in history], ctx.caller.device_id
+    )
     return CaseEdit(row, merge_fields({k: row[k] for k in incoming}, incoming, contested))
 
 

@@ -107,7 +107,9 @@ def apply_batch(
     # Rule 2: results already stored for this device are replayed, never re-applied.
     stored = load_receipts(session, caller.device_id, [k for i in ids if (k := id_key(i))])
     batch = BatchState(
-        rejected_creates=load_rejected_creates(session, caller.device_id, mutations),
+        rejected_creates=load_rejected_creates(
+            session, caller.device_id, caller.user_id, mutations
+        ),
         existing_ids=load_existing_ids(session, mutations),
     )
     receipts: list[dict[str, Any]] = []
@@ -185,7 +187,7 @@ def apply_one(
         try:
             plan = run_check(spec, check, session.connection())
         except (ValidationError, RuleViolation) as error:
-            batch.existing_ids.difference_update(check.claimed)
+            batch.release(check.claimed)
             return rejected_result(mutation, error), mutation
         outcome = spec.apply(ctx, plan)  # any other failure propagates to `push`
     else:
@@ -197,7 +199,7 @@ def apply_one(
             if is_transient_failure(error):
                 raise
             writer.rollback_to(checkpoint)
-            batch.existing_ids.difference_update(check.claimed)
+            batch.release(check.claimed)
             return rejected_result(mutation, error), mutation
     applied: dict[str, Any] = {
         "mutation_id": mutation.mutation_id,
@@ -324,8 +326,13 @@ def load_existing_ids(session: Session, mutations: list[Any]) -> set[tuple[str, 
     return taken
 
 
-def load_rejected_creates(session: Session, device_id: str, mutations: list[Any]) -> set[str]:
-    """Records of this device whose create the server refused earlier (rule 1)."""
+def load_rejected_creates(
+    session: Session, device_id: str, user_id: str | None, mutations: list[Any]
+) -> set[str]:
+    """Records of this device and user whose create the server refused earlier (rule 1).
+
+    A device never changes its user (server.accounts.logins.bind_device); the user is matched
+    too so that no one's refusals ever shape another person's push."""
     ids: set[str] = set()
     for raw in mutations:
         if isinstance(raw, dict):
@@ -340,6 +347,7 @@ def load_rejected_creates(session: Session, device_id: str, mutations: list[Any]
     found = session.connection().execute(
         select(RejectedIntent.record_id).where(
             RejectedIntent.device_id == device_id,
+            RejectedIntent.user_id == user_id,
             RejectedIntent.op.in_(REGISTRY.creating_ops),
             RejectedIntent.record_id.in_(ids),
         )

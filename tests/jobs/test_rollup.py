@@ -39,8 +39,8 @@ def test_rollup_counts_todays_cases_and_checkins_per_town(clock, run, login, sit
 def test_the_days_are_chinas_days_not_utcs(clock, run, login, rows):
     """A case registered at 23:50 on 28 February 2027 in China, and one at 00:30 on 1 March
     (still 28 February in UTC): the rollup then counts one for each day."""
-    dayan = login("dayan_worker")
     clock.set(datetime(2027, 2, 28, 23, 50, tzinfo=CHINA))
+    dayan = login("dayan_worker")  # signed in on the day: a token ends after idle days
     dayan.push_ok(case_create(title="二月的"))
     clock.set(datetime(2027, 3, 1, 0, 30, tzinfo=CHINA))
     dayan.push_ok(case_create(title="三月的"))

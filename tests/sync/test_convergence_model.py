@@ -74,11 +74,19 @@ def sign_in_without_password(phone: Phone) -> None:
     would repeat; logins themselves are tested in tests/web/api/test_auth.py."""
     from server.accounts.passwords import new_token, token_hash
     from server.models import Device, User
+    from server.models.base import utcnow
 
     user = db.session.scalar(db.select(User).where(User.username == phone.username))
     phone.token = new_token()
     phone.user = {"id": user.id, "town": user.town_code, "role": user.role}
-    db.session.add(Device(id=phone.device_id, user_id=user.id, token_hash=token_hash(phone.token)))
+    db.session.add(
+        Device(
+            id=phone.device_id,
+            user_id=user.id,
+            token_hash=token_hash(phone.token),
+            token_issued_at=utcnow(),
+        )
+    )
     db.session.commit()
 
 

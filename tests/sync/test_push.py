@@ -86,6 +86,42 @@ def test_the_same_mutation_id_from_another_device_is_a_different_intent(login, r
     assert len(rows(Case, id=create["record_id"])) == 1
 
 
+def test_reusing_the_id_of_a_record_the_caller_cannot_see_is_not_found(login, sites, rows):
+    """A create never tells whether a record the caller cannot see exists: its id taken by
+    such a record gets not_found, as an id never used would in an edit; record_exists only
+    for records the caller can see (or an earlier intent of the same push)."""
+    dayan = login("dayan_worker")
+    hidden_case = case_create(title="大堰内部纠纷")
+    note = case_event(hidden_case["record_id"], kind="note")
+    site = next(s for s in sites.values() if s["town"] == "dayan")
+    visit = checkin(site["id"], site["lat"], site["lon"])
+    dayan.push_ok(hidden_case, note, visit)
+
+    shenzhen = login("shenzhen_worker")
+    own_case = case_create("shenzhen")
+    shenzhen.push_ok(own_case)
+    shenzhen_site = next(s for s in sites.values() if s["town"] == "shenzhen")
+    reuses = [
+        case_create("shenzhen", record_id=hidden_case["record_id"]),
+        {**case_event(own_case["record_id"], kind="note"), "record_id": note["record_id"]},
+        {
+            **checkin(shenzhen_site["id"], shenzhen_site["lat"], shenzhen_site["lon"]),
+            "record_id": visit["record_id"],
+        },
+    ]
+    results = shenzhen.push_ok(*reuses)
+    assert [r["error"]["code"] for r in results] == ["not_found"] * 3
+    assert len(rows(Case, id=hidden_case["record_id"])) == 1
+
+    seen = shenzhen.push_ok(case_create("shenzhen", record_id=own_case["record_id"]))
+    twice = case_create("shenzhen")
+    first, second = shenzhen.push_ok(twice, {**twice, "mutation_id": new_id()})
+    assert seen[0]["error"]["code"] == "record_exists"
+    assert first["status"] == "applied" and second["error"]["code"] == "record_exists"
+    dayan_again = dayan.push_ok(case_create(record_id=hidden_case["record_id"]))
+    assert dayan_again[0]["error"]["code"] == "record_exists"
+
+
 # Rule 3: a rejection writes nothing to the record, and lands in the rejection inbox.
 def test_rejected_intent_writes_nothing_and_is_kept_in_the_inbox(worker, rows):
     create = case_create()
@@ -334,8 +370,8 @@ def test_case_numbers_run_on_per_town_across_batches_without_repeating(clock, lo
 def test_the_year_of_a_case_number_is_the_year_in_china(clock, login, rows):
     """At 00:30 on 1 January 2027 in Zhejiang it is still 31 December 2026 in UTC: the case
     is Dayan's first of 2027, not its second of 2026."""
-    admin = login("admin")
     clock.set(datetime(2026, 12, 31, 23, 0, tzinfo=CHINA))
+    admin = login("admin")  # signed in on the day: a token ends after idle days
     old_year = case_create("dayan")
     admin.push_ok(old_year)
     clock.set(datetime(2027, 1, 1, 0, 30, tzinfo=CHINA))

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from server.accounts.console_sessions import admin_required, end_sessions_of
 from server.accounts.passwords import hash_password
-from server.accounts.users import AccountError, add_user, town_refusal
+from server.accounts.users import AccountError, add_user, end_device_tokens, town_refusal
 from server.domain.reference import lowest_free_bit, route_order
 from server.errors import NotFound
 from server.extensions import db
@@ -366,6 +366,7 @@ def admin_user_edit(user_id: Any) -> Any:
         if user.id == g.admin_id and form["role"] != "admin":
             raise refuse("role", "admin.error.self_demote")
         check_town(form["town"])
+        before = (user.role, user.town_code)
 
         def change() -> None:
             user.display_name = form["display_name"]
@@ -375,6 +376,10 @@ def admin_user_edit(user_id: Any) -> Any:
                 user.scope_towns = None
 
         change_published(writer, "user", user, UserDataSchema(), change)
+        if (user.role, user.town_code) != before:
+            # What the person may see and do changed: their phones sign in again, so no
+            # token keeps working for someone the phone's holder no longer is.
+            end_device_tokens(user.id)
         return "done.admin_user_saved"
 
     return submit_published(admin_users, "console.admin_users", UserEditForm(), apply)
@@ -383,13 +388,14 @@ def admin_user_edit(user_id: Any) -> Any:
 @bp.post("/admin/users/<uuid:user_id>/password")
 @admin_required
 def admin_user_password(user_id: Any) -> Any:
-    """A new password also signs the user out of the console (not out of their phones,
-    whose device tokens stay valid: revoke a lost phone on the devices page)."""
+    """A new password signs the user out of the console and ends every device token: each
+    phone asks for the (new) password and keeps its data (401 token_expired)."""
 
     def apply(form: dict[str, Any]) -> str:
         user = find_user(user_id)
         user.password_hash = hash_password(form["password"])
         end_sessions_of(user.id)
+        end_device_tokens(user.id)
         return "done.admin_password_reset"
 
     return submit(admin_users, "console.admin_users", PasswordForm(), apply)
@@ -398,8 +404,9 @@ def admin_user_password(user_id: Any) -> Any:
 @bp.post("/admin/users/<uuid:user_id>/active")
 @admin_required
 def admin_user_active(user_id: Any) -> Any:
-    """Deactivation ends console sessions at once; phones get 401 account_disabled from the
-    API on their next request, and work again after reactivation."""
+    """Deactivation ends console sessions and every device token at once; phones get 401
+    account_disabled while the account is off, and token_expired after reactivation: the
+    person signs in again, so a token from before never works again."""
 
     def apply(form: dict[str, Any]) -> str:
         user = find_user(user_id)
@@ -408,6 +415,7 @@ def admin_user_active(user_id: Any) -> Any:
         user.is_active = form["active"]
         if not user.is_active:
             end_sessions_of(user.id)
+            end_device_tokens(user.id)
         return "done.admin_user_activated" if user.is_active else "done.admin_user_deactivated"
 
     return submit(admin_users, "console.admin_users", ActiveForm(), apply)

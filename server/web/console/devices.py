@@ -1,5 +1,6 @@
-"""Device health: what each phone last reported, which ones have gone quiet, and revoking a
-lost one (its next API request gets 401 device_revoked).
+"""Device health: what each phone last reported, which ones have gone quiet, ending a phone's
+sign-in (its next API request gets 401 token_expired; the same person signs in again and the
+phone keeps its data), and revoking a lost one (401 device_revoked, for good).
 
 A phone that has not synced for days may hold unsent work; the supervisor sees it first and
 can call the worker before the work is lost. A revoked phone is no longer expected to sync,
@@ -18,7 +19,8 @@ from sqlalchemy import ColumnElement, and_, case, func, or_, select, true
 from werkzeug.wrappers import Response
 
 from server.accounts.console_sessions import Staff, staff_required
-from server.accounts.users import revoke_device
+from server.accounts.device_auth import token_has_ended
+from server.accounts.users import end_device_token, revoke_device
 from server.errors import NotFound
 from server.extensions import db
 from server.models import Device, User
@@ -38,6 +40,7 @@ class DeviceFilterSchema(StrictSchema):
 
     days = fields.Integer(validate=validate.Range(1, 3650))
     town = code_field()
+    user = fields.UUID()  # one person's devices (the admin's user list links here)
     page = page_field()
     done = text_field(64)  # after a revoke: which message to show (see done_message)
 
@@ -47,6 +50,7 @@ class RevokeForm(StrictSchema):
 
     days = fields.Integer(validate=validate.Range(1, 3650))
     town = code_field()
+    user = fields.UUID()
     page = page_field(load_default=missing)  # absent unless sent
 
 
@@ -93,6 +97,16 @@ class DeviceRow:
         return max(times) if times else None
 
     @property
+    def sign_in(self) -> str:
+        """signed_in, ended (ended by a person, or expired) or signed_out (logged out)."""
+        device = self.device
+        if device.token_hash is None:
+            return "signed_out"
+        if token_has_ended(device.token_ended_at, device.token_issued_at, device.last_seen_at):
+            return "ended"
+        return "signed_in"
+
+    @property
     def storage(self) -> str:
         used = self.device.storage_used
         return "" if used is None else f"{used / MEGABYTE:.1f} MB"
@@ -116,6 +130,8 @@ def device_page(staff: Staff, f: dict[str, Any]) -> DevicePage:
     clauses = [visible_devices(staff)]
     if "town" in f:
         clauses.append(User.town_code == f["town"])
+    if "user" in f:
+        clauses.append(Device.user_id == str(f["user"]))
     total, stale_total = db.session.execute(
         select(func.count(), func.coalesce(func.sum(case((stale, 1), else_=0)), 0))
         .select_from(Device)
@@ -186,3 +202,19 @@ def revoke(device_id: Any) -> Response | tuple[str, int]:
     if not revoke_device(str(device_id)):
         raise NotFound()
     return redirect(url_for("console.devices", done="done.device_revoked", **form))
+
+
+@bp.post("/devices/<uuid:device_id>/end")
+@staff_required
+def end_sign_in(device_id: Any) -> Response | tuple[str, int]:
+    """End a phone's sign-in: it asks for the password again and keeps its data. An admin
+    may end any; a supervisor those of their town's people (another town's: 404)."""
+    find_device(g.staff, str(device_id))
+    try:
+        form = load(RevokeForm(), request.form)
+    except FormError as error:
+        reasons = "; ".join(f"{k}: {' '.join(v)}" for k, v in error.errors.items())
+        return render_page("error.html", 400, message=f"{t('form.invalid')} {reasons}")
+    if not end_device_token(str(device_id)):
+        raise NotFound()
+    return redirect(url_for("console.devices", done="done.device_sign_in_ended", **form))

@@ -88,8 +88,9 @@ EXPECTED: dict[str, dict[str, str | int]] = {
     "reuse_the_case_id": {
         "dayan_worker": "rejected:record_exists",
         "dayan_supervisor": "rejected:record_exists",
-        "shenzhen_worker": "rejected:record_exists",
-        "shenzhen_supervisor": "rejected:record_exists",
+        # A case they cannot see: the same answer as an id never used (no existence oracle).
+        "shenzhen_worker": "rejected:not_found",
+        "shenzhen_supervisor": "rejected:not_found",
         "admin": "rejected:record_exists",
         "integration": 403,
     },

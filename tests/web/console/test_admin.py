@@ -181,7 +181,9 @@ def test_admin_resets_a_password_and_ends_that_users_console_sessions(
     assert console("dayan_supervisor", NEW_PASSWORD).get("/console/cases").status_code == 200
 
 
-def test_deactivated_worker_is_refused_by_the_api_until_reactivated(admin_console, login, rows):
+def test_deactivated_worker_is_refused_by_the_api_until_reactivated_and_signed_in_again(
+    admin_console, login, rows
+):
     phone = login("dayan_worker")
     phone.sync()
     target = user_id(rows, "dayan_worker")
@@ -195,6 +197,11 @@ def test_deactivated_worker_is_refused_by_the_api_until_reactivated(admin_consol
     assert row.select_one(".active").text == "否"
 
     admin_console.post(f"/console/admin/users/{target}/active", {"active": "1"})
+    # The token from before the deactivation never works again: the worker signs in anew.
+    stale = phone.pull(phone.cursor)
+    assert stale.status_code == 401
+    assert stale.get_json()["error"]["code"] == "token_expired"
+    assert phone.login().status_code == 200
     assert phone.pull(phone.cursor).status_code == 200
 
 

@@ -19,9 +19,9 @@ export async function render(root, app) {
   const form = h('form', { class: 'card', onsubmit: async (event) => {
     event.preventDefault();
     if (!navigator.onLine) { message.textContent = t('login.needs_network'); return; }
-    if (unsent && previous && username.value.trim() !== previous.username) {
+    if ((unsent || counts.drafts) && previous && username.value.trim() !== previous.username) {
       // Another person's unsent work must never be sent under this person's name.
-      message.textContent = t('login.other_user_unsent', { name: previous.display_name, n: unsent });
+      message.textContent = otherUserText(previous, unsent, counts.drafts);
       return;
     }
     submit.disabled = true;
@@ -30,7 +30,8 @@ export async function render(root, app) {
       const auth = await login(app, username.value.trim(), password.value);
       await app.signedIn(auth);
     } catch (error) {
-      message.textContent = error.status ? reasonText(error) : t('login.needs_network');
+      if (error.code === 'other_user_unsent') message.textContent = otherUserText(previous, unsent, counts.drafts);
+      else message.textContent = error.status ? reasonText(error) : t('login.needs_network');
     } finally {
       submit.disabled = false;
     }
@@ -46,10 +47,22 @@ export async function render(root, app) {
   mount(root, form, unsent || counts.drafts ? h('div', { class: 'card', id: 'login-kept' },
     unsent ? h('p', {}, t('login.unsent_kept', { n: unsent })) : null,
     counts.drafts ? h('p', {}, t('login.drafts_kept', { n: counts.drafts })) : null,
-    unsent ? h('button', { type: 'button', onclick: () => exportUnsent() }, t('settings.export')) : null) : null, back);
+    unsent ? h('button', { type: 'button', id: 'login-export', onclick: () => exportUnsent() }, t('settings.export')) : null) : null, back);
 }
 
-/** POST /auth/login with this device's id; keeps the outbox whoever signs in again. */
+/** Why this person cannot sign in here yet: the previous person's work is still on the phone. */
+function otherUserText(previous, unsent, drafts) {
+  const name = previous?.display_name ?? '';
+  return unsent ? t('login.other_user_unsent', { name, n: unsent }) : t('login.other_user_drafts', { name, n: drafts });
+}
+
+/**
+ * POST /auth/login with this device's id; keeps the outbox when the same person signs in again.
+ * Another person is refused while the previous one's work is on the phone (it would be sent
+ * under their token); the server may answer with a fresh device id (a device id belongs to one
+ * person, docs/protocol.md), which the phone adopts for later sign-ins.
+ * @throws {Error} code other_user_unsent, or the ApiError of the request
+ */
 export async function login(app, username, password) {
   const device = {
     id: await deviceId(),
@@ -60,9 +73,14 @@ export async function login(app, username, password) {
   const previous = (await getMeta('auth'))?.user;
   const body = await app.api.json('POST', '/auth/login', { json: { username, password, device }, auth: false });
   if (previous && previous.id !== body.user.id) {
-    // Someone else on this phone (nothing unsent, checked above): start from a clean store.
+    const counts = await app.counts();
+    if (counts.intents + counts.photos + counts.rejected + counts.held + counts.drafts) {
+      throw Object.assign(new Error('other_user_unsent'), { code: 'other_user_unsent' });
+    }
+    // Someone else on this phone, nothing of the previous person's left: a clean store.
     await wipeUserData();
   }
+  if (body.device_id && body.device_id !== device.id) await setMeta('device_id', body.device_id);
   const auth = { token: body.token, user: body.user, device_id: body.device_id };
   await setMeta('auth', auth);
   return auth;

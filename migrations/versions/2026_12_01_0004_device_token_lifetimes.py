@@ -1,0 +1,45 @@
+"""Device tokens: when each was issued and when it was ended
+
+Revision ID: 0004
+Revises: 0003
+Create Date: 2026-12-01 05:20:00
+"""
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0004"
+down_revision: str | None = "0003"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    """Device tokens: when each was issued and when it was ended.
+
+    Tokens issued before this revision have no known issue time: their absolute lifetime
+    starts now (the upgrade), their idle time runs from the device's last contact as before.
+    """
+    with op.batch_alter_table("devices", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("token_issued_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("token_ended_at", sa.DateTime(timezone=True), nullable=True))
+    devices = sa.table(
+        "devices",
+        sa.column("token_hash", sa.String),
+        sa.column("token_issued_at", sa.DateTime(timezone=True)),
+    )
+    now = datetime.now(UTC)
+    if op.get_bind().dialect.name == "sqlite":  # as server.models.base.UTCDateTime stores it
+        now = now.replace(tzinfo=None)
+    op.execute(
+        devices.update().where(devices.c.token_hash.is_not(None)).values(token_issued_at=now)
+    )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("devices", schema=None) as batch_op:
+        batch_op.drop_column("token_ended_at")
+        batch_op.drop_column("token_issued_at")
