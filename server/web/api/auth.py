@@ -6,6 +6,7 @@ from flask import Blueprint, g, jsonify
 from sqlalchemy import select, update
 
 from server.accounts.device_auth import device_auth
+from server.accounts.device_keys import device_key_for
 from server.accounts.logins import bind_device, check_rate_limit, remote_addr
 from server.accounts.passwords import new_token, verify_password
 from server.errors import Unauthorized
@@ -39,6 +40,7 @@ def login():
         if succeeded:
             token = new_token()
             device = bind_device(user, body["device"], token)
+            device_key = device_key_for(device.id, user.id)
     if not succeeded:  # the failed attempt is committed: it counts towards the limit
         raise Unauthorized("invalid_credentials")
     return jsonify(
@@ -51,6 +53,7 @@ def login():
             "town": user.town_code,
         },
         device_id=device.id,
+        device_key=device_key,
     )
 
 
