@@ -7,6 +7,7 @@ import { countPending } from './outbox.js';
 import { referenceData } from './records.js';
 import { APP_VERSION, idbStore } from './store.js';
 import { createSyncEngine } from './sync.js';
+import * as vault from './vault.js';
 import { registerWorker } from './sw-client.js';
 import * as chrome from './views/chrome.js';
 import { ROUTES } from './views/routes.js';
@@ -40,22 +41,45 @@ const app = {
     chrome.renderFrame(app);
     await render();
   },
-  /** Hide everything behind the lock screen (offline, instead of signing out); syncing goes on. */
+  // ---- the vault (vault.js): PIN lock, idle lock, recovery, revocation -------------------------
+  changingPin: false,
+  /** Lock: drafts are written (sealed) first, then the data key is forgotten. */
   async lock() {
-    app.locked = { at: new Date().toISOString(), user_id: app.auth.user.id };
-    await setMeta('locked', app.locked);
-    channel?.postMessage({ type: 'changed' });
+    await flushDrafts();
+    vault.lock();
+    app.auth = null;
     app.navigate('#/home');
   },
-  /** The server has checked the password again (the lock screen signed in once more). */
-  async unlock(auth) {
-    app.locked = null;
-    await setMeta('locked', null);
-    channel?.postMessage({ type: 'changed' });
+  /** The PIN opened the vault. */
+  async unlocked() {
+    app.navigate('#/home');
+    app.sync('unlock');
+  },
+  /** The password opened the vault (forgotten PIN): a new PIN is set next. */
+  async recovered(auth) {
+    app.changingPin = true;
     await app.signedIn(auth);
+  },
+  changePin() {
+    app.changingPin = true;
+    app.render();
+  },
+  async pinSet() {
+    app.changingPin = false;
+    await setMeta('locked', null);
+    app.navigate('#/home');
+    app.sync('pin');
+  },
+  /** The server revoked this phone: nothing unsent, wipe it; otherwise keep it sealed (banner: export). */
+  async revoked() {
+    if ((await vault.unsentCount()) > 0) return;
+    await vault.wipeLocalData();
+    app.auth = null;
+    app.navigate('#/login?wiped=revoked');
   },
   async signedIn(auth) {
     app.auth = auth;
+    await setMeta('locked', null); // the password was checked: a lock of the version before the PIN is lifted
     await setMeta('auth_problem', null);
     navigator.storage?.persist?.().catch(() => {});
     app.navigate('#/home');
@@ -69,6 +93,7 @@ app.engine = createSyncEngine({
   api: app.api,
   onStatus: async (status) => {
     app.status = { ...app.status, ...status };
+    if (status.error?.code === 'device_revoked') await app.revoked();
     await chrome.renderStatus(app);
     if (status.state === 'idle') {
       // A finished sync may have brought data: refresh this tab and tell the others.
@@ -87,7 +112,10 @@ let rendering = 0;
 function routeOf(hash) {
   const [path, query] = (hash.slice(1) || '/home').split('?');
   const parts = path.split('/').filter(Boolean);
-  const name = !app.auth ? 'login' : app.locked ? 'lock' : parts[0] === 'login' ? 'login' : parts[0];
+  const name = vault.isLocked() ? 'lock'
+    : !app.auth || (app.locked && !vault.hasPin()) ? 'login' // locked by the version before the PIN: the password
+      : !vault.hasPin() || app.changingPin ? 'pin'
+        : parts[0] === 'login' ? 'login' : parts[0];
   return { name, view: ROUTES[name] || ROUTES.home, params: { id: parts[1], sub: parts[2], query: new URLSearchParams(query || '') } };
 }
 
@@ -103,6 +131,7 @@ async function render(auth, { yieldTo = () => false } = {}) {
   try {
     await flushDrafts(); // what was just typed is in its draft before any screen reads it back
     [app.auth, app.locked] = await Promise.all([auth === undefined ? getMeta('auth') : auth, getMeta('locked')]);
+    if (vault.isLocked()) app.auth = null;
     const { name, view, params } = routeOf(location.hash);
     const staging = document.createElement('div');
     await view.render(staging, app, params);
@@ -158,14 +187,29 @@ function startTriggers() {
     else flushDrafts(); // the browser may be killed from here on without another word
   });
   window.addEventListener('pagehide', () => flushDrafts());
+  startIdleLock();
   setInterval(() => app.sync('timer'), SYNC_INTERVAL_MS);
   window.addEventListener('hashchange', () => render());
   window.addEventListener('fengling:db-closed', () => chrome.showBanner(app, 'db_upgraded'));
   channel?.addEventListener('message', () => refreshIfIdle());
 }
 
+/** Lock after the idle time set in Settings (checked on a timer and when the page comes back). */
+function startIdleLock() {
+  let last = Date.now();
+  const touch = () => { last = Date.now(); };
+  for (const type of ['pointerdown', 'keydown', 'input', 'scroll']) document.addEventListener(type, touch, { capture: true, passive: true });
+  const check = () => {
+    if (vault.isOpen() && Date.now() - last > vault.idleMinutes() * 60_000) app.lock();
+  };
+  setInterval(check, 10_000);
+  document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible') check(); else touch(); });
+  app.idleCheck = check;
+}
+
 async function start() {
   loadCatalogue('zh-CN'); // always needed (the fallback): fetch it while the database opens
+  await vault.loadVault(); // the app starts locked when a PIN is set
   const [lang, auth] = await Promise.all([getMeta('lang'), getMeta('auth')]);
   await setLanguage(lang || 'zh-CN');
   // A fresh start may be the updated app; the server says again if not. Nothing waits for this

@@ -28,7 +28,7 @@ export function renderFrame(app) {
 
 export function markTab(name) {
   for (const a of document.querySelectorAll('#tabs a')) a.classList.toggle('active', a.dataset.tab === name);
-  document.getElementById('tabs').hidden = name === 'login' || name === 'lock';
+  document.getElementById('tabs').hidden = name === 'login' || name === 'lock' || name === 'pin';
 }
 
 /** Online badge, pending count and the sync button state. */
