@@ -53,8 +53,8 @@ def set_pin(page: Page, pin: str = PIN) -> None:
 def unlock(page: Page, pin: str = PIN) -> None:
     """A page opened (or reloaded) after sign-in starts locked: enter the PIN."""
     expect(page.locator("#lock-form")).to_be_visible(timeout=WAIT_MS)
-    page.get_by_label("PIN 码").fill(pin)
-    page.get_by_role("button", name="解锁").click()
+    page.locator("#lock-form input[name=pin]").fill(pin)
+    page.locator("#unlock").click()
     expect(page.locator("#lock-form")).to_have_count(0, timeout=WAIT_MS)
 
 

@@ -22,6 +22,7 @@ from tests.webapp.helpers import (
     photo_file,
     shoot,
     sign_in,
+    unlock,
     wait_synced,
     wait_until,
 )
@@ -80,6 +81,7 @@ def open_offline(context: BrowserContext) -> Page:
     page = context.pages[0] if context.pages else context.new_page()
     context.set_offline(True)
     page.goto("/")
+    unlock(page)
     expect(page.locator("#home-status")).to_be_visible(timeout=WAIT_MS)
     return page
 
@@ -408,5 +410,6 @@ def test_typing_in_the_last_moment_before_the_page_closes_is_kept(phone_390) -> 
 
     page = context.new_page()
     page.goto("/#/new-case")
+    unlock(page)
     expect(page.get_by_label("标题", exact=True)).to_have_value(title, timeout=WAIT_MS)
     expect(page.get_by_role("status").filter(has_text="已恢复草稿")).to_be_visible()

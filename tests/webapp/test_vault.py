@@ -338,3 +338,50 @@ def test_a_phone_updated_with_plain_data_encrypts_it_when_the_pin_is_set(
     page.goto("/#/home")
     expect(page.locator("#home-drafts")).to_contain_text(f"旧草稿 {marker}")
     assert page.evaluate(READ_PHOTO, "cd") == f"PHOTO{marker}"
+
+
+def test_the_app_locks_after_the_idle_time_and_the_half_typed_form_comes_back(
+    browser_context: BrowserContext,
+) -> None:
+    page = browser_context.new_page()
+    sign_in(page, "xidian_worker")
+    page.goto("/#/settings")
+    page.get_by_label("闲置多久后自动锁定").select_option("1")
+    title = f"闲置锁定前写了一半 {uuid.uuid4().hex[:6]}"
+    page.goto("/#/new-case")
+    page.get_by_label("标题", exact=True).fill(title)
+    page.clock.install()
+    page.clock.fast_forward("00:50")
+    page.wait_for_timeout(11_000)  # the idle check runs every 10 s
+    expect(page.locator("#lock-form")).to_have_count(0)  # 50 s: not yet
+    page.clock.fast_forward("00:20")
+    expect(page.locator("#lock-form")).to_be_visible(timeout=WAIT_MS)
+    expect(page.locator("#view")).not_to_contain_text(title)
+    unlock(page)
+    expect(page.get_by_label("标题", exact=True)).to_have_value(title, timeout=WAIT_MS)
+
+
+# The server stops knowing this phone's token (an expired or refused session).
+FORGET_TOKEN = """async () => {
+  const { getMeta, setMeta } = await import('/js/meta.js');
+  await setMeta('auth', { ...(await getMeta('auth')), token: 'stale' });
+}"""
+
+
+def test_after_a_refused_session_the_pin_still_opens_the_unsent_work_offline(
+    browser_context: BrowserContext, pwa_server
+) -> None:
+    page = browser_context.new_page()
+    sign_in(page, "xiaojiang_worker")
+    browser_context.set_offline(True)
+    title = f"会话失效后仍可查看 {uuid.uuid4().hex[:6]}"
+    capture_case(page, title, "渠道堵塞", "13500000000")
+    page.evaluate(FORGET_TOKEN)
+    go_online(page)
+    expect(page.locator("[data-banner=auth_problem]")).to_be_visible(timeout=WAIT_MS)
+    browser_context.set_offline(True)
+    page.reload()
+    unlock(page)
+    page.goto("/#/cases")
+    expect(page.locator("#case-list")).to_contain_text(title)
+    expect_pending(page, 2)

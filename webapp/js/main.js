@@ -43,16 +43,16 @@ const app = {
   },
   // ---- the vault (vault.js): PIN lock, idle lock, recovery, revocation -------------------------
   changingPin: false,
-  /** Lock: drafts are written (sealed) first, then the data key is forgotten. */
+  /** Lock (idle, "立即锁定", "锁定应用"): drafts are written (sealed) first, then the data key is forgotten. */
   async lock() {
     await flushDrafts();
     vault.lock();
     app.auth = null;
-    app.navigate('#/home');
+    await render(); // the address stays: after the PIN the worker is back on the same screen
   },
-  /** The PIN opened the vault. */
+  /** The PIN opened the vault: back to the screen the worker was on. */
   async unlocked() {
-    app.navigate('#/home');
+    await render();
     app.sync('unlock');
   },
   /** The password opened the vault (forgotten PIN): a new PIN is set next. */
