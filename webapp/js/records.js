@@ -67,7 +67,12 @@ const ofEntity = (entity) => IDBKeyRange.bound([entity], [entity, []]);
 
 /** All records of an entity, read by key range (quicker than through the `entity` index). */
 export async function list(entity) {
-  return openAll(await transact(['records'], 'readonly', (tx) => req(tx.objectStore('records').getAll(ofEntity(entity)))));
+  return openAll(await rawList(entity));
+}
+
+/** An entity's rows as stored (sealed). */
+export function rawList(entity) {
+  return transact(['records'], 'readonly', (tx) => req(tx.objectStore('records').getAll(ofEntity(entity))));
 }
 
 /**
