@@ -247,20 +247,14 @@ class ApiDevice:
 
 
 def idb_outbox(page: Page) -> list[dict[str, Any]]:
-    """The app's outbox as stored in IndexedDB (read without the app's code)."""
+    """The app's outbox as stored in IndexedDB and the database's version, read through the
+    app's storage layer: entries are sealed at rest (vault.js), so the page must be unlocked."""
     raw = page.evaluate(
-        """() => new Promise((resolve, reject) => {
-            const open = indexedDB.open('fengling');
-            open.onsuccess = () => {
-              const db = open.result;
-              const request = db.transaction('outbox').objectStore('outbox').getAll();
-              request.onsuccess = () => {
-                resolve(JSON.stringify({version: db.version, rows: request.result}));
-                db.close();
-              };
-              request.onerror = () => reject(request.error);
-            };
-            open.onerror = () => reject(open.error);
-        })"""
+        """async () => {
+            const { allEntries } = await import('/js/outbox.js');
+            const { openDb } = await import('/js/db.js');
+            const db = await openDb();
+            return JSON.stringify({ version: db.version, rows: await allEntries() });
+        }"""
     )
     return json.loads(raw)

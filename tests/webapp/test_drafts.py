@@ -45,21 +45,13 @@ def phone(pwa_browser, pwa_server) -> Iterator[BrowserContext]:
 
 
 def idb_drafts(page: Page) -> list[dict[str, Any]]:
-    """The drafts as stored in IndexedDB (blobs as their size), read without the app's code."""
+    """The drafts stored in IndexedDB (blobs as their size), read through the app's storage
+    layer: they are sealed at rest (vault.js), so only the unlocked page can read them."""
     raw = page.evaluate(
-        """() => new Promise((resolve, reject) => {
-            const open = indexedDB.open('fengling');
-            open.onsuccess = () => {
-              const db = open.result;
-              const request = db.transaction('drafts').objectStore('drafts').getAll();
-              request.onsuccess = () => {
-                resolve(JSON.stringify(request.result, (k, v) => (v instanceof Blob ? v.size : v)));
-                db.close();
-              };
-              request.onerror = () => reject(request.error);
-            };
-            open.onerror = () => reject(open.error);
-        })"""
+        """async () => {
+            const { listDrafts } = await import('/js/drafts.js');
+            return JSON.stringify(await listDrafts(), (k, v) => (v instanceof Blob ? v.size : v));
+        }"""
     )
     return json.loads(raw)
 

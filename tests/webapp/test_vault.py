@@ -253,7 +253,7 @@ def test_ten_wrong_pins_with_unsent_work_keep_it_locked_until_the_password_recov
     wait_synced(page)
     page.reload()
     unlock(page, "13572468")
-    expect(page.locator("#home-status")).to_be_visible()
+    expect(page.locator("#case-list")).to_contain_text(title)  # back where the worker was
 
 
 def test_ten_wrong_pins_with_nothing_unsent_wipe_the_phone(
