@@ -13,6 +13,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 from tests.webapp.conftest import FENGLING
 from tests.webapp.helpers import (
     PASSWORD,
+    PIN,
     WAIT_MS,
     expect_pending,
     go_online,
@@ -385,3 +386,19 @@ def test_after_a_refused_session_the_pin_still_opens_the_unsent_work_offline(
     page.goto("/#/cases")
     expect(page.locator("#case-list")).to_contain_text(title)
     expect_pending(page, 2)
+
+
+def test_the_pin_can_be_changed_in_settings_and_the_old_one_stops_working(
+    browser_context: BrowserContext,
+) -> None:
+    page = browser_context.new_page()
+    sign_in(page, "xiaojiang_worker")
+    page.goto("/#/settings")
+    page.get_by_role("button", name="修改 PIN 码").click()
+    set_pin(page, "97531024")
+    page.goto("/#/settings")
+    page.get_by_role("button", name="立即锁定").click()
+    enter_pin(page, PIN)
+    expect(page.locator("#lock-message")).to_contain_text("PIN 码不对")
+    unlock(page, "97531024")
+    expect(page.locator("#security")).to_be_visible()

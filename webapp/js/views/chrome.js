@@ -65,8 +65,8 @@ async function showLastSuccess(button) {
 
 async function syncProblems(app) {
   const problem = await getMeta('auth_problem');
-  if (problem) showBanner(app, 'auth_problem', { message: t(`error.${problem.code}`, {}) });
-  else hideBanner(app, 'auth_problem');
+  if (problem && app.auth) showBanner(app, 'auth_problem', { message: t(`error.${problem.code}`, {}) });
+  else hideBanner(app, 'auth_problem'); // locked (no auth): its export would need the PIN first
   if (await getMeta('update_required')) {
     showBanner(app, 'update_required');
     app.registration?.update().catch(() => {});
