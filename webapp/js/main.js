@@ -7,8 +7,8 @@ import { countPending } from './outbox.js';
 import { referenceData } from './records.js';
 import { APP_VERSION, idbStore } from './store.js';
 import { createSyncEngine } from './sync.js';
-import * as vault from './vault.js';
 import { registerWorker } from './sw-client.js';
+import * as vault from './vault.js';
 import * as chrome from './views/chrome.js';
 import { ROUTES } from './views/routes.js';
 
@@ -204,7 +204,6 @@ function startIdleLock() {
   };
   setInterval(check, 10_000);
   document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible') check(); else touch(); });
-  app.idleCheck = check;
 }
 
 async function start() {

@@ -10,7 +10,7 @@ import { reasonText } from './widgets.js';
 
 export const keepOnSync = true;
 
-export async function render(root, app, params) {
+export async function render(root, app) {
   const unsent = await unsentCount();
   const user = vaultUser();
   const blocked = failures() >= MAX_PIN_FAILURES;
@@ -61,5 +61,5 @@ export async function render(root, app, params) {
   h('button', { type: 'submit', id: 'recover' }, t('lock.recover')));
   mount(root, pinForm, user ? recover : null, unsent ? h('section', { class: 'card', id: 'lock-unsent' },
     h('p', {}, t('lock.kept', { n: unsent }))) : null);
-  if (!blocked && !params?.query?.get('no-focus')) setTimeout(() => pin.focus(), 0);
+  if (!blocked) setTimeout(() => pin.focus(), 0);
 }
