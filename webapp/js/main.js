@@ -14,6 +14,7 @@ import { ROUTES } from './views/routes.js';
 
 const SYNC_INTERVAL_MS = 60_000;
 const ONLINE_SETTLE_MS = 1000; // the online event fires before the link is usable
+const UNLOCK_SYNC_DELAY_MS = 1000;
 const channel = 'BroadcastChannel' in globalThis ? new BroadcastChannel('fengling') : null;
 
 const app = {
@@ -53,7 +54,8 @@ const app = {
   /** The PIN opened the vault: back to the screen the worker was on. */
   async unlocked() {
     await render();
-    app.sync('unlock');
+    // The screen reads and decrypts first (the case list: every case); the sync a moment later.
+    setTimeout(() => app.sync('unlock'), UNLOCK_SYNC_DELAY_MS);
   },
   /** The password opened the vault (forgotten PIN): a new PIN is set next. */
   async recovered(auth) {
