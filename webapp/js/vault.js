@@ -293,8 +293,16 @@ export async function blobsToMarkers(value) {
 
 export const markersToBlobs = (k, v) => (v && typeof v === 'object' && typeof v[BLOB_MARK] === 'string' ? new Blob([unb64(v[BLOB_MARK])], { type: v.type }) : v);
 
-/** On the first PIN: seal every plain row already on the phone, in one transaction. */
+/**
+ * On the first PIN: seal every plain row already on the phone. Photos and drafts are read and
+ * sealed first (a Blob's bytes take a promise), then everything is written in one transaction;
+ * a photo or draft written plain meanwhile (a sync, a form) is caught by another round.
+ */
 async function sealEverything() {
+  for (let round = 0; round < 5 && (await sealRound()); round += 1) { /* again */ }
+}
+
+async function sealRound() {
   const blobs = await transact(['blobs'], 'readonly', (tx) => req(tx.objectStore('blobs').getAll()));
   const sealedBlobs = await Promise.all(blobs.filter((b) => !b.sealed && b.blob).map(sealBlob));
   const drafts = await transact(['drafts'], 'readonly', (tx) => req(tx.objectStore('drafts').getAll()));
@@ -313,6 +321,7 @@ async function sealEverything() {
       if (row && !row.sealed) meta.put(seal('meta', row));
     }
   });
+  return sealedBlobs.length + sealedDrafts.length > 0; // another round finds what came meanwhile
 }
 
 /** Meta keys sealed like rows: the bearer token and who is signed in. */
