@@ -133,7 +133,8 @@ async function render(auth, { yieldTo = () => false } = {}) {
   try {
     await flushDrafts(); // what was just typed is in its draft before any screen reads it back
     [app.auth, app.locked] = await Promise.all([auth === undefined ? getMeta('auth') : auth, getMeta('locked')]);
-    if (vault.isLocked()) app.auth = null;
+    app.sealed = vault.isLocked();
+    if (app.sealed) app.auth = null;
     const { name, view, params } = routeOf(location.hash);
     const staging = document.createElement('div');
     await view.render(staging, app, params);

@@ -38,7 +38,8 @@ export async function renderStatus(app) {
   const online = navigator.onLine && app.status.state !== 'offline';
   badge.textContent = online ? t('net.online') : t('net.offline');
   badge.className = `badge ${online ? 'ok' : 'warn'}`;
-  const counts = app.auth ? await app.counts() : { intents: 0, photos: 0, rejected: 0 };
+  // Locked, the counts still show: they come from clear index fields (vault.js).
+  const counts = app.auth || app.sealed ? await app.counts() : { intents: 0, photos: 0, rejected: 0 };
   const pending = document.getElementById('pending-badge');
   pending.textContent = t('sync.pending_badge', { n: counts.intents + counts.photos });
   pending.dataset.count = String(counts.intents + counts.photos);

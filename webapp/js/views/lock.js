@@ -61,5 +61,9 @@ export async function render(root, app) {
   h('button', { type: 'submit', id: 'recover' }, t('lock.recover')));
   mount(root, pinForm, user ? recover : null, unsent ? h('section', { class: 'card', id: 'lock-unsent' },
     h('p', {}, t('lock.kept', { n: unsent }))) : null);
-  if (!blocked) setTimeout(() => pin.focus(), 0);
+  // Locked from far down a screen (Settings): the lock shows from its top.
+  setTimeout(() => {
+    window.scrollTo(0, 0);
+    if (!blocked) pin.focus({ preventScroll: true });
+  }, 0);
 }
