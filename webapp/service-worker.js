@@ -4,9 +4,10 @@ import { DB_VERSION } from './js/db.js';
 import { createApi } from './js/api.js';
 import { getMeta } from './js/meta.js';
 import { idbStore } from './js/store.js';
+import { loadVault } from './js/vault.js';
 import { createSyncEngine } from './js/sync.js';
 
-const VERSION = '1.4.1';
+const VERSION = '1.5.0';
 const PREFIX = 'fengling-shell-';
 const CACHE = `${PREFIX}${VERSION}`;
 export const PRECACHE = [
@@ -18,6 +19,7 @@ export const PRECACHE = [
   '/icons/icon-192.png',
   '/icons/icon-512.png',
   '/icons/maskable-512.png',
+  '/js/aes-gcm.js',
   '/js/api.js',
   '/js/blobs.js',
   '/js/boot.js',
@@ -36,6 +38,7 @@ export const PRECACHE = [
   '/js/sync-rules.js',
   '/js/sync.js',
   '/js/unsent-file.js',
+  '/js/vault.js',
   '/js/views/case-detail.js',
   '/js/views/case-form.js',
   '/js/views/cases.js',
@@ -45,6 +48,7 @@ export const PRECACHE = [
   '/js/views/lock.js',
   '/js/views/login.js',
   '/js/views/outbox.js',
+  '/js/views/pin.js',
   '/js/views/route.js',
   '/js/views/routes.js',
   '/js/views/settings.js',
@@ -113,6 +117,7 @@ self.addEventListener('sync', (event) => {
 });
 
 async function backgroundSync() {
+  await loadVault(); // with a PIN set the token is sealed: a locked vault syncs nothing here
   const api = createApi({
     getToken: async () => (await getMeta('auth'))?.token ?? null,
     getLanguage: () => 'zh-CN', // stored reasons are shown by code in the page's language

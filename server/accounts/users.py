@@ -104,6 +104,7 @@ def revoke_device(device_id: str) -> bool:
 
     Its own unit of work: what the caller read before is rolled back first.
     """
+    from server.accounts.device_keys import drop_device_keys
     from server.models import Device
     from server.models.base import utcnow
 
@@ -114,6 +115,7 @@ def revoke_device(device_id: str) -> bool:
             return False
         device.is_revoked = True
         device.revoked_at = utcnow()
+        drop_device_keys(device_id)  # the phone's escrowed data key can no longer be unwrapped
     return True
 
 

@@ -14,7 +14,7 @@ from server.models.changes import (
 from server.models.checkins import Checkin, Route, Site
 from server.models.console import CaseHandoff, ConsoleSession
 from server.models.jobs import DailyStat, JobLock, JobRun
-from server.models.people import Device, LoginAttempt, User
+from server.models.people import Device, DeviceKey, LoginAttempt, User
 from server.models.towns import Category, Grid, Town
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
     "ConsoleSession",
     "DailyStat",
     "Device",
+    "DeviceKey",
     "FeedEntry",
     "FeedRevocation",
     "Grid",

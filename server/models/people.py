@@ -56,6 +56,19 @@ class Device(Base):
     storage_used: Mapped[int | None] = mapped_column(BigInteger)
 
 
+class DeviceKey(Base):
+    """The server-held key that wraps a phone's local data key (server/accounts/device_keys.py).
+
+    One per (device, user); dropped when the device is revoked.
+    """
+
+    __tablename__ = "device_keys"
+    device_id: Mapped[str] = mapped_column(ForeignKey("devices.id"), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class LoginAttempt(Base):
     """One password check, kept in the database so the limit holds across server processes.
 

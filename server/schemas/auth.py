@@ -30,6 +30,10 @@ class LoginResponseSchema(Schema):
     token = fields.String()
     user = fields.Nested(UserInfoSchema)
     device_id = fields.String()
+    # Extension: wraps the PWA's local data key (server/accounts/device_keys.py).
+    device_key = fields.String(
+        metadata={"description": "32 random bytes, base64url; per device and user"}
+    )
 
 
 class LogoutResponseSchema(Schema):

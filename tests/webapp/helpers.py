@@ -23,6 +23,7 @@ from testkit.chromium import PASSWORD
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 WAIT_MS = 15_000
+PIN = "246810"  # the PIN every test phone gets at its first sign-in
 
 
 def sign_in(page: Page, username: str, screenshot: str | None = None) -> None:
@@ -34,9 +35,27 @@ def sign_in(page: Page, username: str, screenshot: str | None = None) -> None:
         shoot(page, screenshot)
     before = page_clock(page)
     page.get_by_role("button", name="登录", exact=True).click()
+    set_pin(page)
     expect(page.locator("#home-status")).to_be_visible(timeout=WAIT_MS)
     expect(page.locator("body")).to_have_attribute("data-offline-ready", "yes", timeout=WAIT_MS)
     wait_synced(page, after=before)
+
+
+def set_pin(page: Page, pin: str = PIN) -> None:
+    """The first sign-in on a phone asks for a PIN before anything else opens."""
+    expect(page.locator("#pin-form")).to_be_visible(timeout=WAIT_MS)
+    page.get_by_label("新 PIN 码").fill(pin)
+    page.get_by_label("再输入一次").fill(pin)
+    page.get_by_role("button", name="保存 PIN 码").click()
+    expect(page.locator("#pin-form")).to_have_count(0, timeout=WAIT_MS)
+
+
+def unlock(page: Page, pin: str = PIN) -> None:
+    """A page opened (or reloaded) after sign-in starts locked: enter the PIN."""
+    expect(page.locator("#lock-form")).to_be_visible(timeout=WAIT_MS)
+    page.locator("#lock-form input[name=pin]").fill(pin)
+    page.locator("#unlock").click()
+    expect(page.locator("#lock-form")).to_have_count(0, timeout=WAIT_MS)
 
 
 def console_sign_in(page: Page, username: str) -> None:
@@ -228,20 +247,14 @@ class ApiDevice:
 
 
 def idb_outbox(page: Page) -> list[dict[str, Any]]:
-    """The app's outbox as stored in IndexedDB (read without the app's code)."""
+    """The app's outbox as stored in IndexedDB and the database's version, read through the
+    app's storage layer: entries are sealed at rest (vault.js), so the page must be unlocked."""
     raw = page.evaluate(
-        """() => new Promise((resolve, reject) => {
-            const open = indexedDB.open('fengling');
-            open.onsuccess = () => {
-              const db = open.result;
-              const request = db.transaction('outbox').objectStore('outbox').getAll();
-              request.onsuccess = () => {
-                resolve(JSON.stringify({version: db.version, rows: request.result}));
-                db.close();
-              };
-              request.onerror = () => reject(request.error);
-            };
-            open.onerror = () => reject(open.error);
-        })"""
+        """async () => {
+            const { allEntries } = await import('/js/outbox.js');
+            const { openDb } = await import('/js/db.js');
+            const db = await openDb();
+            return JSON.stringify({ version: db.version, rows: await allEntries() });
+        }"""
     )
     return json.loads(raw)

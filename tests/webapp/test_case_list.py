@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from playwright.sync_api import Browser, expect
 
 from testkit.chromium import context_options
-from tests.webapp.helpers import WAIT_MS, ApiDevice, sign_in
+from tests.webapp.helpers import WAIT_MS, ApiDevice, sign_in, unlock
 
 NEWEST_DEMO_CASE = "两村山林交界处毛竹采伐权属争议"  # the demo seed reports it last
 
@@ -63,6 +63,7 @@ def test_list_opens_on_the_newest_cases_and_search_finds_an_old_one(
         sign_in(page, "admin")
         page.goto("/#/cases")
         page.reload()  # the app opened with all 75 cases on the phone
+        unlock(page)
         items = page.locator("#case-list li.item")
         expect(items.first).to_contain_text(NEWEST_DEMO_CASE)
         expect(page.locator("#case-count")).to_have_text("共 75 件", timeout=WAIT_MS)
@@ -81,6 +82,7 @@ def test_list_opens_on_the_newest_cases_and_search_finds_an_old_one(
 
         # Typed the moment the list appears, while the rest may still be being read: kept.
         page.reload()
+        unlock(page)
         expect(items.first).to_be_visible(timeout=WAIT_MS)
         search.press_sequentially("第000号")
         expect(search).to_have_value("第000号")

@@ -14,6 +14,7 @@ from tests.webapp.helpers import (
     go_online,
     sign_in,
     sync_now,
+    unlock,
     wait_synced,
 )
 
@@ -99,5 +100,6 @@ def test_the_supervisor_takes_the_workers_value_and_the_phone_says_so(
     expect(phone.locator("#case-title")).to_have_text("网格员改的标题")
     expect(phone.locator(".outcome")).to_have_count(0)
     phone.reload()
+    unlock(phone)
     expect(phone.locator("#case-title")).to_have_text("网格员改的标题")
     expect(phone.locator(".outcome")).to_have_count(0)

@@ -20,6 +20,7 @@ from tests.webapp.helpers import (
     expect_pending,
     go_online,
     page_clock,
+    set_pin,
     sign_in,
     wait_synced,
 )
@@ -131,6 +132,7 @@ def test_the_next_worker_waits_for_the_first_ones_work_and_gets_a_device_id_of_t
 
     before = page_clock(page)
     sign_in_as(page, "xidian_worker")
+    set_pin(page)  # a new person on the phone sets their own PIN
     expect(page.locator("#home-status")).to_be_visible(timeout=WAIT_MS)
     wait_synced(page, after=before)
     second_id = phone_device_id(page)

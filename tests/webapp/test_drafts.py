@@ -22,6 +22,7 @@ from tests.webapp.helpers import (
     photo_file,
     shoot,
     sign_in,
+    unlock,
     wait_synced,
     wait_until,
 )
@@ -44,21 +45,13 @@ def phone(pwa_browser, pwa_server) -> Iterator[BrowserContext]:
 
 
 def idb_drafts(page: Page) -> list[dict[str, Any]]:
-    """The drafts as stored in IndexedDB (blobs as their size), read without the app's code."""
+    """The drafts stored in IndexedDB (blobs as their size), read through the app's storage
+    layer: they are sealed at rest (vault.js), so only the unlocked page can read them."""
     raw = page.evaluate(
-        """() => new Promise((resolve, reject) => {
-            const open = indexedDB.open('fengling');
-            open.onsuccess = () => {
-              const db = open.result;
-              const request = db.transaction('drafts').objectStore('drafts').getAll();
-              request.onsuccess = () => {
-                resolve(JSON.stringify(request.result, (k, v) => (v instanceof Blob ? v.size : v)));
-                db.close();
-              };
-              request.onerror = () => reject(request.error);
-            };
-            open.onerror = () => reject(open.error);
-        })"""
+        """async () => {
+            const { listDrafts } = await import('/js/drafts.js');
+            return JSON.stringify(await listDrafts(), (k, v) => (v instanceof Blob ? v.size : v));
+        }"""
     )
     return json.loads(raw)
 
@@ -80,6 +73,7 @@ def open_offline(context: BrowserContext) -> Page:
     page = context.pages[0] if context.pages else context.new_page()
     context.set_offline(True)
     page.goto("/")
+    unlock(page)
     expect(page.locator("#home-status")).to_be_visible(timeout=WAIT_MS)
     return page
 
@@ -408,5 +402,6 @@ def test_typing_in_the_last_moment_before_the_page_closes_is_kept(phone_390) -> 
 
     page = context.new_page()
     page.goto("/#/new-case")
+    unlock(page)
     expect(page.get_by_label("标题", exact=True)).to_have_value(title, timeout=WAIT_MS)
     expect(page.get_by_role("status").filter(has_text="已恢复草稿")).to_be_visible()

@@ -11,7 +11,7 @@ import requests
 from playwright.sync_api import BrowserContext, expect
 
 from testkit.chromium import context_options
-from tests.webapp.helpers import PASSWORD, WAIT_MS, go_online, shoot, sign_in, wait_synced
+from tests.webapp.helpers import WAIT_MS, go_online, shoot, sign_in, unlock, wait_synced
 
 
 def png_size(content: bytes) -> tuple[int, int]:
@@ -81,6 +81,8 @@ def test_switch_to_english_and_back(browser_context: BrowserContext) -> None:
     expect(page.locator("#sync-now")).to_have_text("Sync now")
     expect(page.locator("html")).to_have_attribute("lang", "en")
     page.reload()
+    expect(page.locator("#lock-form")).to_contain_text("App locked", timeout=WAIT_MS)
+    unlock(page)
     expect(page.locator("#tabs")).to_contain_text("Settings", timeout=WAIT_MS)
     page.get_by_label("Language").select_option("zh-CN")
     expect(page.locator("#tabs")).to_contain_text("案件")
@@ -90,8 +92,7 @@ def test_offline_with_unsent_work_signing_out_is_replaced_by_locking(
     browser_context: BrowserContext, pwa_server
 ) -> None:
     """Offline, signing out would delete the unsent case: the app offers to lock instead. The
-    lock hides everything, survives a reload, still exports and syncs, and only the account's
-    password, checked by the server once online, opens it again."""
+    lock hides everything and survives a reload; the PIN opens it again, offline too."""
     page = browser_context.new_page()
     sign_in(page, "shiliang_worker")
     browser_context.set_offline(True)
@@ -116,7 +117,7 @@ def test_offline_with_unsent_work_signing_out_is_replaced_by_locking(
 
     lock = page.locator("#lock-form")
     expect(lock).to_contain_text("应用已锁定")
-    expect(page.locator("#lock-who")).to_contain_text("shiliang_worker")
+    expect(page.locator("#lock-unsent")).to_contain_text("1 项未同步内容")
     expect(page.locator("#tabs")).to_be_hidden()
     shoot(page, "lock")
     for hidden_screen in ("/#/cases", f"/#/case/{uuid.uuid4()}", "/#/login", "/#/settings"):
@@ -126,27 +127,18 @@ def test_offline_with_unsent_work_signing_out_is_replaced_by_locking(
     page.reload()
     expect(lock).to_be_visible(timeout=WAIT_MS)
     expect(page.locator("#view")).not_to_contain_text(title)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="解锁").click()
-    expect(page.locator("#lock-message")).to_contain_text("解锁需要联网")
-    with page.expect_download() as again:
-        page.locator("#lock-unsent").get_by_role("button", name="导出未同步内容").click()
-    assert title in json.loads(again.value.path().read_text(encoding="utf-8"))["content"]
-
-    # Online, still locked: the work goes home all the same.
-    wait_synced(page, after=go_online(page))
-    assert pwa_server.db.value("SELECT count(*) FROM cases WHERE title = ?", title) == 1
-    expect(lock).to_be_visible()
-    page.get_by_label("密码").fill("not-the-password")
-    page.get_by_role("button", name="解锁").click()
-    expect(page.locator("#lock-message")).to_contain_text("用户名或密码错误")
-    expect(page.locator("#view")).not_to_contain_text(title)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="解锁").click()
-    expect(page.locator("#home-status")).to_be_visible(timeout=WAIT_MS)
-    expect(page.locator("#tabs")).to_be_visible()
+    # The PIN opens it offline: the worker is never locked out of unsent work.
+    unlock(page)
     page.goto("/#/cases")
     expect(page.locator("#case-list")).to_contain_text(title)
+    with page.expect_download() as again:
+        page.goto("/#/settings")
+        page.get_by_role("button", name="导出未同步内容").click()
+    assert title in json.loads(again.value.path().read_text(encoding="utf-8"))["content"]
+
+    # Online and unlocked: the work goes home.
+    wait_synced(page, after=go_online(page))
+    assert pwa_server.db.value("SELECT count(*) FROM cases WHERE title = ?", title) == 1
     # Online with nothing unsent, signing out is offered again.
     page.goto("/#/settings")
     expect(page.locator("#logout")).to_be_visible()
@@ -176,9 +168,11 @@ def test_new_version_is_offered_not_swapped_under_the_user(pwa_browser, staged_p
         catalogue.write_text(catalogue.read_text().replace('"锋领"', '"锋领新版"'))
 
         page.reload()  # a navigation makes the browser look for a new worker
+        unlock(page)
         banner = page.locator("[data-banner=update_ready]")
         expect(banner).to_contain_text("新版本可用。", timeout=WAIT_MS)
         page.reload()  # the old version keeps running until the person chooses
+        unlock(page)
         expect(page.locator(".brand")).to_have_text("锋领")
         expect(banner).to_be_visible(timeout=WAIT_MS)
         shoot(page, "update-ready")
@@ -186,6 +180,7 @@ def test_new_version_is_offered_not_swapped_under_the_user(pwa_browser, staged_p
         banner.get_by_role("button", name="更新").click()
         expect(page.locator(".brand")).to_have_text("锋领新版", timeout=WAIT_MS)
         assert page.evaluate(ASK_WORKER_VERSION) == "next"
+        unlock(page)  # the update reloads the page: it opens locked, as any start does
         expect(page.locator("#home-status")).to_be_visible()
     finally:
         context.close()

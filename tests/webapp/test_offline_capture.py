@@ -17,6 +17,7 @@ from tests.webapp.helpers import (
     photo_file,
     shoot,
     sign_in,
+    unlock,
     wait_synced,
 )
 
@@ -25,6 +26,7 @@ def open_offline_app(context: BrowserContext) -> Page:
     page = context.pages[0] if context.pages else context.new_page()
     context.set_offline(True)
     page.goto("/")
+    unlock(page)
     expect(page.locator("#home-status")).to_be_visible(timeout=WAIT_MS)
     expect(page.locator("#net-badge")).to_have_text("离线")
     return page
@@ -82,6 +84,7 @@ def test_offline_capture_reaches_server_once_and_second_device(
     # Reload offline, then a cold start: the browser closed and reopened without network.
     phone.set_offline(True)
     page.reload()
+    unlock(page)
     expect(page.locator("#home-status")).to_be_visible(timeout=WAIT_MS)
     phone.close()
     phone = persistent_phone()

@@ -18,8 +18,10 @@ from tests.webapp.helpers import (
     go_online,
     idb_outbox,
     page_clock,
+    set_pin,
     sign_in,
     sync_now,
+    unlock,
     wait_synced,
     wait_until,
 )
@@ -95,6 +97,7 @@ def test_page_closed_mid_sync_resumes_without_loss(
 
     page = browser_context.new_page()
     page.goto("/")
+    unlock(page)  # the token is sealed: the app syncs once unlocked
     wait_synced(page)  # app start syncs again
     assert pwa_server.db.value("SELECT count(*) FROM cases WHERE title = ?", title) == 1
     page.goto("/#/cases")
@@ -171,6 +174,7 @@ def test_database_upgrade_keeps_the_outbox_and_lists_the_case(
     # The new app opens (and upgrades) the database; hold its first push to look inside.
     page.route("**/api/v1/sync/push", lambda route: route.abort("internetdisconnected"))
     page.goto("/")
+    set_pin(page)  # the version before the PIN had none: the update asks for one
     expect(page.locator("#home-status")).to_be_visible(timeout=WAIT_MS)
     expect_pending(page, 1)
     stored = idb_outbox(page)
@@ -187,19 +191,11 @@ def test_database_upgrade_keeps_the_outbox_and_lists_the_case(
     assert pwa_server.db.value("SELECT title FROM cases WHERE id = ?", case_id) == title
 
 
-FORGET_TOKEN = """() => new Promise((resolve, reject) => {
-  const open = indexedDB.open('fengling');
-  open.onsuccess = () => {
-    const tx = open.result.transaction('meta', 'readwrite');
-    const meta = tx.objectStore('meta');
-    const read = meta.get('auth');
-    read.onsuccess = () => {
-      meta.put({...read.result, value: {...read.result.value, token: 'stale'}});
-    };
-    tx.oncomplete = () => { open.result.close(); resolve(); };
-    tx.onerror = () => reject(tx.error);
-  };
-})"""
+# The token is sealed at rest (vault.js): change it through the app's own storage.
+FORGET_TOKEN = """async () => {
+  const { getMeta, setMeta } = await import('/js/meta.js');
+  await setMeta('auth', { ...(await getMeta('auth')), token: 'stale' });
+}"""
 
 
 def test_refused_session_keeps_unsent_work_until_signed_in_again(

@@ -1,5 +1,6 @@
 // Photos: compressed on the device, stored by SHA-256, uploaded each on its own (HEAD, then PUT).
 import { req, transact } from './db.js';
+import { openBlob, sealBlob } from './vault.js';
 
 export const MAX_EDGE = 1600;
 export const JPEG_QUALITY = 0.8;
@@ -39,10 +40,12 @@ export async function preparePhoto(file) {
   return { sha256: await sha256(blob), blob, type: blob.type, size: blob.size };
 }
 
-export function getBlob(hash) {
-  return transact(['blobs'], 'readonly', (tx) => req(tx.objectStore('blobs').get(hash)));
+/** A photo row with its plain bytes as `blob` (sealed at rest, opened here). */
+export async function getBlob(hash) {
+  return openBlob(await transact(['blobs'], 'readonly', (tx) => req(tx.objectStore('blobs').get(hash))));
 }
 
+/** Photos to upload, still sealed (each is opened just before its upload). */
 function pendingBlobs() {
   return transact(['blobs'], 'readonly', (tx) => req(tx.objectStore('blobs').index('state').getAll('pending')));
 }
@@ -56,10 +59,9 @@ function markBlob(hash, state, error = null) {
 }
 
 /** Keep a photo fetched from the server, so it shows offline later. */
-export function cacheBlob(hash, blob) {
-  return transact(['blobs'], 'readwrite', (tx) => {
-    tx.objectStore('blobs').put({ sha256: hash, blob, type: blob.type, size: blob.size, state: 'remote' });
-  });
+export async function cacheBlob(hash, blob) {
+  const row = await sealBlob({ sha256: hash, blob, type: blob.type, size: blob.size, state: 'remote' });
+  return transact(['blobs'], 'readwrite', (tx) => { tx.objectStore('blobs').put(row); });
 }
 
 /**
@@ -69,7 +71,8 @@ export function cacheBlob(hash, blob) {
  */
 export async function uploadPending(api) {
   const counts = { uploaded: 0, skipped: 0, failed: 0 };
-  for (const row of await pendingBlobs()) {
+  for (const sealed of await pendingBlobs()) {
+    const row = await openBlob(sealed);
     try {
       await api.head(`/blobs/${row.sha256}`);
       counts.skipped += 1;

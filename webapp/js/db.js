@@ -121,7 +121,7 @@ export async function transact(stores, mode, work) {
   return value;
 }
 
-/** Wipe everything but the device identity and language (after a confirmed logout). */
+/** Wipe everything but the device identity and language (after a confirmed logout); the vault goes too. */
 export async function wipeUserData() {
   await transact(Object.values(STORES), 'readwrite', async (tx) => {
     for (const name of ['records', 'outbox', 'blobs', 'drafts']) tx.objectStore(name).clear();
@@ -130,4 +130,5 @@ export async function wipeUserData() {
     meta.clear();
     for (const row of keep) if (['device_id', 'lang'].includes(row.key)) meta.put(row);
   });
+  globalThis.dispatchEvent?.(new Event('fengling:wiped')); // vault.js forgets its key and PIN record
 }

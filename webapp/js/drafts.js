@@ -2,15 +2,18 @@
 // the page is hidden, left or re-rendered. Never synced; a save removes its draft in the same
 // transaction as the intent (outbox.js), a discard removes it, nothing else does.
 import { req, transact } from './db.js';
+import { blobsToMarkers, markersToBlobs, open, seal, sealing } from './vault.js';
 import { createDebouncer, draftAction, draftKey, newestDraftsFirst } from './draft-rules.js';
 
-export function getDraft(key) {
-  return transact(['drafts'], 'readonly', (tx) => req(tx.objectStore('drafts').get(key)));
+/** A draft, sealed at rest: its photos come back as Blobs. */
+export async function getDraft(key) {
+  return open(await transact(['drafts'], 'readonly', (tx) => req(tx.objectStore('drafts').get(key))), { reviver: markersToBlobs });
 }
 
 /** Every draft, newest first. */
 export async function listDrafts() {
-  return newestDraftsFirst(await transact(['drafts'], 'readonly', (tx) => req(tx.objectStore('drafts').getAll())));
+  const rows = await transact(['drafts'], 'readonly', (tx) => req(tx.objectStore('drafts').getAll()));
+  return newestDraftsFirst(rows.map((row) => open(row, { reviver: markersToBlobs })));
 }
 
 export function deleteDraft(key) {
@@ -26,14 +29,14 @@ export function clearDraftIn(tx, key) {
 export async function appendToDraftIn(tx, { form, recordId, href, subject, state, append }) {
   const store = tx.objectStore('drafts');
   const key = draftKey(form, recordId);
-  const existing = await req(store.get(key));
+  const existing = open(await req(store.get(key))); // photos stay as markers: sealed again as they were
   const at = new Date().toISOString();
-  store.put({
+  store.put(seal('drafts', {
     key, form, record_id: recordId, href, subject,
     state: existing ? append(existing.state) : state,
     created_at: existing?.created_at ?? at,
     updated_at: at,
-  });
+  }));
 }
 
 const live = new Set(); // the keepers of forms on screen (or just left), in this page
@@ -59,9 +62,9 @@ export function keepDraft({ form, recordId = null, href, snapshot, pristine, sub
     }
     const at = new Date().toISOString();
     createdAt ??= at;
-    await transact(['drafts'], 'readwrite', (tx) => {
-      tx.objectStore('drafts').put({ key, form, record_id: recordId, href, subject: subject(), state, created_at: createdAt, updated_at: at });
-    });
+    // Photos (Blobs) become markers first: reading a Blob takes a promise, which would end a transaction.
+    const row = seal('drafts', { key, form, record_id: recordId, href, subject: subject(), state: sealing() ? await blobsToMarkers(state) : state, created_at: createdAt, updated_at: at });
+    await transact(['drafts'], 'readwrite', (tx) => { tx.objectStore('drafts').put(row); });
   };
   const debouncer = createDebouncer(write);
   const changed = () => debouncer.schedule();

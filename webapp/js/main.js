@@ -8,11 +8,13 @@ import { referenceData } from './records.js';
 import { APP_VERSION, idbStore } from './store.js';
 import { createSyncEngine } from './sync.js';
 import { registerWorker } from './sw-client.js';
+import * as vault from './vault.js';
 import * as chrome from './views/chrome.js';
 import { ROUTES } from './views/routes.js';
 
 const SYNC_INTERVAL_MS = 60_000;
 const ONLINE_SETTLE_MS = 1000; // the online event fires before the link is usable
+const UNLOCK_SYNC_DELAY_MS = 1000;
 const channel = 'BroadcastChannel' in globalThis ? new BroadcastChannel('fengling') : null;
 
 const app = {
@@ -40,22 +42,46 @@ const app = {
     chrome.renderFrame(app);
     await render();
   },
-  /** Hide everything behind the lock screen (offline, instead of signing out); syncing goes on. */
+  // ---- the vault (vault.js): PIN lock, idle lock, recovery, revocation -------------------------
+  changingPin: false,
+  /** Lock (idle, "立即锁定", "锁定应用"): drafts are written (sealed) first, then the data key is forgotten. */
   async lock() {
-    app.locked = { at: new Date().toISOString(), user_id: app.auth.user.id };
-    await setMeta('locked', app.locked);
-    channel?.postMessage({ type: 'changed' });
-    app.navigate('#/home');
+    await flushDrafts();
+    vault.lock();
+    app.auth = null;
+    await render(); // the address stays: after the PIN the worker is back on the same screen
   },
-  /** The server has checked the password again (the lock screen signed in once more). */
-  async unlock(auth) {
-    app.locked = null;
-    await setMeta('locked', null);
-    channel?.postMessage({ type: 'changed' });
+  /** The PIN opened the vault: back to the screen the worker was on. */
+  async unlocked() {
+    await render();
+    // The screen reads and decrypts first (the case list: every case); the sync a moment later.
+    setTimeout(() => app.sync('unlock'), UNLOCK_SYNC_DELAY_MS);
+  },
+  /** The password opened the vault (forgotten PIN): a new PIN is set next. */
+  async recovered(auth) {
+    app.changingPin = true;
     await app.signedIn(auth);
+  },
+  changePin() {
+    app.changingPin = true;
+    app.render();
+  },
+  async pinSet() {
+    app.changingPin = false;
+    await setMeta('locked', null);
+    app.navigate('#/home');
+    app.sync('pin');
+  },
+  /** The server revoked this phone: nothing unsent, wipe it; otherwise keep it sealed (banner: export). */
+  async revoked() {
+    if ((await vault.unsentCount()) > 0) return;
+    await vault.wipeLocalData();
+    app.auth = null;
+    app.navigate('#/login?wiped=revoked');
   },
   async signedIn(auth) {
     app.auth = auth;
+    await setMeta('locked', null); // the password was checked: a lock of the version before the PIN is lifted
     await setMeta('auth_problem', null);
     navigator.storage?.persist?.().catch(() => {});
     app.navigate('#/home');
@@ -69,6 +95,7 @@ app.engine = createSyncEngine({
   api: app.api,
   onStatus: async (status) => {
     app.status = { ...app.status, ...status };
+    if (status.error?.code === 'device_revoked') await app.revoked();
     await chrome.renderStatus(app);
     if (status.state === 'idle') {
       // A finished sync may have brought data: refresh this tab and tell the others.
@@ -87,7 +114,10 @@ let rendering = 0;
 function routeOf(hash) {
   const [path, query] = (hash.slice(1) || '/home').split('?');
   const parts = path.split('/').filter(Boolean);
-  const name = !app.auth ? 'login' : app.locked ? 'lock' : parts[0] === 'login' ? 'login' : parts[0];
+  const name = vault.isLocked() ? 'lock'
+    : !app.auth || (app.locked && !vault.hasPin()) ? 'login' // locked by the version before the PIN: the password
+      : !vault.hasPin() || app.changingPin ? 'pin'
+        : parts[0] === 'login' ? 'login' : parts[0];
   return { name, view: ROUTES[name] || ROUTES.home, params: { id: parts[1], sub: parts[2], query: new URLSearchParams(query || '') } };
 }
 
@@ -103,6 +133,8 @@ async function render(auth, { yieldTo = () => false } = {}) {
   try {
     await flushDrafts(); // what was just typed is in its draft before any screen reads it back
     [app.auth, app.locked] = await Promise.all([auth === undefined ? getMeta('auth') : auth, getMeta('locked')]);
+    app.sealed = vault.isLocked();
+    if (app.sealed) app.auth = null;
     const { name, view, params } = routeOf(location.hash);
     const staging = document.createElement('div');
     await view.render(staging, app, params);
@@ -158,14 +190,28 @@ function startTriggers() {
     else flushDrafts(); // the browser may be killed from here on without another word
   });
   window.addEventListener('pagehide', () => flushDrafts());
+  startIdleLock();
   setInterval(() => app.sync('timer'), SYNC_INTERVAL_MS);
   window.addEventListener('hashchange', () => render());
   window.addEventListener('fengling:db-closed', () => chrome.showBanner(app, 'db_upgraded'));
   channel?.addEventListener('message', () => refreshIfIdle());
 }
 
+/** Lock after the idle time set in Settings (checked on a timer and when the page comes back). */
+function startIdleLock() {
+  let last = Date.now();
+  const touch = () => { last = Date.now(); };
+  for (const type of ['pointerdown', 'keydown', 'input', 'scroll']) document.addEventListener(type, touch, { capture: true, passive: true });
+  const check = () => {
+    if (vault.isOpen() && Date.now() - last > vault.idleMinutes() * 60_000) app.lock();
+  };
+  setInterval(check, 10_000);
+  document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible') check(); else touch(); });
+}
+
 async function start() {
   loadCatalogue('zh-CN'); // always needed (the fallback): fetch it while the database opens
+  await vault.loadVault(); // the app starts locked when a PIN is set
   const [lang, auth] = await Promise.all([getMeta('lang'), getMeta('auth')]);
   await setLanguage(lang || 'zh-CN');
   // A fresh start may be the updated app; the server says again if not. Nothing waits for this

@@ -1,13 +1,20 @@
 // Small key-value facts kept on the device: device id, token, user, cursor, sync status.
 import { req, transact } from './db.js';
+import { SEALED_META, isLocked, open, seal } from './vault.js';
 
+/** A fact; a sealed one (the token) reads as null while the vault is locked. */
 export function getMeta(key) {
-  return transact(['meta'], 'readonly', async (tx) => (await req(tx.objectStore('meta').get(key)))?.value ?? null);
+  return transact(['meta'], 'readonly', async (tx) => {
+    const row = await req(tx.objectStore('meta').get(key));
+    if (row?.sealed && isLocked()) return null;
+    return open(row)?.value ?? null;
+  });
 }
 
 export function setMeta(key, value) {
   return transact(['meta'], 'readwrite', (tx) => {
     if (value === null || value === undefined) tx.objectStore('meta').delete(key);
+    else if (SEALED_META.includes(key)) tx.objectStore('meta').put(seal('meta', { key, value }));
     else tx.objectStore('meta').put({ key, value });
   });
 }

@@ -1,6 +1,7 @@
 // The outbox: every local change is a record write plus an intent, in one transaction.
 import { req, transact } from './db.js';
 import { appendToDraftIn, clearDraftIn } from './drafts.js';
+import { open, seal, sealBlob } from './vault.js';
 import { ENTITY_OF_OP, createsRecord, dependsOnRecord, planSettlement, rebase, withoutConflicts } from './sync-rules.js';
 
 const nowIso = () => new Date().toISOString();
@@ -13,14 +14,14 @@ export const HELD_WITH = 'held_with_record';
 
 /** Entries for one record (any status), in outbox order. */
 export async function entriesFor(tx, recordId) {
-  const entries = await req(tx.objectStore('outbox').index('record_id').getAll(recordId));
+  const entries = (await req(tx.objectStore('outbox').index('record_id').getAll(recordId))).map((e) => open(e));
   return entries.sort((a, b) => a.seq - b.seq);
 }
 
 /** Recompute a record's shown data from its server state and its outbox entries. */
 export async function refreshRecord(tx, entity, id, { author, entries } = {}) {
   const records = tx.objectStore('records');
-  const existing = await req(records.get([entity, id]));
+  const existing = open(await req(records.get([entity, id])));
   const record = existing || { entity, id, version: null, server: null, confirmed: [], author: author || null };
   const mine = (entries || (await entriesFor(tx, id))).filter((e) => e.entity === entity);
   const { data, confirmed } = rebase(record, mine);
@@ -36,7 +37,7 @@ export async function refreshRecord(tx, entity, id, { author, entries } = {}) {
     rejected: mine.filter((e) => e.status === 'rejected').length,
     held: mine.filter((e) => e.status === HELD).length,
   };
-  records.put(updated);
+  records.put(seal('records', updated));
   return updated;
 }
 
@@ -47,10 +48,13 @@ export async function refreshRecord(tx, entity, id, { author, entries } = {}) {
  * @param {{blobs?: {sha256: string, blob: Blob, type: string, size: number}[], author?: string,
  *          draftKey?: string|null}} [options]
  */
-export function enqueue(intent, { blobs = [], author = null, draftKey = null } = {}) {
+export async function enqueue(intent, { blobs = [], author = null, draftKey = null } = {}) {
   const stores = ['records', 'outbox', 'blobs', ...(draftKey ? ['drafts'] : [])];
+  // Photos are sealed before the transaction (WebCrypto's promises would end it); their hash
+  // stays the one of the plain bytes that are uploaded.
+  const rows = await Promise.all(blobs.map((blob) => sealBlob({ ...blob, state: 'pending', created_at: nowIso() })));
   return transact(stores, 'readwrite', async (tx) => {
-    const entry = await addEntry(tx, intent, { blobs, author });
+    const entry = await addEntry(tx, intent, { blobs: rows, author });
     clearDraftIn(tx, draftKey);
     return entry;
   });
@@ -72,8 +76,8 @@ async function addEntry(tx, intent, { blobs = [], author = null } = {}) {
   // An edit or entry for a case whose create is held waits with it: sent, it would be refused.
   const create = await heldCreateFor(tx, entry);
   if (create) Object.assign(entry, heldWith(create));
-  entry.seq = await req(tx.objectStore('outbox').add(entry));
-  for (const blob of blobs) tx.objectStore('blobs').put({ ...blob, state: 'pending', created_at: nowIso() });
+  entry.seq = await req(tx.objectStore('outbox').add(seal('outbox', entry)));
+  for (const row of blobs) tx.objectStore('blobs').put(row);
   await refreshRecord(tx, entry.entity, entry.record_id, { author });
   return entry;
 }
@@ -94,14 +98,14 @@ function heldWith(create) {
 /** Entries the engine may send, in order. */
 export function pendingEntries() {
   return transact(['outbox'], 'readonly', async (tx) => {
-    const all = await req(tx.objectStore('outbox').getAll());
+    const all = (await req(tx.objectStore('outbox').getAll())).map((e) => open(e));
     return all.filter((e) => e.status === 'pending').sort((a, b) => a.seq - b.seq);
   });
 }
 
 /** Every entry (pending, rejected, held), for the outbox screen and the export. */
 export function allEntries() {
-  return transact(['outbox'], 'readonly', async (tx) => req(tx.objectStore('outbox').getAll()));
+  return transact(['outbox'], 'readonly', async (tx) => (await req(tx.objectStore('outbox').getAll())).map((e) => open(e)));
 }
 
 export function countPending() {
@@ -124,17 +128,17 @@ export function holdEntries(mutationIds, error) {
   return transact(['records', 'outbox'], 'readwrite', async (tx) => {
     const outbox = tx.objectStore('outbox');
     const wanted = new Set(mutationIds);
-    const pending = (await req(outbox.index('status').getAll('pending'))).sort((a, b) => a.seq - b.seq);
+    const pending = (await req(outbox.index('status').getAll('pending'))).map((e) => open(e)).sort((a, b) => a.seq - b.seq);
     const held = pending.filter((e) => wanted.has(e.mutation_id));
     const changed = [];
     for (const entry of held) {
-      outbox.put({ ...entry, status: HELD, error, held_at: nowIso() });
+      outbox.put(seal('outbox', { ...entry, status: HELD, error, held_at: nowIso() }));
       changed.push(entry);
     }
     for (const create of held.filter((e) => createsRecord(e.op))) {
       for (const entry of pending) {
         if (wanted.has(entry.mutation_id) || changed.includes(entry) || !dependsOnRecord(entry, create.record_id)) continue;
-        outbox.put({ ...entry, ...heldWith(create) });
+        outbox.put(seal('outbox', { ...entry, ...heldWith(create) }));
         changed.push(entry);
       }
     }
@@ -151,9 +155,9 @@ export function holdEntries(mutationIds, error) {
 export function retryHeld(seq) {
   return transact(['records', 'outbox'], 'readwrite', async (tx) => {
     const outbox = tx.objectStore('outbox');
-    const entry = await req(outbox.get(seq));
+    const entry = open(await req(outbox.get(seq)));
     if (entry?.status !== HELD) return;
-    const held = await req(outbox.index('status').getAll(HELD));
+    const held = (await req(outbox.index('status').getAll(HELD))).map((e) => open(e));
     const root = (entry.held_with && held.find((e) => e.mutation_id === entry.held_with)) || entry;
     const group = [root, ...held.filter((e) => e.held_with === root.mutation_id && e.seq !== root.seq)];
     for (const e of group) {
@@ -161,7 +165,7 @@ export function retryHeld(seq) {
       delete fresh.error;
       delete fresh.held_at;
       delete fresh.held_with;
-      outbox.put(fresh);
+      outbox.put(seal('outbox', fresh));
     }
     for (const e of group) await refreshRecord(tx, e.entity, e.record_id);
   });
@@ -176,16 +180,16 @@ export function settle(batch, results, userId) {
     const touched = new Map();
     for (const { entry, version, conflicts } of plan.confirmed) {
       outbox.delete(entry.seq);
-      const record = await req(records.get([entry.entity, entry.record_id]));
+      const record = open(await req(records.get([entry.entity, entry.record_id])));
       if (record) {
         record.confirmed = [...(record.confirmed || []), { intent: withoutConflicts({ op: entry.op, data: entry.data }, conflicts), version }];
-        records.put(record);
+        records.put(seal('records', record));
       }
-      for (const c of conflicts) records.put(conflictRecord(entry, c, userId));
+      for (const c of conflicts) records.put(seal('records', conflictRecord(entry, c, userId)));
       touched.set(`${entry.entity}|${entry.record_id}`, entry);
     }
     for (const { entry, error } of plan.rejected) {
-      outbox.put({ ...entry, status: 'rejected', error, rejected_at: nowIso() });
+      outbox.put(seal('outbox', { ...entry, status: 'rejected', error, rejected_at: nowIso() }));
       touched.set(`${entry.entity}|${entry.record_id}`, entry);
     }
     for (const entry of touched.values()) await refreshRecord(tx, entry.entity, entry.record_id);
@@ -208,11 +212,11 @@ function conflictRecord(entry, c, userId) {
 export function discard(seq, { keepNote = null, author = null, subject = '' } = {}) {
   return transact(['records', 'outbox', 'blobs', 'drafts'], 'readwrite', async (tx) => {
     const outbox = tx.objectStore('outbox');
-    const entry = await req(outbox.get(seq));
+    const entry = open(await req(outbox.get(seq)));
     if (!entry) return;
     let doomed = [entry];
     if (createsRecord(entry.op)) {
-      const all = await req(outbox.getAll());
+      const all = (await req(outbox.getAll())).map((e) => open(e));
       doomed = all.filter((e) => dependsOnRecord(e, entry.record_id));
     }
     for (const e of doomed) outbox.delete(e.seq);
@@ -240,13 +244,13 @@ export function discard(seq, { keepNote = null, author = null, subject = '' } = 
 export function resubmit(seq, { data, base_version, draftKey = null } = {}) {
   return transact(['records', 'outbox', ...(draftKey ? ['drafts'] : [])], 'readwrite', async (tx) => {
     const outbox = tx.objectStore('outbox');
-    const entry = await req(outbox.get(seq));
+    const entry = open(await req(outbox.get(seq)));
     // Gone (discarded meanwhile): nothing is written, so the form's draft stays.
     if (!entry) return null;
     const isCreate = createsRecord(entry.op);
     const recordId = isCreate ? crypto.randomUUID() : entry.record_id;
     const related = isCreate
-      ? (await req(outbox.getAll())).filter((e) => e.seq !== seq && dependsOnRecord(e, entry.record_id))
+      ? (await req(outbox.getAll())).map((e) => open(e)).filter((e) => e.seq !== seq && dependsOnRecord(e, entry.record_id))
       : [];
     const requeue = (e, changes) => {
       outbox.delete(e.seq);
@@ -257,7 +261,7 @@ export function resubmit(seq, { data, base_version, draftKey = null } = {}) {
       delete fresh.rejected_at;
       delete fresh.held_at;
       delete fresh.held_with;
-      return req(outbox.add(fresh));
+      return req(outbox.add(seal('outbox', fresh)));
     };
     const newSeq = await requeue(entry, { record_id: recordId, data: data ?? entry.data, base_version: base_version ?? entry.base_version });
     for (const e of related) {

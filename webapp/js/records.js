@@ -1,6 +1,7 @@
 // Local copies of server records: pulled state plus pending local intents on top.
 import { req, transact } from './db.js';
 import { rebase } from './sync-rules.js';
+import { open, openAll, seal } from './vault.js';
 
 /**
  * Apply one pulled page and its cursor in one transaction.
@@ -11,7 +12,7 @@ import { rebase } from './sync-rules.js';
 export function applyPull(changes, cursor, resyncMark = null) {
   return transact(['records', 'outbox', 'meta'], 'readwrite', async (tx) => {
     const records = tx.objectStore('records');
-    const outbox = await req(tx.objectStore('outbox').getAll());
+    const outbox = (await req(tx.objectStore('outbox').getAll())).map((e) => open(e));
     const byRecord = new Map();
     for (const e of outbox.sort((a, b) => a.seq - b.seq)) {
       if (!byRecord.has(e.record_id)) byRecord.set(e.record_id, []);
@@ -20,7 +21,7 @@ export function applyPull(changes, cursor, resyncMark = null) {
     for (const change of changes) {
       const key = [change.entity, change.record_id];
       const mine = (byRecord.get(change.record_id) || []).filter((e) => e.entity === change.entity);
-      const existing = await req(records.get(key));
+      const existing = open(await req(records.get(key)));
       if (change.op === 'remove' && !mine.length) {
         records.delete(key);
         continue;
@@ -29,7 +30,7 @@ export function applyPull(changes, cursor, resyncMark = null) {
       if (change.op === 'remove') Object.assign(record, { server: null, version: null, confirmed: [] });
       else Object.assign(record, { server: change.data, version: change.version });
       const { data, confirmed } = rebase(record, mine);
-      records.put({
+      records.put(seal('records', {
         ...record,
         data,
         confirmed,
@@ -37,7 +38,7 @@ export function applyPull(changes, cursor, resyncMark = null) {
         pending: mine.filter((e) => e.status === 'pending').length,
         rejected: mine.filter((e) => e.status === 'rejected').length,
         held: mine.filter((e) => e.status === 'held').length,
-      });
+      }));
     }
     tx.objectStore('meta').put({ key: 'cursor', value: cursor });
   });
@@ -65,7 +66,27 @@ export function dropUnseen(resyncMark) {
 const ofEntity = (entity) => IDBKeyRange.bound([entity], [entity, []]);
 
 /** All records of an entity, read by key range (quicker than through the `entity` index). */
-export function list(entity) {
+export async function list(entity) {
+  // Read in chunks, and decrypt each (WebCrypto, off the main thread) while the next is read.
+  const opening = [];
+  await transact(['records'], 'readonly', async (tx) => {
+    const store = tx.objectStore('records');
+    let range = ofEntity(entity);
+    for (;;) {
+      const rows = await req(store.getAll(range, LIST_CHUNK));
+      if (rows.length) opening.push(openAll(rows));
+      if (rows.length < LIST_CHUNK) return;
+      const last = rows[rows.length - 1];
+      range = IDBKeyRange.bound([last.entity, last.id], [entity, []], true);
+    }
+  });
+  return (await Promise.all(opening)).flat();
+}
+
+const LIST_CHUNK = 1000;
+
+/** An entity's rows as stored (sealed). */
+export function rawList(entity) {
   return transact(['records'], 'readonly', (tx) => req(tx.objectStore('records').getAll(ofEntity(entity))));
 }
 
@@ -75,8 +96,8 @@ export function list(entity) {
  * them all would cost as much as reading them, so no count.)
  * @returns {Promise<object[]>}
  */
-export function newest(entity, limit) {
-  return transact(['records'], 'readonly', (tx) => {
+export async function newest(entity, limit) {
+  return openAll(await transact(['records'], 'readonly', (tx) => {
     const index = tx.objectStore('records').index('entity_reported');
     if (index.getAllRecords) { // one request (recent Chromium), where a cursor takes one per step
       const request = index.getAllRecords({ query: ofEntity(entity), count: limit, direction: 'prev' });
@@ -93,16 +114,16 @@ export function newest(entity, limit) {
       };
       request.onerror = () => reject(request.error);
     });
-  });
+  }));
 }
 
-export function get(entity, id) {
-  return transact(['records'], 'readonly', (tx) => req(tx.objectStore('records').get([entity, id])));
+export async function get(entity, id) {
+  return open(await transact(['records'], 'readonly', (tx) => req(tx.objectStore('records').get([entity, id]))));
 }
 
 /** Timeline entries of a case, oldest first. */
 export async function eventsOf(caseId) {
-  const rows = await transact(['records'], 'readonly', (tx) => req(tx.objectStore('records').index('case_id').getAll(caseId)));
+  const rows = await openAll(await transact(['records'], 'readonly', (tx) => req(tx.objectStore('records').index('case_id').getAll(caseId))));
   return rows.filter((r) => r.entity === 'case_event')
     .sort((a, b) => String(a.data.created_at || a.data.at).localeCompare(String(b.data.created_at || b.data.at)));
 }
@@ -111,16 +132,16 @@ export async function eventsOf(caseId) {
 export function setConflictHandled(id, how) {
   return transact(['records'], 'readwrite', async (tx) => {
     const store = tx.objectStore('records');
-    const record = await req(store.get(['conflict', id]));
-    if (record) store.put({ ...record, handled: how });
+    const record = open(await req(store.get(['conflict', id])));
+    if (record) store.put(seal('records', { ...record, handled: how }));
   });
 }
 
 /** Reference data as maps by code, for forms and labels (one transaction for all five). */
 export async function referenceData() {
-  const [towns, categories, sites, routes, users] = await transact(['records'], 'readonly', (tx) => Promise.all(
+  const [towns, categories, sites, routes, users] = await Promise.all((await transact(['records'], 'readonly', (tx) => Promise.all(
     ['town', 'category', 'site', 'route', 'user'].map((e) => req(tx.objectStore('records').getAll(ofEntity(e)))),
-  ));
+  ))).map(openAll));
   const data = (rows) => rows.map((r) => ({ id: r.id, ...r.data }));
   return {
     towns: data(towns),

@@ -4,7 +4,7 @@ import { getMeta, setMeta } from './meta.js';
 import { countPending, holdEntries, pendingEntries, settle } from './outbox.js';
 import { applyPull, dropUnseen } from './records.js';
 
-export const APP_VERSION = '1.4.1';
+export const APP_VERSION = '1.5.0';
 
 export const idbStore = {
   getMeta,

@@ -6,6 +6,7 @@ from flask import Blueprint, g, jsonify
 from sqlalchemy import select, update
 
 from server.accounts.device_auth import device_auth
+from server.accounts.device_keys import device_key_for
 from server.accounts.login_limits import begin_attempt, settle_attempt
 from server.accounts.logins import bind_device
 from server.accounts.passwords import new_token, verify_password
@@ -40,6 +41,7 @@ def login():
         if succeeded:
             token = new_token()
             device = bind_device(user, body["device"], token)
+            device_key = device_key_for(device.id, user.id)
     if not succeeded:  # the attempt stays recorded as failed: it counts towards the limit
         raise Unauthorized("invalid_credentials")
     return jsonify(
@@ -52,6 +54,7 @@ def login():
             "town": user.town_code,
         },
         device_id=device.id,
+        device_key=device_key,
     )
 
 

@@ -137,3 +137,33 @@ def test_deactivated_account_is_refused(app, worker, execute):
     response = worker.pull()
     assert response.status_code == 401
     assert response.get_json()["error"]["code"] == "account_disabled"
+
+
+def test_login_gives_the_phone_a_key_to_escrow_its_data_key_the_same_on_each_login(client, rows):
+    """The PWA wraps its local data key under this key, so a forgotten PIN is recovered online."""
+    import base64
+
+    from server.models import DeviceKey
+
+    phone = DeviceClient(client, "dayan_worker")
+    first = phone.login().get_json()["device_key"]
+    assert len(base64.urlsafe_b64decode(first + "=")) == 32
+    assert phone.login().get_json()["device_key"] == first
+    other_phone = DeviceClient(client, "dayan_worker")
+    assert other_phone.login().get_json()["device_key"] != first
+    other_user = DeviceClient(client, "dayan_supervisor", device_id=phone.device_id)
+    assert other_user.login().get_json()["device_key"] != first
+    kept = rows(DeviceKey, device_id=phone.device_id, user_id=phone.user["id"])
+    assert [k.key for k in kept] == [first]
+
+
+def test_revoking_a_device_drops_its_keys_so_a_stolen_phone_cannot_be_recovered(app, worker, rows):
+    from server.accounts.users import revoke_device
+    from server.models import DeviceKey
+
+    assert rows(DeviceKey, device_id=worker.device_id)
+    with app.app_context():
+        assert revoke_device(worker.device_id)
+    assert rows(DeviceKey, device_id=worker.device_id) == []
+    response = worker.login()
+    assert response.status_code == 401 and "device_key" not in response.get_json()

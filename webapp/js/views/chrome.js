@@ -28,7 +28,7 @@ export function renderFrame(app) {
 
 export function markTab(name) {
   for (const a of document.querySelectorAll('#tabs a')) a.classList.toggle('active', a.dataset.tab === name);
-  document.getElementById('tabs').hidden = name === 'login' || name === 'lock';
+  document.getElementById('tabs').hidden = name === 'login' || name === 'lock' || name === 'pin';
 }
 
 /** Online badge, pending count and the sync button state. */
@@ -38,7 +38,8 @@ export async function renderStatus(app) {
   const online = navigator.onLine && app.status.state !== 'offline';
   badge.textContent = online ? t('net.online') : t('net.offline');
   badge.className = `badge ${online ? 'ok' : 'warn'}`;
-  const counts = app.auth ? await app.counts() : { intents: 0, photos: 0, rejected: 0 };
+  // Locked, the counts still show: they come from clear index fields (vault.js).
+  const counts = app.auth || app.sealed ? await app.counts() : { intents: 0, photos: 0, rejected: 0 };
   const pending = document.getElementById('pending-badge');
   pending.textContent = t('sync.pending_badge', { n: counts.intents + counts.photos });
   pending.dataset.count = String(counts.intents + counts.photos);
@@ -65,8 +66,8 @@ async function showLastSuccess(button) {
 
 async function syncProblems(app) {
   const problem = await getMeta('auth_problem');
-  if (problem) showBanner(app, 'auth_problem', { message: t(`error.${problem.code}`, {}) });
-  else hideBanner(app, 'auth_problem');
+  if (problem && app.auth) showBanner(app, 'auth_problem', { message: t(`error.${problem.code}`, {}) });
+  else hideBanner(app, 'auth_problem'); // locked (no auth): its export would need the PIN first
   if (await getMeta('update_required')) {
     showBanner(app, 'update_required');
     app.registration?.update().catch(() => {});

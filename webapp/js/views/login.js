@@ -4,11 +4,12 @@ import { t } from '../i18n.js';
 import { wipeUserData } from '../db.js';
 import { deviceId, getMeta, setMeta } from '../meta.js';
 import { APP_VERSION } from '../store.js';
+import { vaultLogin } from '../vault.js';
 import { exportUnsent, reasonText } from './widgets.js';
 
 export const keepOnSync = true;
 
-export async function render(root, app) {
+export async function render(root, app, params) {
   const previous = (await getMeta('auth'))?.user;
   const counts = await app.counts();
   const unsent = counts.intents + counts.photos + counts.rejected + counts.held;
@@ -44,7 +45,8 @@ export async function render(root, app) {
   submit);
   // Signed in, but the server refused the session: the work on the phone stays readable.
   const back = app.auth ? h('p', {}, h('a', { href: '#/home', id: 'back-to-work' }, t('login.back'))) : null;
-  mount(root, form, unsent || counts.drafts ? h('div', { class: 'card', id: 'login-kept' },
+  const wiped = params?.query?.get('wiped'); // vault.js wiped the phone: revoked, or too many wrong PINs
+  mount(root, wiped ? h('p', { class: 'card notice', id: 'wiped', role: 'status' }, t(`login.wiped_${wiped === 'pin' ? 'pin' : 'revoked'}`)) : null, form, unsent || counts.drafts ? h('div', { class: 'card', id: 'login-kept' },
     unsent ? h('p', {}, t('login.unsent_kept', { n: unsent })) : null,
     counts.drafts ? h('p', {}, t('login.drafts_kept', { n: counts.drafts })) : null,
     unsent ? h('button', { type: 'button', id: 'login-export', onclick: () => exportUnsent() }, t('settings.export')) : null) : null, back);
@@ -72,6 +74,7 @@ export async function login(app, username, password) {
   };
   const previous = (await getMeta('auth'))?.user;
   const body = await app.api.json('POST', '/auth/login', { json: { username, password, device }, auth: false });
+  await vaultLogin(body); // vault.js: opens a locked vault with the device key, or refuses over unsent work
   if (previous && previous.id !== body.user.id) {
     const counts = await app.counts();
     if (counts.intents + counts.photos + counts.rejected + counts.held + counts.drafts) {

@@ -7,12 +7,14 @@ import * as home from './home.js';
 import * as lock from './lock.js';
 import * as login from './login.js';
 import * as outbox from './outbox.js';
+import * as pin from './pin.js';
 import * as route from './route.js';
 import * as settings from './settings.js';
 
 export const ROUTES = {
   login,
   lock,
+  pin,
   home,
   cases,
   'new-case': caseForm,
