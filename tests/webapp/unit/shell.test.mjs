@@ -27,7 +27,7 @@ function importGraph(entry) {
     const path = `/${relative(webapp, file)}`;
     if (seen.has(path)) return;
     seen.add(path);
-    for (const [, spec] of readFileSync(file, 'utf8').matchAll(/^(?:import|export)\s[^;]*?\sfrom\s+'([^']+)'/gms)) {
+    for (const [, spec] of readFileSync(file, 'utf8').matchAll(/^(?:import|export)\s[^;]*?\sfrom\s+['"]([^'"]+)['"]/gms)) {
       visit(join(dirname(file), spec));
     }
   };
