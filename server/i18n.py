@@ -49,6 +49,11 @@ ERROR_MESSAGES: dict[str, tuple[str, str]] = {
     "read_only": ("集成账号只能读取数据。", "Integration accounts can only read."),
     "not_found": ("记录不存在或您无权查看。", "The record does not exist or you cannot see it."),
     "record_exists": ("该记录编号已存在。", "A record with this id already exists."),
+    "mutation_id_reused": (
+        "此操作的编号已被此设备的另一位用户使用过，服务器未执行。请重新录入这项内容。",
+        "This change's id was already used on this device by another person; the server did "
+        "not run it. Enter it again.",
+    ),
     "depends_on_rejected": (
         "此操作依赖的记录未被服务器接受。",
         "This change depends on a record the server rejected.",

@@ -20,8 +20,10 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     """Device tokens: when each was issued and when it was ended.
 
-    Tokens issued before this revision have no known issue time: their absolute lifetime
-    starts now (the upgrade), their idle time runs from the device's last contact as before.
+    Tokens issued before this revision have no known issue time: both their absolute
+    lifetime and their idle time start at the upgrade (the idle time counts from
+    max(token_issued_at, last_seen_at), and token_issued_at is set to now), so a phone idle
+    for months before the upgrade still gets a full idle period after it.
     """
     with op.batch_alter_table("devices", schema=None) as batch_op:
         batch_op.add_column(sa.Column("token_issued_at", sa.DateTime(timezone=True), nullable=True))

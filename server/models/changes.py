@@ -54,11 +54,17 @@ class FeedRevocation(Base):
 
 
 class MutationReceipt(Base):
-    """The stored result of one (device, mutation_id): rule 2, exactly once."""
+    """The stored result of one (device, mutation_id): rule 2, exactly once.
+
+    `user_id` is whose intent it was: a result is replayed only to that person. It is null
+    only for receipts written before migration 0008 that nothing attributes, kept only on
+    devices that have had a single user (server.sync.push.load_receipts).
+    """
 
     __tablename__ = "mutation_receipts"
     device_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     mutation_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    user_id: Mapped[str | None] = mapped_column(String(36))
     result: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 

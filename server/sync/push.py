@@ -104,8 +104,11 @@ def apply_batch(
     assert caller.device_id is not None
     writer.buffer_new_rows = not careful
     ids = [raw.get("mutation_id") for raw in mutations if isinstance(raw, dict)]
-    # Rule 2: results already stored for this device are replayed, never re-applied.
-    stored = load_receipts(session, caller.device_id, [k for i in ids if (k := id_key(i))])
+    # Rule 2: results already stored for this device and user are replayed, never re-applied;
+    # another person's result under the same id is neither replayed nor overwritten.
+    stored, foreign = load_receipts(
+        session, caller.device_id, caller.user_id, [k for i in ids if (k := id_key(i))]
+    )
     batch = BatchState(
         rejected_creates=load_rejected_creates(
             session, caller.device_id, caller.user_id, mutations
@@ -121,6 +124,11 @@ def apply_batch(
         if key is not None and key in stored:
             results.append({**stored[key], "replayed": True})
             continue
+        if key is not None and key in foreign:
+            result = refuse_reused_id(key, raw, batch)
+            rejections.append(rejection_row(caller, raw, result))
+            results.append(result)
+            continue
         # Rule 1: in order; a rejection writes nothing and never blocks the rest.
         result, mutation = apply_one(session, caller, writer, ref, raw, batch, careful)
         if result["status"] == "rejected":
@@ -133,6 +141,7 @@ def apply_batch(
                 {
                     "device_id": caller.device_id,
                     "mutation_id": mutation.mutation_id,
+                    "user_id": caller.user_id,
                     "result": to_json(result),
                     "created_at": utcnow(),
                 }
@@ -286,22 +295,48 @@ def rejection_row(caller: Caller, raw: Any, result: dict[str, Any]) -> dict[str,
     }
 
 
+def refuse_reused_id(key: str, raw: dict[str, Any], batch: BatchState) -> dict[str, Any]:
+    """The intent reuses a mutation id this device already used for another person: it is
+    not run (its receipt could not be stored, and the id is not theirs) and says so.
+
+    Only devices re-bound to another person before migration 0008 can get here."""
+    record_id = id_key(raw.get("record_id"))
+    if record_id is not None and creates(raw.get("op")):
+        batch.rejected_creates.add(record_id)  # later intents on it depend on a refused create
+    return rejected(key, raw.get("record_id"), "mutation_id_reused", {})
+
+
 def load_receipts(
-    session: Session, device_id: str, mutation_ids: list[str]
-) -> dict[str, dict[str, Any]]:
+    session: Session, device_id: str, user_id: str | None, mutation_ids: list[str]
+) -> tuple[dict[str, dict[str, Any]], set[str]]:
+    """The stored results of `mutation_ids` on this device that are `user_id`'s, and the ids
+    whose stored result is someone else's.
+
+    A receipt is the caller's when it names them, or names no one: migration 0008 leaves a
+    receipt unattributed only on a device that has had a single user. A primary-key lookup.
+    """
     if not mutation_ids:
-        return {}
+        return {}, set()
     rows = (
         session.connection()
         .execute(
-            select(MutationReceipt.mutation_id, MutationReceipt.result).where(
+            select(
+                MutationReceipt.mutation_id, MutationReceipt.user_id, MutationReceipt.result
+            ).where(
                 MutationReceipt.device_id == device_id,
                 MutationReceipt.mutation_id.in_(set(mutation_ids)),
             )
         )
         .all()
     )
-    return {mutation_id: json.loads(result) for mutation_id, result in rows}
+    own: dict[str, dict[str, Any]] = {}
+    foreign: set[str] = set()
+    for mutation_id, owner, result in rows:
+        if owner is None or owner == user_id:
+            own[mutation_id] = json.loads(result)
+        else:
+            foreign.add(mutation_id)
+    return own, foreign
 
 
 def load_existing_ids(session: Session, mutations: list[Any]) -> set[tuple[str, str]]:

@@ -57,3 +57,50 @@ def test_the_feed_stops_carrying_login_names_and_a_downgrade_gives_them_back(app
         migrate.upgrade(db.engine)
         assert set(feed_usernames().values()) == {None}
         db.session.close()
+
+
+def test_receipts_learn_their_user_and_unattributable_ones_on_shared_phones_go(
+    app, client, execute, rows
+):
+    """Revision 0008: a receipt takes the user of its changes or of its rejection. One that
+    nothing attributes stays (user null) on a phone that has had one user, and is deleted on a
+    phone that changed hands before this version: no one can prove whose it is."""
+    from server.models import MutationReceipt
+    from tests.factories import DeviceClient, case_update, new_id
+
+    shared, own = DeviceClient(client, "dayan_worker"), DeviceClient(client, "xidian_worker")
+    shared.login(), own.login()
+    create = case_create()
+    [applied] = shared.push_ok(create)
+    [refused] = shared.push_ok(case_update(new_id(), 1, title="无"))
+    assert applied["status"] == "applied" and refused["status"] == "rejected"
+    shenzhen = DeviceClient(client, "shenzhen_worker")
+    shenzhen.login()
+
+    with app.app_context():
+        script = ScriptDirectory.from_config(migrate.alembic_config(db.engine))
+        migrate.downgrade(db.engine, script.get_revision("0008").down_revision)
+    unknown_shared, unknown_own = new_id(), new_id()
+    for device_id, mutation_id in (
+        (shared.device_id, unknown_shared),
+        (own.device_id, unknown_own),
+    ):
+        execute(
+            "INSERT INTO mutation_receipts (device_id, mutation_id, result, created_at)"
+            " VALUES (:d, :m, '{}', '2026-11-30 08:00:00+00:00')",
+            d=device_id,
+            m=mutation_id,
+        )
+    # The shared phone went to the Shenzhen worker, as a sign-in did before this version.
+    execute(
+        "UPDATE devices SET user_id = :u WHERE id = :d", u=shenzhen.user["id"], d=shared.device_id
+    )
+    with app.app_context():
+        migrate.upgrade(db.engine)
+
+    owners = {(r.device_id, r.mutation_id): r.user_id for r in rows(MutationReceipt)}
+    assert owners == {
+        (shared.device_id, create["mutation_id"]): shared.user["id"],
+        (shared.device_id, refused["mutation_id"]): shared.user["id"],
+        (own.device_id, unknown_own): None,
+    }

@@ -180,7 +180,9 @@ def test_an_import_applies_each_intent_as_the_phone_and_reports_it_in_words(
     [audit] = rows(Change, record_id=case.id, version=1)
     assert (audit.device_id, audit.user_id) == (phone.device_id, phone.user["id"])
     assert audit.mutation_id == mutations[0]["mutation_id"]
-    assert len(rows(MutationReceipt, device_id=phone.device_id)) == 5
+    receipts = rows(MutationReceipt, device_id=phone.device_id)
+    assert len(receipts) == 5
+    assert {r.user_id for r in receipts} == {phone.user["id"]}  # replayed to the worker only
     # The photo is stored as an upload stores it, under its hash, by the worker.
     [blob] = rows(Blob, sha256=picture["sha256"])
     assert blob.uploaded_by == phone.user["id"] and blob.content_type == "image/png"
