@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from server.domain.errors import RuleViolation
 from server.models import FeedEntry, Site
+from server.schemas.sync import ENTITIES as FED_ENTITIES
 from server.sync.context import Caller, RefData
 from server.sync.feed import Author, FeedWriter
 
@@ -127,14 +128,19 @@ class CheckContext:
         self.claimed.append(key)
 
     def sees(self, entity: str, record_id: str) -> bool:
-        """Whether the caller's scope sees the record, by its feed row (its towns or owner);
-        a record without one is not seen."""
-        row = self.read.execute(
+        """Whether the caller's scope sees the record holding the id, by its feed row (its
+        towns or owner); a record without one is not seen.
+
+        The holder may be fed as another entity than the create names (a `memo.create` whose
+        id a case event holds, both rows of one table), so every fed entity is looked at: a
+        few seeks on the feed's primary key, never a scan."""
+        rows = self.read.execute(
             select(FeedEntry.town_mask, FeedEntry.owner_id).where(
-                FeedEntry.entity == entity, FeedEntry.record_id == record_id
+                FeedEntry.entity.in_(sorted({entity, *FED_ENTITIES})),
+                FeedEntry.record_id == record_id,
             )
-        ).first()
-        return row is not None and self.caller.scope.sees(row.town_mask, row.owner_id)
+        )
+        return any(self.caller.scope.sees(row.town_mask, row.owner_id) for row in rows)
 
 
 @dataclass

@@ -132,7 +132,8 @@ def test_property_no_served_photo_tells_where_it_was_taken(case):
 @given(camera_photos(), st.randoms(use_true_random=False), st.integers(1, 8))
 def test_property_a_damaged_photo_is_refused_or_served_clean(case, rnd: random.Random, hits):
     """Bytes flipped, cut or repeated anywhere: the answer is a refusal or a clean file,
-    never the original bytes and never an error of another kind."""
+    never an error of another kind. (A clean file may equal the damaged one: a small JPEG
+    that lost its metadata to the damage can be exactly what the encoder writes again.)"""
     photo, content_type, _ = case
     damaged = bytearray(photo)
     for _ in range(hits):
@@ -149,5 +150,4 @@ def test_property_a_damaged_photo_is_refused_or_served_clean(case, rnd: random.R
     except PhotoRefused as refused:
         assert refused.code == "photo_unreadable"
         return
-    assert served != bytes(damaged)
     assert_tells_nothing_of_where(served, content_type)
