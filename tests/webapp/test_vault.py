@@ -403,3 +403,32 @@ def test_the_pin_can_be_changed_in_settings_and_the_old_one_stops_working(
     expect(page.locator("#lock-message")).to_contain_text("PIN 码不对")
     unlock(page, "97531024")
     expect(page.locator("#security")).to_be_visible()
+
+
+def test_before_the_pin_is_set_nothing_of_the_person_is_stored(
+    browser_context: BrowserContext, pwa_server
+) -> None:
+    """Signed in, the PIN screen waiting: a thief taking the phone now finds no token and no
+    case on it, however long the screen waits and whatever tries to sync meanwhile."""
+    page = browser_context.new_page()
+    page.goto("/")
+    page.get_by_label("用户名").fill("dayan_worker")
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录", exact=True).click()
+    expect(page.locator("#pin-form")).to_be_visible(timeout=WAIT_MS)
+    page.evaluate("window.dispatchEvent(new Event('online'))")  # a sync trigger
+    page.wait_for_timeout(3000)
+    dump = raw_indexeddb(page)
+    assert dump["records"] == [] and dump["outbox"] == [] and dump["blobs"] == []
+    assert {row["key"] for row in dump["meta"]} <= {"device_id", "lang", "sw_version"}
+    assert "token" not in json.dumps(dump, ensure_ascii=False)
+
+    before = page_clock(page)
+    set_pin(page)
+    wait_synced(page, after=before)
+    dump = raw_indexeddb(page)
+    assert dump["records"] and all("sealed" in row for row in dump["records"])
+    auth = next(row for row in dump["meta"] if row["key"] == "auth")
+    assert "sealed" in auth and "value" not in auth
+    page.goto("/#/cases")
+    expect(page.locator("#case-list li.item").first).to_be_visible(timeout=WAIT_MS)

@@ -132,7 +132,7 @@ async function render(auth, { yieldTo = () => false } = {}) {
   rendering += 1;
   try {
     await flushDrafts(); // what was just typed is in its draft before any screen reads it back
-    [app.auth, app.locked] = await Promise.all([auth === undefined ? getMeta('auth') : auth, getMeta('locked')]);
+    [app.auth, app.locked] = await Promise.all([auth === undefined ? vault.heldLogin() ?? getMeta('auth') : auth, getMeta('locked')]);
     app.sealed = vault.isLocked();
     if (app.sealed) app.auth = null;
     const { name, view, params } = routeOf(location.hash);

@@ -14,9 +14,11 @@ export const IDLE_CHOICES = [1, 2, 5, 10, 15, 30];
 const VAULT = 'vault';
 
 let state = null; // the vault's clear record: {salt, iterations, pin, server, failures, user_id, username, idle_minutes}
-let loaded = false; // a context that never loaded the vault (nothing read yet) seals nothing and opens nothing
 let key = null; // {gcm, crypto, raw} while unlocked
 let deviceKeyInMemory = null; // from the last login, until a PIN wraps the data key under it
+// The login answer (token, user) of a sign-in on a phone without a PIN: kept in memory only, and
+// written (sealed) by setPin. Before the PIN nothing of the person's is stored: no token, no data.
+let heldAuth = null;
 
 export class LockedError extends Error {
   constructor() { super('locked'); this.name = 'LockedError'; this.code = 'locked'; }
@@ -30,15 +32,16 @@ const random = (n) => crypto.getRandomValues(new Uint8Array(n));
 /** Read the vault's clear record (page start, service worker); the data key stays locked. */
 export async function loadVault() {
   state = await transact(['meta'], 'readonly', async (tx) => (await req(tx.objectStore('meta').get(VAULT)))?.value ?? null);
-  loaded = true;
   return state;
 }
 
-function saveState(next) {
+/** Write the vault record (and, at the first PIN, the sign-in held in memory, sealed with it). */
+function saveState(next, auth = null) {
   state = next;
   return transact(['meta'], 'readwrite', (tx) => {
     if (next) tx.objectStore('meta').put({ key: VAULT, value: next });
     else tx.objectStore('meta').delete(VAULT);
+    if (next && auth) tx.objectStore('meta').put(seal('meta', { key: 'auth', value: auth }));
   });
 }
 
@@ -50,6 +53,12 @@ export const failures = () => state?.failures ?? 0;
 export const vaultUser = () => (state ? { id: state.user_id, username: state.username } : null);
 export const idleMinutes = () => state?.idle_minutes ?? DEFAULT_IDLE_MINUTES;
 export const pendingDeviceKey = () => deviceKeyInMemory !== null;
+/** The sign-in waiting for its PIN (memory only), or null. */
+export const heldLogin = () => heldAuth;
+/** A sign-in on a phone without a PIN: nothing is written until setPin seals it. */
+export function holdLogin(auth) { heldAuth = auth; }
+/** The sync engine runs only while a PIN exists and the data key is in memory. */
+export const canSync = () => Boolean(state) && key !== null;
 
 async function useKey(raw) {
   key = { raw, gcm: gcmKey(raw), crypto: await crypto.subtle.importKey('raw', raw, 'AES-GCM', false, ['encrypt', 'decrypt']) };
@@ -95,6 +104,7 @@ export async function setPin(pin, user) {
   if (first) await useKey(random(32));
   const salt = random(16);
   const server = deviceKeyInMemory ? await wrap(await importDeviceKey(deviceKeyInMemory), key.raw) : state?.server ?? null;
+  const auth = heldAuth;
   await saveState({
     version: 1,
     salt: b64(salt),
@@ -105,9 +115,9 @@ export async function setPin(pin, user) {
     user_id: user.id,
     username: user.username,
     idle_minutes: state?.idle_minutes ?? DEFAULT_IDLE_MINUTES,
-  });
+  }, auth);
   deviceKeyInMemory = null;
-  loaded = true;
+  heldAuth = null;
   if (first) await sealEverything();
 }
 
@@ -179,6 +189,7 @@ export function lock() {
 export async function forgetVault() {
   key = null;
   deviceKeyInMemory = null;
+  heldAuth = null;
   await saveState(null);
 }
 
@@ -207,15 +218,18 @@ const CLEAR = {
 /** Whether rows written now are sealed (a vault is open), so a draft's Blobs must become markers. */
 export const sealing = () => Boolean(key);
 
+/**
+ * Fail closed: without the data key in memory (no PIN yet, locked, a context that never opened
+ * the vault, a tab that loaded "no vault" before another set the PIN) nothing is written at all,
+ * never in clear. The version before the PIN's plain rows are sealed by setPin.
+ */
 function mustSeal() {
-  if (!loaded) throw new LockedError(); // a context that has not read the vault writes nothing
-  if (state && !key) throw new LockedError();
-  return Boolean(key);
+  if (!key) throw new LockedError();
 }
 
-/** Seal a row for `store` (synchronous, inside a transaction); plain before any PIN is set. */
+/** Seal a row for `store` (synchronous, inside a transaction); throws LockedError without a key. */
 export function seal(store, row) {
-  if (!mustSeal()) return row;
+  mustSeal();
   const iv = random(12);
   return { ...CLEAR[store](row), sealed: concat(iv, key.gcm.encrypt(iv, ENCODER.encode(serialise(row)))) };
 }
@@ -261,7 +275,7 @@ export async function openAll(rows) {
 
 /** A photo row: its bytes sealed with WebCrypto (outside any transaction). */
 export async function sealBlob(row) {
-  if (!mustSeal()) return row;
+  mustSeal();
   const { blob, ...clear } = row;
   const iv = random(12);
   const sealed = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv }, key.crypto, await blob.arrayBuffer()));
@@ -351,4 +365,5 @@ export async function wipeLocalData() {
 globalThis.addEventListener?.('fengling:wiped', () => {
   key = null;
   state = null;
+  heldAuth = null;
 });

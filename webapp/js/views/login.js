@@ -4,7 +4,7 @@ import { t } from '../i18n.js';
 import { wipeUserData } from '../db.js';
 import { deviceId, getMeta, setMeta } from '../meta.js';
 import { APP_VERSION } from '../store.js';
-import { vaultLogin } from '../vault.js';
+import { hasPin, holdLogin, vaultLogin } from '../vault.js';
 import { exportUnsent, reasonText } from './widgets.js';
 
 export const keepOnSync = true;
@@ -85,6 +85,8 @@ export async function login(app, username, password) {
   }
   if (body.device_id && body.device_id !== device.id) await setMeta('device_id', body.device_id);
   const auth = { token: body.token, user: body.user, device_id: body.device_id };
-  await setMeta('auth', auth);
+  // Without a PIN the sign-in stays in memory: the PIN screen comes next and setPin seals it.
+  if (hasPin()) await setMeta('auth', auth);
+  else holdLogin(auth);
   return auth;
 }
