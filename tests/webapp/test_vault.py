@@ -249,6 +249,15 @@ def test_ten_wrong_pins_with_unsent_work_keep_it_locked_until_the_password_recov
     expect(page.locator("#recover-message")).to_contain_text("用户名或密码错误", timeout=WAIT_MS)
     page.locator("#recover-form").get_by_label("密码").fill(PASSWORD)
     page.get_by_role("button", name="用密码找回").click()
+    expect(page.locator("#pin-form")).to_be_visible(timeout=WAIT_MS)
+    expect(page.locator("#cancel-pin")).to_have_count(0)  # a new PIN, not back to the forgotten one
+    # The password opened it: the wrong-PIN count starts again (a reload here is not blocked).
+    page.reload()
+    expect(page.locator("#lock-form")).to_be_visible(timeout=WAIT_MS)
+    expect(page.locator("#lock-blocked")).to_have_count(0)
+    expect(page.get_by_label("PIN 码")).to_be_enabled()
+    page.locator("#recover-form").get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="用密码找回").click()
     set_pin(page, "13572468")
     page.goto("/#/cases")
     expect(page.locator("#case-list")).to_contain_text(title)
@@ -432,3 +441,37 @@ def test_before_the_pin_is_set_nothing_of_the_person_is_stored(
     assert "sealed" in auth and "value" not in auth
     page.goto("/#/cases")
     expect(page.locator("#case-list li.item").first).to_be_visible(timeout=WAIT_MS)
+
+
+def test_two_tabs_share_the_ten_tries_and_a_new_pin_locks_the_other_tab(
+    browser_context: BrowserContext, pwa_server
+) -> None:
+    """Two tabs of the app are one phone: wrong PINs count once for both, and a PIN changed in
+    one tab is the PIN of the other too (the old one opens nothing, not even in the old tab)."""
+    first = browser_context.new_page()
+    sign_in(first, "shiliang_worker")
+    second = browser_context.new_page()
+    second.goto("/")
+    expect(second.locator("#lock-form")).to_be_visible(timeout=WAIT_MS)
+    first.goto("/#/settings")
+    first.get_by_role("button", name="立即锁定").click()
+    expect(first.locator("#lock-form")).to_be_visible(timeout=WAIT_MS)
+    for left in (9, 8, 7):
+        enter_pin(first, "000000")
+        expect(first.locator("#lock-message")).to_contain_text(f"还可以再试 {left} 次")
+    enter_pin(second, "000000")
+    expect(second.locator("#lock-message")).to_contain_text("还可以再试 6 次")
+    unlock(first)
+    unlock(second)
+
+    first.goto("/#/settings")
+    first.get_by_role("button", name="修改 PIN 码").click()
+    set_pin(first, "97531024")
+    expect(second.locator("#lock-form")).to_be_visible(timeout=WAIT_MS)
+    enter_pin(second, PIN)
+    expect(second.locator("#lock-message")).to_contain_text("PIN 码不对")
+    unlock(second, "97531024")
+    first.reload()
+    enter_pin(first, PIN)
+    expect(first.locator("#lock-message")).to_contain_text("PIN 码不对")
+    unlock(first, "97531024")

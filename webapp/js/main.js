@@ -44,6 +44,7 @@ const app = {
   },
   // ---- the vault (vault.js): PIN lock, idle lock, recovery, revocation -------------------------
   changingPin: false,
+  recovering: false,
   /** Lock (idle, "立即锁定", "锁定应用"): drafts are written (sealed) first, then the data key is forgotten. */
   async lock() {
     await flushDrafts();
@@ -60,6 +61,7 @@ const app = {
   /** The password opened the vault (forgotten PIN): a new PIN is set next. */
   async recovered(auth) {
     app.changingPin = true;
+    app.recovering = true; // a new PIN must be set: no Cancel back to the forgotten one
     await app.signedIn(auth);
   },
   changePin() {
@@ -68,6 +70,7 @@ const app = {
   },
   async pinSet() {
     app.changingPin = false;
+    app.recovering = false;
     await setMeta('locked', null);
     app.navigate('#/home');
     app.sync('pin');
@@ -195,6 +198,12 @@ function startTriggers() {
   window.addEventListener('hashchange', () => render());
   window.addEventListener('fengling:db-closed', () => chrome.showBanner(app, 'db_upgraded'));
   channel?.addEventListener('message', () => refreshIfIdle());
+  // vault.js read the record again after another tab changed it: a new PIN locks this tab too;
+  // a vault set up or removed elsewhere changes which screen this tab may show.
+  window.addEventListener('fengling:vault-changed', (event) => {
+    if (event.detail.pinChanged && vault.isOpen()) app.lock();
+    else if (vault.isLocked() !== app.sealed) render();
+  });
 }
 
 /** Lock after the idle time set in Settings (checked on a timer and when the page comes back). */

@@ -35,15 +35,41 @@ export async function loadVault() {
   return state;
 }
 
-/** Write the vault record (and, at the first PIN, the sign-in held in memory, sealed with it). */
-function saveState(next, auth = null) {
-  state = next;
-  return transact(['meta'], 'readwrite', (tx) => {
-    if (next) tx.objectStore('meta').put({ key: VAULT, value: next });
-    else tx.objectStore('meta').delete(VAULT);
-    if (next && auth) tx.objectStore('meta').put(seal('meta', { key: 'auth', value: auth }));
+/**
+ * Update the vault record as a read-modify-write inside one readwrite transaction: every tab
+ * (and the service worker) changes the record on the phone, never its own stale copy. `change`
+ * gets the record as stored now and returns the new one (null: delete, undefined: no change);
+ * it must be synchronous. At the first PIN the sign-in held in memory is written with it, sealed.
+ * Other tabs are told to read the record again (and to lock if the PIN changed).
+ * @returns {Promise<object|null>} the record as stored after the update
+ */
+async function updateState(change, { auth = null, pinChanged = false } = {}) {
+  let wrote = false;
+  const next = await transact(['meta'], 'readwrite', async (tx) => {
+    const meta = tx.objectStore('meta');
+    const current = (await req(meta.get(VAULT)))?.value ?? null;
+    const updated = change(current);
+    if (updated === undefined) return current;
+    if (updated) meta.put({ key: VAULT, value: updated });
+    else meta.delete(VAULT);
+    if (updated && auth) meta.put(seal('meta', { key: 'auth', value: auth }));
+    wrote = true;
+    return updated;
   });
+  state = next;
+  if (wrote) vaultChannel?.postMessage({ type: 'vault', pinChanged });
+  return next;
 }
+
+const vaultChannel = 'BroadcastChannel' in globalThis ? new BroadcastChannel('fengling-vault') : null;
+// Another tab changed the record: read it again; a changed PIN locks this tab too (its data key
+// is the same, but the person must show the new PIN here as well).
+vaultChannel?.addEventListener('message', async (event) => {
+  if (event.data?.type !== 'vault') return;
+  await loadVault();
+  if (!state) key = null;
+  globalThis.dispatchEvent?.(new CustomEvent('fengling:vault-changed', { detail: { pinChanged: Boolean(event.data.pinChanged) } }));
+});
 
 export const hasPin = () => Boolean(state);
 export const isOpen = () => key !== null;
@@ -103,26 +129,37 @@ export async function setPin(pin, user) {
   const first = !key;
   if (first) await useKey(random(32));
   const salt = random(16);
-  const server = deviceKeyInMemory ? await wrap(await importDeviceKey(deviceKeyInMemory), key.raw) : state?.server ?? null;
+  const server = deviceKeyInMemory ? await wrap(await importDeviceKey(deviceKeyInMemory), key.raw) : null;
+  const wrappedPin = await wrap(await pinKey(pin, salt, PIN_ITERATIONS), key.raw);
   const auth = heldAuth;
-  await saveState({
-    version: 1,
-    salt: b64(salt),
-    iterations: PIN_ITERATIONS,
-    pin: await wrap(await pinKey(pin, salt, PIN_ITERATIONS), key.raw),
-    server,
-    failures: 0,
-    user_id: user.id,
-    username: user.username,
-    idle_minutes: state?.idle_minutes ?? DEFAULT_IDLE_MINUTES,
-  }, auth);
+  try {
+    await updateState((current) => {
+      // Another tab set the first PIN meanwhile: its data key stands, this tab's new one must not.
+      if (first && current) throw new LockedError();
+      return {
+        ...current,
+        version: 1,
+        salt: b64(salt),
+        iterations: PIN_ITERATIONS,
+        pin: wrappedPin,
+        server: server ?? current?.server ?? null,
+        failures: 0,
+        user_id: user.id,
+        username: user.username,
+        idle_minutes: current?.idle_minutes ?? DEFAULT_IDLE_MINUTES,
+      };
+    }, { auth, pinChanged: !first });
+  } catch (error) {
+    if (first) key = null;
+    throw error;
+  }
   deviceKeyInMemory = null;
   heldAuth = null;
   if (first) await sealEverything();
 }
 
 export async function setIdleMinutes(minutes) {
-  if (state) await saveState({ ...state, idle_minutes: minutes });
+  await updateState((current) => (current ? { ...current, idle_minutes: minutes } : undefined));
 }
 
 /**
@@ -131,18 +168,30 @@ export async function setIdleMinutes(minutes) {
  *   (online) opens the vault now
  */
 export async function unlockWithPin(pin) {
-  if (!state) return 'open';
-  if (state.failures >= MAX_PIN_FAILURES) return 'blocked';
-  await saveState({ ...state, failures: state.failures + 1 });
+  // The count is read again and raised on the phone's record (all tabs share the ten tries),
+  // and the PIN is checked against that fresh record, never this tab's copy.
+  let blocked = false;
+  const counted = await updateState((current) => {
+    if (!current) return undefined;
+    if (current.failures >= MAX_PIN_FAILURES) { blocked = true; return undefined; }
+    return { ...current, failures: current.failures + 1 };
+  });
+  if (!counted) return 'open'; // no vault (wiped meanwhile): nothing to open
+  if (blocked) return 'blocked';
   try {
-    const raw = await unwrap(await pinKey(pin, unb64(state.salt), state.iterations), state.pin);
+    const raw = await unwrap(await pinKey(pin, unb64(counted.salt), counted.iterations), counted.pin);
     await useKey(raw);
   } catch {
-    return state.failures >= MAX_PIN_FAILURES ? 'blocked' : 'wrong';
+    return (state?.failures ?? 0) >= MAX_PIN_FAILURES ? 'blocked' : 'wrong';
   }
   performance.mark?.('fengling:vault-open'); // bench/pwa_bench.py times the first render from here
-  await saveState({ ...state, failures: 0 });
+  await resetFailures();
   return 'open';
+}
+
+/** The vault opened: only the count goes back to zero, onto the record as it is now. */
+function resetFailures() {
+  return updateState((current) => (current && current.failures !== 0 ? { ...current, failures: 0 } : undefined));
 }
 
 /**
@@ -154,13 +203,18 @@ export async function afterLogin(deviceKey, user) {
   if (!deviceKey) return isOpen();
   deviceKeyInMemory = deviceKey;
   if (!state) return false;
-  if (state.user_id !== user.id) return isOpen();
+  if (state.user_id !== user.id) {
+    deviceKeyInMemory = null; // another person's key never wraps this person's data key
+    return isOpen();
+  }
   if (!key && state.server) {
     try { await useKey(await unwrap(await importDeviceKey(deviceKey), state.server)); } catch { return false; }
   }
   if (key) {
-    // The server's key may be new (a re-registered device): wrap under the one it has now.
-    await saveState({ ...state, server: await wrap(await importDeviceKey(deviceKey), key.raw) });
+    // The server's key may be new (a re-registered device): wrap under the one it has now. The
+    // password opened the vault: the wrong-PIN count starts again.
+    const server = await wrap(await importDeviceKey(deviceKey), key.raw);
+    await updateState((current) => (current ? { ...current, server, failures: 0 } : undefined));
     deviceKeyInMemory = null;
   }
   return isOpen();
@@ -190,7 +244,7 @@ export async function forgetVault() {
   key = null;
   deviceKeyInMemory = null;
   heldAuth = null;
-  await saveState(null);
+  await updateState(() => null);
 }
 
 // ---- rows -------------------------------------------------------------------------------------
