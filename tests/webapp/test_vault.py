@@ -475,3 +475,40 @@ def test_two_tabs_share_the_ten_tries_and_a_new_pin_locks_the_other_tab(
     enter_pin(first, PIN)
     expect(first.locator("#lock-message")).to_contain_text("PIN 码不对")
     unlock(first, "97531024")
+
+
+# A photo the server will refuse for good: JPEG's first bytes, then nothing a decoder can read
+# (as a damaged camera file), stored through the app's own modules like a captured photo.
+BROKEN_PHOTO = """async () => {
+  const { sha256 } = await import('/js/blobs.js');
+  const { sealBlob } = await import('/js/vault.js');
+  const { transact } = await import('/js/db.js');
+  const bytes = new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3, 4, 5, 6, 7, 8]);
+  const blob = new Blob([bytes], { type: 'image/jpeg' });
+  const row = await sealBlob({ sha256: await sha256(blob), blob, type: blob.type, size: blob.size,
+    state: 'pending', created_at: new Date().toISOString() });
+  await transact(['blobs'], 'readwrite', (tx) => { tx.objectStore('blobs').put(row); });
+}"""
+
+
+def test_a_photo_the_server_refuses_is_shown_in_words_and_never_wiped(
+    browser_context: BrowserContext, pwa_server
+) -> None:
+    page = browser_context.new_page()
+    sign_in(page, "xidian_worker")
+    page.evaluate(BROKEN_PHOTO)
+    page.get_by_role("button", name="立即同步").click()
+    page.goto("/#/outbox")
+    refused = page.locator("#outbox-photos-failed")
+    expect(refused).to_contain_text("1 张照片服务器未收下", timeout=WAIT_MS)
+    expect(refused).to_contain_text("照片无法完整读取")
+    expect(refused).not_to_contain_text("photo_unreadable")
+    # Ten wrong PINs wipe a phone with nothing unsent: this photo counts as unsent.
+    page.reload()
+    for left in range(9, 0, -1):
+        enter_pin(page, "111111")
+        expect(page.locator("#lock-message")).to_contain_text(f"还可以再试 {left} 次")
+    enter_pin(page, "111111")
+    expect(page.locator("#lock-blocked")).to_be_visible(timeout=WAIT_MS)
+    expect(page.locator("#wiped")).to_have_count(0)
+    assert [row["state"] for row in raw_indexeddb(page)["blobs"]] == ["failed"]

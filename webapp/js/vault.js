@@ -397,16 +397,17 @@ export const SEALED_META = ['auth'];
 
 /**
  * Work the phone must not lose: intents not confirmed (pending, held, rejected), photos not
- * uploaded, and drafts. Counted from clear index fields, so it works while locked.
+ * uploaded (pending, or refused by the server), and drafts. Counted from clear index fields, so it works while locked.
  */
 export function unsentCount() {
   return transact(['outbox', 'blobs', 'drafts'], 'readonly', async (tx) => {
-    const [intents, photos, drafts] = await Promise.all([
+    const [intents, photos, refused, drafts] = await Promise.all([
       req(tx.objectStore('outbox').count()),
       req(tx.objectStore('blobs').index('state').count('pending')),
+      req(tx.objectStore('blobs').index('state').count('failed')), // refused by the server: still the worker's
       req(tx.objectStore('drafts').count()),
     ]);
-    return intents + photos + drafts;
+    return intents + photos + refused + drafts;
   });
 }
 

@@ -12,7 +12,7 @@ export const keepOnSync = true;
 export async function render(root, app, params) {
   const previous = (await getMeta('auth'))?.user;
   const counts = await app.counts();
-  const unsent = counts.intents + counts.photos + counts.rejected + counts.held;
+  const unsent = counts.intents + counts.photos + counts.failedPhotos + counts.rejected + counts.held;
   const message = h('p', { class: 'error', role: 'alert' });
   const username = h('input', { name: 'username', autocomplete: 'username', required: true, value: previous?.username ?? '' });
   const password = h('input', { name: 'password', type: 'password', autocomplete: 'current-password', required: true });
@@ -77,7 +77,7 @@ export async function login(app, username, password) {
   await vaultLogin(body); // vault.js: opens a locked vault with the device key, or refuses over unsent work
   if (previous && previous.id !== body.user.id) {
     const counts = await app.counts();
-    if (counts.intents + counts.photos + counts.rejected + counts.held + counts.drafts) {
+    if (counts.intents + counts.photos + counts.failedPhotos + counts.rejected + counts.held + counts.drafts) {
       throw Object.assign(new Error('other_user_unsent'), { code: 'other_user_unsent' });
     }
     // Someone else on this phone, nothing of the previous person's left: a clean store.

@@ -13,7 +13,7 @@ export async function render(root, app) {
   const ref = await app.reference();
   const storage = await storageInfo();
   const counts = await app.counts();
-  const unsent = counts.intents + counts.photos + counts.rejected + counts.held;
+  const unsent = counts.intents + counts.photos + counts.failedPhotos + counts.rejected + counts.held;
   const installed = matchMedia('(display-mode: standalone)').matches || navigator.standalone === true;
   const lang = select('lang', [{ value: 'zh-CN', label: '简体中文' }, { value: 'en', label: 'English' }], language(),
     { onchange: (e) => app.setLanguage(e.target.value) });
@@ -52,7 +52,7 @@ export async function render(root, app) {
 
 /** Offline, signing out would delete unsent work and drafts for good: it is not offered. */
 function mustLock(counts) {
-  return !navigator.onLine && counts.intents + counts.photos + counts.rejected + counts.held + counts.drafts > 0;
+  return !navigator.onLine && counts.intents + counts.photos + counts.failedPhotos + counts.rejected + counts.held + counts.drafts > 0;
 }
 
 function lockSection(app, unsent, drafts) {
