@@ -512,3 +512,66 @@ def test_a_photo_the_server_refuses_is_shown_in_words_and_never_wiped(
     expect(page.locator("#lock-blocked")).to_be_visible(timeout=WAIT_MS)
     expect(page.locator("#wiped")).to_have_count(0)
     assert [row["state"] for row in raw_indexeddb(page)["blobs"]] == ["failed"]
+
+
+# A phone signed in by the version before the PIN: its device id and sign-in in clear (the
+# token a real login gave it), no vault. The update then asks for a PIN.
+OLD_VERSION_SIGN_IN = """async ({ deviceId, auth }) => {
+  const db = await new Promise((resolve) => {
+    const r = indexedDB.open('fengling');
+    r.onsuccess = () => resolve(r.result);
+  });
+  const tx = db.transaction(['meta'], 'readwrite');
+  tx.objectStore('meta').put({ key: 'device_id', value: deviceId });
+  tx.objectStore('meta').put({ key: 'auth', value: auth });
+  await new Promise((resolve) => { tx.oncomplete = resolve; });
+  db.close();
+}"""
+
+
+def test_a_phone_updated_without_escrow_gains_it_online_and_a_forgotten_pin_is_recovered(
+    browser_context: BrowserContext, pwa_server
+) -> None:
+    """Updated from the version before the PIN, the phone had no server-wrapped copy of its
+    data key: Settings says so in words until, unlocked and online, the phone adds it; then
+    the password recovers a forgotten PIN with the unsent work intact."""
+    page = browser_context.new_page()
+    page.goto("/")
+    expect(page.get_by_label("用户名")).to_be_visible(timeout=WAIT_MS)
+    device_id = str(uuid.uuid4())
+    answer = page.request.post(
+        "/api/v1/auth/login",
+        data={
+            "username": "dayan_worker",
+            "password": PASSWORD,
+            "device": {"id": device_id, "name": "old", "platform": "pwa", "app_version": "1.4.1"},
+        },
+    ).json()
+    auth = {"token": answer["token"], "user": answer["user"], "device_id": answer["device_id"]}
+    page.evaluate(OLD_VERSION_SIGN_IN, {"deviceId": answer["device_id"], "auth": auth})
+    browser_context.set_offline(True)
+    page.reload()
+    set_pin(page)
+    page.goto("/#/settings")
+    expect(page.locator("#no-escrow")).to_contain_text("尚未用密码备份", timeout=WAIT_MS)
+
+    page.reload()
+    unlock(page)
+    wait_synced(page, after=go_online(page))
+    page.goto("/#/settings")
+    expect(page.locator("#security")).to_be_visible(timeout=WAIT_MS)
+    expect(page.locator("#no-escrow")).to_have_count(0, timeout=WAIT_MS)
+
+    # The PIN is forgotten: offline work first, then the password brings the data back.
+    browser_context.set_offline(True)
+    later = f"忘记 PIN 之前的案件 {uuid.uuid4().hex[:6]}"
+    capture_case(page, later, "路面塌陷", "13300000000")
+    page.reload()
+    go_online(page)
+    page.locator("#recover-form").get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="用密码找回").click()
+    set_pin(page, "86420135")
+    page.goto("/#/cases")
+    expect(page.locator("#case-list")).to_contain_text(later)
+    wait_synced(page)
+    assert pwa_server.db.value("SELECT count(*) FROM cases WHERE title = ?", later) == 1

@@ -101,6 +101,7 @@ app.engine = createSyncEngine({
     if (status.error?.code === 'device_revoked') await app.revoked();
     await chrome.renderStatus(app);
     if (status.state === 'idle') {
+      ensureEscrow(); // online and open: the moment to add a missing escrow
       // A finished sync may have brought data: refresh this tab and tell the others.
       channel?.postMessage({ type: 'changed' });
       await refreshIfIdle();
@@ -109,6 +110,26 @@ app.engine = createSyncEngine({
     }
   },
 });
+
+let escrowing = false;
+
+/**
+ * A vault without a server-wrapped copy of its data key (updated from the version before the
+ * PIN) cannot be recovered with the password: while open and online, ask for this device's key
+ * (POST /auth/device-key) and add the copy. Settings warns in words until it exists.
+ */
+async function ensureEscrow() {
+  if (escrowing || !vault.isOpen() || vault.hasEscrow() || !navigator.onLine) return;
+  escrowing = true;
+  try {
+    const body = await app.api.json('POST', '/auth/device-key', { json: {} });
+    if (await vault.addEscrow(body.device_key)) refreshSettings();
+  } catch {
+    // Offline again, or refused: the next successful sync tries again.
+  } finally {
+    escrowing = false;
+  }
+}
 
 let renderSeq = 0;
 let rendering = 0;

@@ -83,6 +83,8 @@ export const pendingDeviceKey = () => deviceKeyInMemory !== null;
 export const heldLogin = () => heldAuth;
 /** A sign-in on a phone without a PIN: nothing is written until setPin seals it. */
 export function holdLogin(auth) { heldAuth = auth; }
+/** Whether the data key is also wrapped under the server's device key (a forgotten PIN is recoverable). */
+export const hasEscrow = () => Boolean(state?.server);
 /** The sync engine runs only while a PIN exists and the data key is in memory. */
 export const canSync = () => Boolean(state) && key !== null;
 
@@ -232,6 +234,18 @@ export async function vaultLogin(body) {
   if ((await unsentCount()) > 0) throw Object.assign(new Error('vault_locked'), { code: 'vault_locked', status: 409 });
   await wipeLocalData();
   deviceKeyInMemory = body.device_key ?? null;
+}
+
+/**
+ * Add the server-wrapped copy a vault lacks (a phone updated from the version before the PIN):
+ * the open data key is wrapped under the key POST /auth/device-key gave back. A copy already
+ * there (another tab's) is left as it is.
+ */
+export async function addEscrow(deviceKey) {
+  if (!key || !deviceKey) return false;
+  const server = await wrap(await importDeviceKey(deviceKey), key.raw);
+  await updateState((current) => (current && !current.server ? { ...current, server } : undefined));
+  return hasEscrow();
 }
 
 /** Forget the data key: from now on nothing can be read or written until the PIN is entered. */

@@ -5,7 +5,7 @@ import { h, field, mount, select } from '../dom.js';
 import { formatBytes, language, nameOf, t } from '../i18n.js';
 import { storageInfo } from '../blobs.js';
 import { getMeta } from '../meta.js';
-import { IDLE_CHOICES, idleMinutes, setIdleMinutes } from '../vault.js';
+import { IDLE_CHOICES, hasEscrow, idleMinutes, setIdleMinutes } from '../vault.js';
 import { confirmButton, exportUnsent } from './widgets.js';
 
 export async function render(root, app) {
@@ -28,6 +28,7 @@ export async function render(root, app) {
         h('dt', {}, t('settings.device')), h('dd', { class: 'mono' }, await getMeta('device_id')),
         h('dt', {}, t('settings.version')), h('dd', {}, app.version))),
     h('section', { class: 'card', id: 'security' }, h('h2', {}, t('settings.security')),
+      hasEscrow() ? null : h('p', { class: 'error', id: 'no-escrow', role: 'status' }, t('settings.no_escrow')),
       field(t('settings.idle_lock'), select('idle', IDLE_CHOICES.map((n) => ({ value: String(n), label: t('settings.minutes', { n }) })), String(idleMinutes()),
         { onchange: async (e) => { await setIdleMinutes(Number(e.target.value)); } })),
       h('button', { type: 'button', id: 'change-pin', onclick: () => app.changePin() }, t('settings.change_pin')),
