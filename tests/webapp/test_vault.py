@@ -575,3 +575,26 @@ def test_a_phone_updated_without_escrow_gains_it_online_and_a_forgotten_pin_is_r
     expect(page.locator("#case-list")).to_contain_text(later)
     wait_synced(page)
     assert pwa_server.db.value("SELECT count(*) FROM cases WHERE title = ?", later) == 1
+
+
+# Someone who can write the phone's IndexedDB moves one case's sealed payload onto another.
+SWAP_SEALED_AND_READ = """async () => {
+  const { transact, req } = await import('/js/db.js');
+  const { get } = await import('/js/records.js');
+  const [a, b] = await transact(['records'], 'readwrite', async (tx) => {
+    const store = tx.objectStore('records');
+    const [first, second] = await req(store.index('entity').getAll('case', 2));
+    store.put({ ...first, sealed: second.sealed });
+    return [first.id, second.id];
+  });
+  return { asked: a, other: b, got: (await get('case', a)).id };
+}"""
+
+
+def test_a_sealed_payload_moved_to_another_row_never_changes_the_rows_id(
+    browser_context: BrowserContext, pwa_server
+) -> None:
+    page = browser_context.new_page()
+    sign_in(page, "dayan_worker")
+    read = page.evaluate(SWAP_SEALED_AND_READ)
+    assert read["asked"] != read["other"] and read["got"] == read["asked"]
