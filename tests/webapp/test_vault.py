@@ -598,3 +598,58 @@ def test_a_sealed_payload_moved_to_another_row_never_changes_the_rows_id(
     sign_in(page, "dayan_worker")
     read = page.evaluate(SWAP_SEALED_AND_READ)
     assert read["asked"] != read["other"] and read["got"] == read["asked"]
+
+
+def test_ten_wrong_pins_in_one_tab_never_wipe_work_saved_meanwhile_in_another(
+    browser_context: BrowserContext, pwa_server
+) -> None:
+    """The lock screen counted nothing unsent when it was drawn; a case saved since in another
+    tab is counted again before any wipe, and kept."""
+    locked = browser_context.new_page()
+    sign_in(locked, "xiaojiang_worker")
+    working = browser_context.new_page()
+    working.goto("/")
+    unlock(working)
+    locked.goto("/#/settings")
+    locked.get_by_role("button", name="立即锁定").click()
+    expect(locked.locator("#lock-form")).to_be_visible(timeout=WAIT_MS)
+    expect(locked.locator("#lock-unsent")).to_have_count(0)
+    browser_context.set_offline(True)
+    title = f"另一个标签页里保存的案件 {uuid.uuid4().hex[:6]}"
+    capture_case(working, title, "井盖缺失", "13200000000")
+    for left in range(9, 0, -1):
+        enter_pin(locked, "111111")
+        expect(locked.locator("#lock-message")).to_contain_text(f"还可以再试 {left} 次")
+    enter_pin(locked, "111111")
+    expect(locked.locator("#lock-blocked")).to_be_visible(timeout=WAIT_MS)
+    expect(locked.locator("#wiped")).to_have_count(0)
+    assert raw_indexeddb(locked)["outbox"]
+
+
+# A tab opened before the PIN was set elsewhere tries to write what it holds.
+WRITE_FROM_A_STALE_TAB = """async () => {
+  const { setMeta } = await import('/js/meta.js');
+  try {
+    await setMeta('auth', { token: 'written-by-a-stale-tab' });
+    return 'written';
+  } catch (error) {
+    return error.code;
+  }
+}"""
+
+
+def test_a_tab_opened_before_the_pin_writes_nothing_in_clear_after_it(
+    browser_context: BrowserContext, pwa_server
+) -> None:
+    first = browser_context.new_page()
+    first.goto("/")
+    first.get_by_label("用户名").fill("xidian_worker")
+    first.get_by_label("密码").fill(PASSWORD)
+    first.get_by_role("button", name="登录", exact=True).click()
+    expect(first.locator("#pin-form")).to_be_visible(timeout=WAIT_MS)
+    stale = browser_context.new_page()
+    stale.goto("/")
+    expect(stale.locator("#view form")).to_be_visible(timeout=WAIT_MS)  # it read "no vault"
+    set_pin(first)
+    assert stale.evaluate(WRITE_FROM_A_STALE_TAB) == "locked"
+    assert "written-by-a-stale-tab" not in json.dumps(raw_indexeddb(stale), ensure_ascii=False)
