@@ -549,6 +549,7 @@ def test_a_phone_updated_without_escrow_gains_it_online_and_a_forgotten_pin_is_r
     ).json()
     auth = {"token": answer["token"], "user": answer["user"], "device_id": answer["device_id"]}
     page.evaluate(OLD_VERSION_SIGN_IN, {"deviceId": answer["device_id"], "auth": auth})
+    expect(page.locator("body")).to_have_attribute("data-offline-ready", "yes", timeout=WAIT_MS)
     browser_context.set_offline(True)
     page.reload()
     set_pin(page)

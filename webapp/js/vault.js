@@ -15,7 +15,10 @@ const VAULT = 'vault';
 
 let state = null; // the vault's clear record: {salt, iterations, pin, server, failures, user_id, username, idle_minutes}
 let key = null; // {gcm, crypto, raw} while unlocked
-let deviceKeyInMemory = null; // from the last login, until a PIN wraps the data key under it
+// From the last login, until a PIN wraps the data key under it: {key, userId}. It is that
+// person's key and wraps only that person's vault (a refused sign-in of someone else must not
+// leave their key for the next PIN change of the person whose vault this is).
+let deviceKeyInMemory = null;
 // The login answer (token, user) of a sign-in on a phone without a PIN: kept in memory only, and
 // written (sealed) by setPin. Before the PIN nothing of the person's is stored: no token, no data.
 let heldAuth = null;
@@ -131,7 +134,8 @@ export async function setPin(pin, user) {
   const first = !key;
   if (first) await useKey(random(32));
   const salt = random(16);
-  const server = deviceKeyInMemory ? await wrap(await importDeviceKey(deviceKeyInMemory), key.raw) : null;
+  const escrow = deviceKeyInMemory?.userId === user.id ? deviceKeyInMemory.key : null;
+  const server = escrow ? await wrap(await importDeviceKey(escrow), key.raw) : null;
   const wrappedPin = await wrap(await pinKey(pin, salt, PIN_ITERATIONS), key.raw);
   const auth = heldAuth;
   try {
@@ -203,12 +207,9 @@ function resetFailures() {
  */
 export async function afterLogin(deviceKey, user) {
   if (!deviceKey) return isOpen();
-  deviceKeyInMemory = deviceKey;
+  deviceKeyInMemory = { key: deviceKey, userId: user.id };
   if (!state) return false;
-  if (state.user_id !== user.id) {
-    deviceKeyInMemory = null; // another person's key never wraps this person's data key
-    return isOpen();
-  }
+  if (state.user_id !== user.id) return isOpen(); // their key is theirs: setPin checks whose
   if (!key && state.server) {
     try { await useKey(await unwrap(await importDeviceKey(deviceKey), state.server)); } catch { return false; }
   }
@@ -233,7 +234,7 @@ export async function vaultLogin(body) {
   if (!locked || opened) return;
   if ((await unsentCount()) > 0) throw Object.assign(new Error('vault_locked'), { code: 'vault_locked', status: 409 });
   await wipeLocalData();
-  deviceKeyInMemory = body.device_key ?? null;
+  deviceKeyInMemory = body.device_key ? { key: body.device_key, userId: body.user.id } : null;
 }
 
 /**
