@@ -36,6 +36,17 @@ class LoginResponseSchema(Schema):
     )
 
 
+class DeviceKeyRequestSchema(StrictSchema):
+    """POST /auth/device-key takes no fields: an empty object (or no body at all)."""
+
+
+class DeviceKeyResponseSchema(Schema):
+    # Extension: the same key the login gave this (device, user), for a phone without escrow.
+    device_key = fields.String(
+        metadata={"description": "32 random bytes, base64url; per device and user"}
+    )
+
+
 class LogoutResponseSchema(Schema):
     ok = fields.Boolean()
 

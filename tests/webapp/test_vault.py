@@ -249,6 +249,15 @@ def test_ten_wrong_pins_with_unsent_work_keep_it_locked_until_the_password_recov
     expect(page.locator("#recover-message")).to_contain_text("用户名或密码错误", timeout=WAIT_MS)
     page.locator("#recover-form").get_by_label("密码").fill(PASSWORD)
     page.get_by_role("button", name="用密码找回").click()
+    expect(page.locator("#pin-form")).to_be_visible(timeout=WAIT_MS)
+    expect(page.locator("#cancel-pin")).to_have_count(0)  # a new PIN, not back to the forgotten one
+    # The password opened it: the wrong-PIN count starts again (a reload here is not blocked).
+    page.reload()
+    expect(page.locator("#lock-form")).to_be_visible(timeout=WAIT_MS)
+    expect(page.locator("#lock-blocked")).to_have_count(0)
+    expect(page.get_by_label("PIN 码")).to_be_enabled()
+    page.locator("#recover-form").get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="用密码找回").click()
     set_pin(page, "13572468")
     page.goto("/#/cases")
     expect(page.locator("#case-list")).to_contain_text(title)
@@ -403,3 +412,245 @@ def test_the_pin_can_be_changed_in_settings_and_the_old_one_stops_working(
     expect(page.locator("#lock-message")).to_contain_text("PIN 码不对")
     unlock(page, "97531024")
     expect(page.locator("#security")).to_be_visible()
+
+
+def test_before_the_pin_is_set_nothing_of_the_person_is_stored(
+    browser_context: BrowserContext, pwa_server
+) -> None:
+    """Signed in, the PIN screen waiting: a thief taking the phone now finds no token and no
+    case on it, however long the screen waits and whatever tries to sync meanwhile."""
+    page = browser_context.new_page()
+    page.goto("/")
+    page.get_by_label("用户名").fill("dayan_worker")
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录", exact=True).click()
+    expect(page.locator("#pin-form")).to_be_visible(timeout=WAIT_MS)
+    page.evaluate("window.dispatchEvent(new Event('online'))")  # a sync trigger
+    page.wait_for_timeout(3000)
+    dump = raw_indexeddb(page)
+    assert dump["records"] == [] and dump["outbox"] == [] and dump["blobs"] == []
+    assert {row["key"] for row in dump["meta"]} <= {"device_id", "lang", "sw_version"}
+    assert "token" not in json.dumps(dump, ensure_ascii=False)
+
+    before = page_clock(page)
+    set_pin(page)
+    wait_synced(page, after=before)
+    dump = raw_indexeddb(page)
+    assert dump["records"] and all("sealed" in row for row in dump["records"])
+    auth = next(row for row in dump["meta"] if row["key"] == "auth")
+    assert "sealed" in auth and "value" not in auth
+    page.goto("/#/cases")
+    expect(page.locator("#case-list li.item").first).to_be_visible(timeout=WAIT_MS)
+
+
+def test_two_tabs_share_the_ten_tries_and_a_new_pin_locks_the_other_tab(
+    browser_context: BrowserContext, pwa_server
+) -> None:
+    """Two tabs of the app are one phone: wrong PINs count once for both, and a PIN changed in
+    one tab is the PIN of the other too (the old one opens nothing, not even in the old tab)."""
+    first = browser_context.new_page()
+    sign_in(first, "shiliang_worker")
+    second = browser_context.new_page()
+    second.goto("/")
+    expect(second.locator("#lock-form")).to_be_visible(timeout=WAIT_MS)
+    first.goto("/#/settings")
+    first.get_by_role("button", name="立即锁定").click()
+    expect(first.locator("#lock-form")).to_be_visible(timeout=WAIT_MS)
+    for left in (9, 8, 7):
+        enter_pin(first, "000000")
+        expect(first.locator("#lock-message")).to_contain_text(f"还可以再试 {left} 次")
+    enter_pin(second, "000000")
+    expect(second.locator("#lock-message")).to_contain_text("还可以再试 6 次")
+    unlock(first)
+    unlock(second)
+
+    first.goto("/#/settings")
+    first.get_by_role("button", name="修改 PIN 码").click()
+    set_pin(first, "97531024")
+    expect(second.locator("#lock-form")).to_be_visible(timeout=WAIT_MS)
+    enter_pin(second, PIN)
+    expect(second.locator("#lock-message")).to_contain_text("PIN 码不对")
+    unlock(second, "97531024")
+    first.reload()
+    enter_pin(first, PIN)
+    expect(first.locator("#lock-message")).to_contain_text("PIN 码不对")
+    unlock(first, "97531024")
+
+
+# A photo the server will refuse for good: JPEG's first bytes, then nothing a decoder can read
+# (as a damaged camera file), stored through the app's own modules like a captured photo.
+BROKEN_PHOTO = """async () => {
+  const { sha256 } = await import('/js/blobs.js');
+  const { sealBlob } = await import('/js/vault.js');
+  const { transact } = await import('/js/db.js');
+  const bytes = new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3, 4, 5, 6, 7, 8]);
+  const blob = new Blob([bytes], { type: 'image/jpeg' });
+  const row = await sealBlob({ sha256: await sha256(blob), blob, type: blob.type, size: blob.size,
+    state: 'pending', created_at: new Date().toISOString() });
+  await transact(['blobs'], 'readwrite', (tx) => { tx.objectStore('blobs').put(row); });
+}"""
+
+
+def test_a_photo_the_server_refuses_is_shown_in_words_and_never_wiped(
+    browser_context: BrowserContext, pwa_server
+) -> None:
+    page = browser_context.new_page()
+    sign_in(page, "xidian_worker")
+    page.evaluate(BROKEN_PHOTO)
+    page.get_by_role("button", name="立即同步").click()
+    page.goto("/#/outbox")
+    refused = page.locator("#outbox-photos-failed")
+    expect(refused).to_contain_text("1 张照片服务器未收下", timeout=WAIT_MS)
+    expect(refused).to_contain_text("照片无法完整读取")
+    expect(refused).not_to_contain_text("photo_unreadable")
+    # Ten wrong PINs wipe a phone with nothing unsent: this photo counts as unsent.
+    page.reload()
+    for left in range(9, 0, -1):
+        enter_pin(page, "111111")
+        expect(page.locator("#lock-message")).to_contain_text(f"还可以再试 {left} 次")
+    enter_pin(page, "111111")
+    expect(page.locator("#lock-blocked")).to_be_visible(timeout=WAIT_MS)
+    expect(page.locator("#wiped")).to_have_count(0)
+    assert [row["state"] for row in raw_indexeddb(page)["blobs"]] == ["failed"]
+
+
+# A phone signed in by the version before the PIN: its device id and sign-in in clear (the
+# token a real login gave it), no vault. The update then asks for a PIN.
+OLD_VERSION_SIGN_IN = """async ({ deviceId, auth }) => {
+  const db = await new Promise((resolve) => {
+    const r = indexedDB.open('fengling');
+    r.onsuccess = () => resolve(r.result);
+  });
+  const tx = db.transaction(['meta'], 'readwrite');
+  tx.objectStore('meta').put({ key: 'device_id', value: deviceId });
+  tx.objectStore('meta').put({ key: 'auth', value: auth });
+  await new Promise((resolve) => { tx.oncomplete = resolve; });
+  db.close();
+}"""
+
+
+def test_a_phone_updated_without_escrow_gains_it_online_and_a_forgotten_pin_is_recovered(
+    browser_context: BrowserContext, pwa_server
+) -> None:
+    """Updated from the version before the PIN, the phone had no server-wrapped copy of its
+    data key: Settings says so in words until, unlocked and online, the phone adds it; then
+    the password recovers a forgotten PIN with the unsent work intact."""
+    page = browser_context.new_page()
+    page.goto("/")
+    expect(page.get_by_label("用户名")).to_be_visible(timeout=WAIT_MS)
+    device_id = str(uuid.uuid4())
+    answer = page.request.post(
+        "/api/v1/auth/login",
+        data={
+            "username": "dayan_worker",
+            "password": PASSWORD,
+            "device": {"id": device_id, "name": "old", "platform": "pwa", "app_version": "1.4.1"},
+        },
+    ).json()
+    auth = {"token": answer["token"], "user": answer["user"], "device_id": answer["device_id"]}
+    page.evaluate(OLD_VERSION_SIGN_IN, {"deviceId": answer["device_id"], "auth": auth})
+    expect(page.locator("body")).to_have_attribute("data-offline-ready", "yes", timeout=WAIT_MS)
+    browser_context.set_offline(True)
+    page.reload()
+    set_pin(page)
+    page.goto("/#/settings")
+    expect(page.locator("#no-escrow")).to_contain_text("尚未用密码备份", timeout=WAIT_MS)
+
+    page.reload()
+    unlock(page)
+    wait_synced(page, after=go_online(page))
+    page.goto("/#/settings")
+    expect(page.locator("#security")).to_be_visible(timeout=WAIT_MS)
+    expect(page.locator("#no-escrow")).to_have_count(0, timeout=WAIT_MS)
+
+    # The PIN is forgotten: offline work first, then the password brings the data back.
+    browser_context.set_offline(True)
+    later = f"忘记 PIN 之前的案件 {uuid.uuid4().hex[:6]}"
+    capture_case(page, later, "路面塌陷", "13300000000")
+    page.reload()
+    go_online(page)
+    page.locator("#recover-form").get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="用密码找回").click()
+    set_pin(page, "86420135")
+    page.goto("/#/cases")
+    expect(page.locator("#case-list")).to_contain_text(later)
+    wait_synced(page)
+    assert pwa_server.db.value("SELECT count(*) FROM cases WHERE title = ?", later) == 1
+
+
+# Someone who can write the phone's IndexedDB moves one case's sealed payload onto another.
+SWAP_SEALED_AND_READ = """async () => {
+  const { transact, req } = await import('/js/db.js');
+  const { get } = await import('/js/records.js');
+  const [a, b] = await transact(['records'], 'readwrite', async (tx) => {
+    const store = tx.objectStore('records');
+    const [first, second] = await req(store.index('entity').getAll('case', 2));
+    store.put({ ...first, sealed: second.sealed });
+    return [first.id, second.id];
+  });
+  return { asked: a, other: b, got: (await get('case', a)).id };
+}"""
+
+
+def test_a_sealed_payload_moved_to_another_row_never_changes_the_rows_id(
+    browser_context: BrowserContext, pwa_server
+) -> None:
+    page = browser_context.new_page()
+    sign_in(page, "dayan_worker")
+    read = page.evaluate(SWAP_SEALED_AND_READ)
+    assert read["asked"] != read["other"] and read["got"] == read["asked"]
+
+
+def test_ten_wrong_pins_in_one_tab_never_wipe_work_saved_meanwhile_in_another(
+    browser_context: BrowserContext, pwa_server
+) -> None:
+    """The lock screen counted nothing unsent when it was drawn; a case saved since in another
+    tab is counted again before any wipe, and kept."""
+    locked = browser_context.new_page()
+    sign_in(locked, "xiaojiang_worker")
+    working = browser_context.new_page()
+    working.goto("/")
+    unlock(working)
+    locked.goto("/#/settings")
+    locked.get_by_role("button", name="立即锁定").click()
+    expect(locked.locator("#lock-form")).to_be_visible(timeout=WAIT_MS)
+    expect(locked.locator("#lock-unsent")).to_have_count(0)
+    browser_context.set_offline(True)
+    title = f"另一个标签页里保存的案件 {uuid.uuid4().hex[:6]}"
+    capture_case(working, title, "井盖缺失", "13200000000")
+    for left in range(9, 0, -1):
+        enter_pin(locked, "111111")
+        expect(locked.locator("#lock-message")).to_contain_text(f"还可以再试 {left} 次")
+    enter_pin(locked, "111111")
+    expect(locked.locator("#lock-blocked")).to_be_visible(timeout=WAIT_MS)
+    expect(locked.locator("#wiped")).to_have_count(0)
+    assert raw_indexeddb(locked)["outbox"]
+
+
+# A tab opened before the PIN was set elsewhere tries to write what it holds.
+WRITE_FROM_A_STALE_TAB = """async () => {
+  const { setMeta } = await import('/js/meta.js');
+  try {
+    await setMeta('auth', { token: 'written-by-a-stale-tab' });
+    return 'written';
+  } catch (error) {
+    return error.code;
+  }
+}"""
+
+
+def test_a_tab_opened_before_the_pin_writes_nothing_in_clear_after_it(
+    browser_context: BrowserContext, pwa_server
+) -> None:
+    first = browser_context.new_page()
+    first.goto("/")
+    first.get_by_label("用户名").fill("xidian_worker")
+    first.get_by_label("密码").fill(PASSWORD)
+    first.get_by_role("button", name="登录", exact=True).click()
+    expect(first.locator("#pin-form")).to_be_visible(timeout=WAIT_MS)
+    stale = browser_context.new_page()
+    stale.goto("/")
+    expect(stale.locator("#view form")).to_be_visible(timeout=WAIT_MS)  # it read "no vault"
+    set_pin(first)
+    assert stale.evaluate(WRITE_FROM_A_STALE_TAB) == "locked"
+    assert "written-by-a-stale-tab" not in json.dumps(raw_indexeddb(stale), ensure_ascii=False)

@@ -50,6 +50,16 @@ function pendingBlobs() {
   return transact(['blobs'], 'readonly', (tx) => req(tx.objectStore('blobs').index('state').getAll('pending')));
 }
 
+/**
+ * Photos the server refused for good (unreadable, too many pixels): kept on the phone, counted
+ * as unsent, and shown with the server's reason on the outbox screen. Clear fields only, so
+ * this reads while locked too.
+ */
+export function failedBlobs() {
+  return transact(['blobs'], 'readonly', (tx) => req(tx.objectStore('blobs').index('state').getAll('failed')))
+    .then((rows) => rows.map(({ sealed, blob, ...clear }) => clear)); // eslint-disable-line no-unused-vars
+}
+
 function markBlob(hash, state, error = null) {
   return transact(['blobs'], 'readwrite', async (tx) => {
     const store = tx.objectStore('blobs');

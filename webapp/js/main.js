@@ -44,6 +44,7 @@ const app = {
   },
   // ---- the vault (vault.js): PIN lock, idle lock, recovery, revocation -------------------------
   changingPin: false,
+  recovering: false,
   /** Lock (idle, "立即锁定", "锁定应用"): drafts are written (sealed) first, then the data key is forgotten. */
   async lock() {
     await flushDrafts();
@@ -60,6 +61,7 @@ const app = {
   /** The password opened the vault (forgotten PIN): a new PIN is set next. */
   async recovered(auth) {
     app.changingPin = true;
+    app.recovering = true; // a new PIN must be set: no Cancel back to the forgotten one
     await app.signedIn(auth);
   },
   changePin() {
@@ -68,6 +70,7 @@ const app = {
   },
   async pinSet() {
     app.changingPin = false;
+    app.recovering = false;
     await setMeta('locked', null);
     app.navigate('#/home');
     app.sync('pin');
@@ -98,6 +101,7 @@ app.engine = createSyncEngine({
     if (status.error?.code === 'device_revoked') await app.revoked();
     await chrome.renderStatus(app);
     if (status.state === 'idle') {
+      ensureEscrow(); // online and open: the moment to add a missing escrow
       // A finished sync may have brought data: refresh this tab and tell the others.
       channel?.postMessage({ type: 'changed' });
       await refreshIfIdle();
@@ -106,6 +110,26 @@ app.engine = createSyncEngine({
     }
   },
 });
+
+let escrowing = false;
+
+/**
+ * A vault without a server-wrapped copy of its data key (updated from the version before the
+ * PIN) cannot be recovered with the password: while open and online, ask for this device's key
+ * (POST /auth/device-key) and add the copy. Settings warns in words until it exists.
+ */
+async function ensureEscrow() {
+  if (escrowing || !vault.isOpen() || vault.hasEscrow() || !navigator.onLine) return;
+  escrowing = true;
+  try {
+    const body = await app.api.json('POST', '/auth/device-key', { json: {} });
+    if (await vault.addEscrow(body.device_key)) refreshSettings();
+  } catch {
+    // Offline again, or refused: the next successful sync tries again.
+  } finally {
+    escrowing = false;
+  }
+}
 
 let renderSeq = 0;
 let rendering = 0;
@@ -132,7 +156,7 @@ async function render(auth, { yieldTo = () => false } = {}) {
   rendering += 1;
   try {
     await flushDrafts(); // what was just typed is in its draft before any screen reads it back
-    [app.auth, app.locked] = await Promise.all([auth === undefined ? getMeta('auth') : auth, getMeta('locked')]);
+    [app.auth, app.locked] = await Promise.all([auth === undefined ? vault.heldLogin() ?? getMeta('auth') : auth, getMeta('locked')]);
     app.sealed = vault.isLocked();
     if (app.sealed) app.auth = null;
     const { name, view, params } = routeOf(location.hash);
@@ -195,6 +219,12 @@ function startTriggers() {
   window.addEventListener('hashchange', () => render());
   window.addEventListener('fengling:db-closed', () => chrome.showBanner(app, 'db_upgraded'));
   channel?.addEventListener('message', () => refreshIfIdle());
+  // vault.js read the record again after another tab changed it: a new PIN locks this tab too;
+  // a vault set up or removed elsewhere changes which screen this tab may show.
+  window.addEventListener('fengling:vault-changed', (event) => {
+    if (event.detail.pinChanged && vault.isOpen()) app.lock();
+    else if (vault.isLocked() !== app.sealed) render();
+  });
 }
 
 /** Lock after the idle time set in Settings (checked on a timer and when the page comes back). */

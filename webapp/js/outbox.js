@@ -114,6 +114,7 @@ export function countPending() {
     rejected: await req(tx.objectStore('outbox').index('status').count('rejected')),
     held: await req(tx.objectStore('outbox').index('status').count(HELD)),
     photos: await req(tx.objectStore('blobs').index('state').count('pending')),
+    failedPhotos: await req(tx.objectStore('blobs').index('state').count('failed')), // refused: never wiped
     drafts: await req(tx.objectStore('drafts').count()),
   }));
 }

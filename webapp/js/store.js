@@ -3,10 +3,12 @@ import { getBlob, storageInfo, uploadPending } from './blobs.js';
 import { getMeta, setMeta } from './meta.js';
 import { countPending, holdEntries, pendingEntries, settle } from './outbox.js';
 import { applyPull, dropUnseen } from './records.js';
+import { canSync } from './vault.js';
 
-export const APP_VERSION = '1.5.0';
+export const APP_VERSION = '1.5.1';
 
 export const idbStore = {
+  canSync,
   getMeta,
   setMeta,
   pendingEntries,

@@ -58,6 +58,8 @@ export function createSyncEngine({
   }
 
   async function runOnce(reason) {
+    // The vault (store.canSync): nothing is pulled or pushed before a PIN exists and opens it.
+    if (store.canSync && !store.canSync()) return { skipped: 'vault' };
     const auth = await store.getMeta('auth');
     if (!auth?.token) return { skipped: 'signed_out' };
     if (await store.getMeta('auth_problem')) return { skipped: 'auth_problem' };

@@ -14,9 +14,14 @@ export const IDLE_CHOICES = [1, 2, 5, 10, 15, 30];
 const VAULT = 'vault';
 
 let state = null; // the vault's clear record: {salt, iterations, pin, server, failures, user_id, username, idle_minutes}
-let loaded = false; // a context that never loaded the vault (nothing read yet) seals nothing and opens nothing
 let key = null; // {gcm, crypto, raw} while unlocked
-let deviceKeyInMemory = null; // from the last login, until a PIN wraps the data key under it
+// From the last login, until a PIN wraps the data key under it: {key, userId}. It is that
+// person's key and wraps only that person's vault (a refused sign-in of someone else must not
+// leave their key for the next PIN change of the person whose vault this is).
+let deviceKeyInMemory = null;
+// The login answer (token, user) of a sign-in on a phone without a PIN: kept in memory only, and
+// written (sealed) by setPin. Before the PIN nothing of the person's is stored: no token, no data.
+let heldAuth = null;
 
 export class LockedError extends Error {
   constructor() { super('locked'); this.name = 'LockedError'; this.code = 'locked'; }
@@ -30,17 +35,44 @@ const random = (n) => crypto.getRandomValues(new Uint8Array(n));
 /** Read the vault's clear record (page start, service worker); the data key stays locked. */
 export async function loadVault() {
   state = await transact(['meta'], 'readonly', async (tx) => (await req(tx.objectStore('meta').get(VAULT)))?.value ?? null);
-  loaded = true;
   return state;
 }
 
-function saveState(next) {
-  state = next;
-  return transact(['meta'], 'readwrite', (tx) => {
-    if (next) tx.objectStore('meta').put({ key: VAULT, value: next });
-    else tx.objectStore('meta').delete(VAULT);
+/**
+ * Update the vault record as a read-modify-write inside one readwrite transaction: every tab
+ * (and the service worker) changes the record on the phone, never its own stale copy. `change`
+ * gets the record as stored now and returns the new one (null: delete, undefined: no change);
+ * it must be synchronous. At the first PIN the sign-in held in memory is written with it, sealed.
+ * Other tabs are told to read the record again (and to lock if the PIN changed).
+ * @returns {Promise<object|null>} the record as stored after the update
+ */
+async function updateState(change, { auth = null, pinChanged = false } = {}) {
+  let wrote = false;
+  const next = await transact(['meta'], 'readwrite', async (tx) => {
+    const meta = tx.objectStore('meta');
+    const current = (await req(meta.get(VAULT)))?.value ?? null;
+    const updated = change(current);
+    if (updated === undefined) return current;
+    if (updated) meta.put({ key: VAULT, value: updated });
+    else meta.delete(VAULT);
+    if (updated && auth) meta.put(seal('meta', { key: 'auth', value: auth }));
+    wrote = true;
+    return updated;
   });
+  state = next;
+  if (wrote) vaultChannel?.postMessage({ type: 'vault', pinChanged });
+  return next;
 }
+
+const vaultChannel = 'BroadcastChannel' in globalThis ? new BroadcastChannel('fengling-vault') : null;
+// Another tab changed the record: read it again; a changed PIN locks this tab too (its data key
+// is the same, but the person must show the new PIN here as well).
+vaultChannel?.addEventListener('message', async (event) => {
+  if (event.data?.type !== 'vault') return;
+  await loadVault();
+  if (!state) key = null;
+  globalThis.dispatchEvent?.(new CustomEvent('fengling:vault-changed', { detail: { pinChanged: Boolean(event.data.pinChanged) } }));
+});
 
 export const hasPin = () => Boolean(state);
 export const isOpen = () => key !== null;
@@ -50,6 +82,14 @@ export const failures = () => state?.failures ?? 0;
 export const vaultUser = () => (state ? { id: state.user_id, username: state.username } : null);
 export const idleMinutes = () => state?.idle_minutes ?? DEFAULT_IDLE_MINUTES;
 export const pendingDeviceKey = () => deviceKeyInMemory !== null;
+/** The sign-in waiting for its PIN (memory only), or null. */
+export const heldLogin = () => heldAuth;
+/** A sign-in on a phone without a PIN: nothing is written until setPin seals it. */
+export function holdLogin(auth) { heldAuth = auth; }
+/** Whether the data key is also wrapped under the server's device key (a forgotten PIN is recoverable). */
+export const hasEscrow = () => Boolean(state?.server);
+/** The sync engine runs only while a PIN exists and the data key is in memory. */
+export const canSync = () => Boolean(state) && key !== null;
 
 async function useKey(raw) {
   key = { raw, gcm: gcmKey(raw), crypto: await crypto.subtle.importKey('raw', raw, 'AES-GCM', false, ['encrypt', 'decrypt']) };
@@ -94,25 +134,38 @@ export async function setPin(pin, user) {
   const first = !key;
   if (first) await useKey(random(32));
   const salt = random(16);
-  const server = deviceKeyInMemory ? await wrap(await importDeviceKey(deviceKeyInMemory), key.raw) : state?.server ?? null;
-  await saveState({
-    version: 1,
-    salt: b64(salt),
-    iterations: PIN_ITERATIONS,
-    pin: await wrap(await pinKey(pin, salt, PIN_ITERATIONS), key.raw),
-    server,
-    failures: 0,
-    user_id: user.id,
-    username: user.username,
-    idle_minutes: state?.idle_minutes ?? DEFAULT_IDLE_MINUTES,
-  });
+  const escrow = deviceKeyInMemory?.userId === user.id ? deviceKeyInMemory.key : null;
+  const server = escrow ? await wrap(await importDeviceKey(escrow), key.raw) : null;
+  const wrappedPin = await wrap(await pinKey(pin, salt, PIN_ITERATIONS), key.raw);
+  const auth = heldAuth;
+  try {
+    await updateState((current) => {
+      // Another tab set the first PIN meanwhile: its data key stands, this tab's new one must not.
+      if (first && current) throw new LockedError();
+      return {
+        ...current,
+        version: 1,
+        salt: b64(salt),
+        iterations: PIN_ITERATIONS,
+        pin: wrappedPin,
+        server: server ?? current?.server ?? null,
+        failures: 0,
+        user_id: user.id,
+        username: user.username,
+        idle_minutes: current?.idle_minutes ?? DEFAULT_IDLE_MINUTES,
+      };
+    }, { auth, pinChanged: !first });
+  } catch (error) {
+    if (first) key = null;
+    throw error;
+  }
   deviceKeyInMemory = null;
-  loaded = true;
+  heldAuth = null;
   if (first) await sealEverything();
 }
 
 export async function setIdleMinutes(minutes) {
-  if (state) await saveState({ ...state, idle_minutes: minutes });
+  await updateState((current) => (current ? { ...current, idle_minutes: minutes } : undefined));
 }
 
 /**
@@ -121,18 +174,30 @@ export async function setIdleMinutes(minutes) {
  *   (online) opens the vault now
  */
 export async function unlockWithPin(pin) {
-  if (!state) return 'open';
-  if (state.failures >= MAX_PIN_FAILURES) return 'blocked';
-  await saveState({ ...state, failures: state.failures + 1 });
+  // The count is read again and raised on the phone's record (all tabs share the ten tries),
+  // and the PIN is checked against that fresh record, never this tab's copy.
+  let blocked = false;
+  const counted = await updateState((current) => {
+    if (!current) return undefined;
+    if (current.failures >= MAX_PIN_FAILURES) { blocked = true; return undefined; }
+    return { ...current, failures: current.failures + 1 };
+  });
+  if (!counted) return 'open'; // no vault (wiped meanwhile): nothing to open
+  if (blocked) return 'blocked';
   try {
-    const raw = await unwrap(await pinKey(pin, unb64(state.salt), state.iterations), state.pin);
+    const raw = await unwrap(await pinKey(pin, unb64(counted.salt), counted.iterations), counted.pin);
     await useKey(raw);
   } catch {
-    return state.failures >= MAX_PIN_FAILURES ? 'blocked' : 'wrong';
+    return (state?.failures ?? 0) >= MAX_PIN_FAILURES ? 'blocked' : 'wrong';
   }
   performance.mark?.('fengling:vault-open'); // bench/pwa_bench.py times the first render from here
-  await saveState({ ...state, failures: 0 });
+  await resetFailures();
   return 'open';
+}
+
+/** The vault opened: only the count goes back to zero, onto the record as it is now. */
+function resetFailures() {
+  return updateState((current) => (current && current.failures !== 0 ? { ...current, failures: 0 } : undefined));
 }
 
 /**
@@ -142,15 +207,17 @@ export async function unlockWithPin(pin) {
  */
 export async function afterLogin(deviceKey, user) {
   if (!deviceKey) return isOpen();
-  deviceKeyInMemory = deviceKey;
+  deviceKeyInMemory = { key: deviceKey, userId: user.id };
   if (!state) return false;
-  if (state.user_id !== user.id) return isOpen();
+  if (state.user_id !== user.id) return isOpen(); // their key is theirs: setPin checks whose
   if (!key && state.server) {
     try { await useKey(await unwrap(await importDeviceKey(deviceKey), state.server)); } catch { return false; }
   }
   if (key) {
-    // The server's key may be new (a re-registered device): wrap under the one it has now.
-    await saveState({ ...state, server: await wrap(await importDeviceKey(deviceKey), key.raw) });
+    // The server's key may be new (a re-registered device): wrap under the one it has now. The
+    // password opened the vault: the wrong-PIN count starts again.
+    const server = await wrap(await importDeviceKey(deviceKey), key.raw);
+    await updateState((current) => (current ? { ...current, server, failures: 0 } : undefined));
     deviceKeyInMemory = null;
   }
   return isOpen();
@@ -167,7 +234,19 @@ export async function vaultLogin(body) {
   if (!locked || opened) return;
   if ((await unsentCount()) > 0) throw Object.assign(new Error('vault_locked'), { code: 'vault_locked', status: 409 });
   await wipeLocalData();
-  deviceKeyInMemory = body.device_key ?? null;
+  deviceKeyInMemory = body.device_key ? { key: body.device_key, userId: body.user.id } : null;
+}
+
+/**
+ * Add the server-wrapped copy a vault lacks (a phone updated from the version before the PIN):
+ * the open data key is wrapped under the key POST /auth/device-key gave back. A copy already
+ * there (another tab's) is left as it is.
+ */
+export async function addEscrow(deviceKey) {
+  if (!key || !deviceKey) return false;
+  const server = await wrap(await importDeviceKey(deviceKey), key.raw);
+  await updateState((current) => (current && !current.server ? { ...current, server } : undefined));
+  return hasEscrow();
 }
 
 /** Forget the data key: from now on nothing can be read or written until the PIN is entered. */
@@ -179,7 +258,8 @@ export function lock() {
 export async function forgetVault() {
   key = null;
   deviceKeyInMemory = null;
-  await saveState(null);
+  heldAuth = null;
+  await updateState(() => null);
 }
 
 // ---- rows -------------------------------------------------------------------------------------
@@ -207,15 +287,18 @@ const CLEAR = {
 /** Whether rows written now are sealed (a vault is open), so a draft's Blobs must become markers. */
 export const sealing = () => Boolean(key);
 
+/**
+ * Fail closed: without the data key in memory (no PIN yet, locked, a context that never opened
+ * the vault, a tab that loaded "no vault" before another set the PIN) nothing is written at all,
+ * never in clear. The version before the PIN's plain rows are sealed by setPin.
+ */
 function mustSeal() {
-  if (!loaded) throw new LockedError(); // a context that has not read the vault writes nothing
-  if (state && !key) throw new LockedError();
-  return Boolean(key);
+  if (!key) throw new LockedError();
 }
 
-/** Seal a row for `store` (synchronous, inside a transaction); plain before any PIN is set. */
+/** Seal a row for `store` (synchronous, inside a transaction); throws LockedError without a key. */
 export function seal(store, row) {
-  if (!mustSeal()) return row;
+  mustSeal();
   const iv = random(12);
   return { ...CLEAR[store](row), sealed: concat(iv, key.gcm.encrypt(iv, ENCODER.encode(serialise(row)))) };
 }
@@ -242,7 +325,18 @@ export function open(row, { reviver } = {}) {
   const bytes = row.sealed instanceof Uint8Array ? row.sealed : new Uint8Array(row.sealed);
   const text = DECODER.decode(key.gcm.decrypt(bytes.subarray(0, 12), bytes.subarray(12)));
   const clear = { ...row }; delete clear.sealed;
-  return { ...clear, ...revive(text, reviver) };
+  return withClearKeys(clear, revive(text, reviver));
+}
+
+// The fields a row is found by (its key path and the indexes that pick it): a sealed payload
+// never overrides them, so a row read under one id is that id's row. (The payload itself is not
+// yet bound to its row: docs/security.md, "A lost phone", Not covered.)
+const KEY_FIELDS = ['entity', 'id', 'seq', 'key', 'sha256', 'record_id', 'mutation_id', 'status'];
+
+function withClearKeys(clear, opened) {
+  const out = { ...clear, ...opened };
+  for (const name of KEY_FIELDS) if (clear[name] !== undefined) out[name] = clear[name];
+  return out;
 }
 
 /** Open many rows; big reads (the case list) go to WebCrypto in parallel, off the main thread. */
@@ -255,13 +349,13 @@ export async function openAll(rows) {
     const bytes = row.sealed;
     const plain = await crypto.subtle.decrypt({ name: 'AES-GCM', iv: bytes.subarray(0, 12) }, k, bytes.subarray(12));
     const clear = { ...row }; delete clear.sealed;
-    return { ...clear, ...revive(DECODER.decode(plain)) };
+    return withClearKeys(clear, revive(DECODER.decode(plain)));
   }));
 }
 
 /** A photo row: its bytes sealed with WebCrypto (outside any transaction). */
 export async function sealBlob(row) {
-  if (!mustSeal()) return row;
+  mustSeal();
   const { blob, ...clear } = row;
   const iv = random(12);
   const sealed = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv }, key.crypto, await blob.arrayBuffer()));
@@ -329,16 +423,17 @@ export const SEALED_META = ['auth'];
 
 /**
  * Work the phone must not lose: intents not confirmed (pending, held, rejected), photos not
- * uploaded, and drafts. Counted from clear index fields, so it works while locked.
+ * uploaded (pending, or refused by the server), and drafts. Counted from clear index fields, so it works while locked.
  */
 export function unsentCount() {
   return transact(['outbox', 'blobs', 'drafts'], 'readonly', async (tx) => {
-    const [intents, photos, drafts] = await Promise.all([
+    const [intents, photos, refused, drafts] = await Promise.all([
       req(tx.objectStore('outbox').count()),
       req(tx.objectStore('blobs').index('state').count('pending')),
+      req(tx.objectStore('blobs').index('state').count('failed')), // refused by the server: still the worker's
       req(tx.objectStore('drafts').count()),
     ]);
-    return intents + photos + drafts;
+    return intents + photos + refused + drafts;
   });
 }
 
@@ -351,4 +446,5 @@ export async function wipeLocalData() {
 globalThis.addEventListener?.('fengling:wiped', () => {
   key = null;
   state = null;
+  heldAuth = null;
 });

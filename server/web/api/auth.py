@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, g, jsonify
+from flask import Blueprint, g, jsonify, request
 from sqlalchemy import select, update
 
 from server.accounts.device_auth import device_auth
@@ -13,7 +13,7 @@ from server.accounts.passwords import new_token, verify_password
 from server.errors import Unauthorized
 from server.extensions import db
 from server.models import Device, User
-from server.schemas.auth import LoginSchema
+from server.schemas.auth import DeviceKeyRequestSchema, LoginSchema
 from server.sync.unit_of_work import write_unit
 from server.web.api.http import json_body
 
@@ -56,6 +56,22 @@ def login():
         device_id=device.id,
         device_key=device_key,
     )
+
+
+@bp.post("/auth/device-key")
+@device_auth(write=True)
+def device_key():
+    """The signed-in phone's escrow key again (the one its login returned).
+
+    Why: a phone whose vault has no server-wrapped copy of its data key (updated from a version
+    without the vault, or reloaded between sign-in and PIN) could not recover a forgotten PIN;
+    it asks for its key while unlocked and online and wraps the data key under it. The key is
+    the token's own (device, user) pair, never another person's; a revoked device gets 401.
+    The body is optional and, when sent, must be an empty JSON object.
+    """
+    if request.get_data(cache=True):
+        json_body(DeviceKeyRequestSchema())
+    return jsonify(device_key=device_key_for(g.device_id, g.caller.user_id))
 
 
 @bp.post("/auth/logout")

@@ -8,7 +8,13 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint, current_app, jsonify
 
-from server.schemas.auth import LoginResponseSchema, LoginSchema, LogoutResponseSchema
+from server.schemas.auth import (
+    DeviceKeyRequestSchema,
+    DeviceKeyResponseSchema,
+    LoginResponseSchema,
+    LoginSchema,
+    LogoutResponseSchema,
+)
 from server.schemas.base import ErrorSchema
 from server.schemas.sync import (
     PullResponseSchema,
@@ -56,6 +62,8 @@ def _build_spec(_registry_version: int, pull_max_limit: int) -> dict:
         ("Login", LoginSchema),
         ("LoginResponse", LoginResponseSchema),
         ("Logout", LogoutResponseSchema),
+        ("DeviceKeyRequest", DeviceKeyRequestSchema),
+        ("DeviceKeyResponse", DeviceKeyResponseSchema),
         ("PushRequest", PushRequestSchema),
         ("Mutation", type(REGISTRY.envelope_schema)),
         ("PushResponse", PushResponseSchema),
@@ -74,6 +82,20 @@ def _build_spec(_registry_version: int, pull_max_limit: int) -> dict:
                     "content": {"application/json": {"schema": "Login"}},
                 },
                 "responses": {"200": _json("LoginResponse"), **_errors(401, 422, 429)},
+            }
+        },
+    )
+    spec.path(
+        "/auth/device-key",
+        operations={
+            "post": {
+                **secured,
+                "summary": "This device's escrow key again (extension, docs/protocol.md).",
+                "requestBody": {
+                    "required": False,
+                    "content": {"application/json": {"schema": "DeviceKeyRequest"}},
+                },
+                "responses": {"200": _json("DeviceKeyResponse"), **_errors(400, 401, 422, 426)},
             }
         },
     )

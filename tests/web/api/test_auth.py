@@ -167,3 +167,31 @@ def test_revoking_a_device_drops_its_keys_so_a_stolen_phone_cannot_be_recovered(
     assert rows(DeviceKey, device_id=worker.device_id) == []
     response = worker.login()
     assert response.status_code == 401 and "device_key" not in response.get_json()
+
+
+def test_a_signed_in_phone_gets_its_escrow_key_again_and_only_its_own(client, app):
+    """A phone without a server-wrapped copy of its data key asks for the key while unlocked."""
+    from server.accounts.users import revoke_device
+
+    phone = DeviceClient(client, "dayan_worker")
+    given = phone.login().get_json()["device_key"]
+    response = client.post("/api/v1/auth/device-key", headers=phone.headers)
+    assert response.status_code == 200 and response.get_json() == {"device_key": given}
+    empty = client.post("/api/v1/auth/device-key", headers=phone.headers, json={})
+    assert empty.get_json() == {"device_key": given}
+    extra = client.post("/api/v1/auth/device-key", headers=phone.headers, json={"user_id": "x"})
+    assert extra.status_code == 422
+
+    # Another person (on this very phone) gets their own key, never the first person's.
+    other = DeviceClient(client, "dayan_supervisor", device_id=phone.device_id)
+    other_key = other.login().get_json()["device_key"]
+    answer = client.post("/api/v1/auth/device-key", headers=other.headers).get_json()
+    assert answer == {"device_key": other_key} and other_key != given
+
+    unsigned = client.post("/api/v1/auth/device-key", headers={"X-Schema-Version": "1"})
+    assert unsigned.status_code == 401
+    with app.app_context():
+        assert revoke_device(phone.device_id)
+    refused = client.post("/api/v1/auth/device-key", headers=phone.headers)
+    assert refused.status_code == 401 and "device_key" not in refused.get_json()
+    assert refused.get_json()["error"]["code"] == "device_revoked"

@@ -45,7 +45,7 @@ def operations(app):
 @pytest.mark.parametrize("mode", list(GenerationMode), ids=lambda m: m.value)
 def test_every_operation_keeps_its_contract(app, worker, mode):
     found = operations(app)
-    assert len(found) == 7
+    assert len(found) == 8
     for operation in found:
 
         @given(case=operation.as_strategy(generation_mode=mode))

@@ -9,6 +9,7 @@ def test_openapi_document_describes_every_endpoint(client):
     assert set(spec["paths"]) == {
         "/auth/login",
         "/auth/logout",
+        "/auth/device-key",
         "/sync/push",
         "/sync/pull",
         "/blobs/{sha256}",
@@ -26,3 +27,4 @@ def test_openapi_document_describes_every_endpoint(client):
     assert "status" not in schemas["CaseCreate"]["properties"]
     assert schemas["CaseCreate"]["required"] == ["category", "primary_town", "title"]
     assert schemas["Login"]["additionalProperties"] is False
+    assert schemas["DeviceKeyRequest"]["additionalProperties"] is False

@@ -82,6 +82,13 @@ describe('sync engine', () => {
     assert.equal(store.meta.get('cursor'), 'c3');
   });
 
+  test('before a PIN opens the vault nothing is pushed or pulled, not even with a token', async () => {
+    const store = { ...memoryStore([{}]), canSync: () => false };
+    const api = fakeApi({ pages: [[{ entity: 'case', record_id: 'a', op: 'upsert', version: 1, data: { title: 'a' } }]] });
+    const result = await createSyncEngine({ store, api, locks: null, ...timers() }).sync();
+    assert.deepEqual(result, { skipped: 'vault' });
+    assert.deepEqual(api.calls, []);
+  });
   test('a successful sync records when it started, so "synced since I tapped" can be checked', async () => {
     const store = memoryStore([{}]);
     const clock = ['2026-11-26T08:00:00.000Z', '2026-11-26T08:00:02.500Z'];

@@ -29,7 +29,7 @@ export async function render(root, app) {
       h('a', { class: 'action primary', href: '#/new-case' }, t('home.new_case')),
       h('a', { class: 'action', href: '#/route' }, t('home.checkin')),
       h('a', { class: 'action', href: '#/cases' }, t('home.cases')),
-      h('a', { class: 'action', href: '#/outbox' }, t('home.outbox', { n: counts.intents + counts.rejected + counts.held }))));
+      h('a', { class: 'action', href: '#/outbox' }, t('home.outbox', { n: counts.intents + counts.failedPhotos + counts.rejected + counts.held }))));
 }
 
 /** Forms left unsaved: what, about what, how long ago; each opens its form. */

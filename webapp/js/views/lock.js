@@ -25,7 +25,8 @@ export async function render(root, app) {
     pin.value = '';
     submit.disabled = false;
     if (outcome === 'open') { await app.unlocked(); return; }
-    if (outcome === 'blocked' && unsent === 0) {
+    // Counted again now: work may have come since this screen was drawn (another tab, the worker).
+    if (outcome === 'blocked' && (await unsentCount()) === 0) {
       // Nothing unsent to lose: a thief guessing PINs gets an empty phone.
       await wipeLocalData();
       app.navigate('#/login?wiped=pin');

@@ -4,7 +4,7 @@ import { t } from '../i18n.js';
 import { wipeUserData } from '../db.js';
 import { deviceId, getMeta, setMeta } from '../meta.js';
 import { APP_VERSION } from '../store.js';
-import { vaultLogin } from '../vault.js';
+import { hasPin, holdLogin, vaultLogin } from '../vault.js';
 import { exportUnsent, reasonText } from './widgets.js';
 
 export const keepOnSync = true;
@@ -12,7 +12,7 @@ export const keepOnSync = true;
 export async function render(root, app, params) {
   const previous = (await getMeta('auth'))?.user;
   const counts = await app.counts();
-  const unsent = counts.intents + counts.photos + counts.rejected + counts.held;
+  const unsent = counts.intents + counts.photos + counts.failedPhotos + counts.rejected + counts.held;
   const message = h('p', { class: 'error', role: 'alert' });
   const username = h('input', { name: 'username', autocomplete: 'username', required: true, value: previous?.username ?? '' });
   const password = h('input', { name: 'password', type: 'password', autocomplete: 'current-password', required: true });
@@ -77,7 +77,7 @@ export async function login(app, username, password) {
   await vaultLogin(body); // vault.js: opens a locked vault with the device key, or refuses over unsent work
   if (previous && previous.id !== body.user.id) {
     const counts = await app.counts();
-    if (counts.intents + counts.photos + counts.rejected + counts.held + counts.drafts) {
+    if (counts.intents + counts.photos + counts.failedPhotos + counts.rejected + counts.held + counts.drafts) {
       throw Object.assign(new Error('other_user_unsent'), { code: 'other_user_unsent' });
     }
     // Someone else on this phone, nothing of the previous person's left: a clean store.
@@ -85,6 +85,8 @@ export async function login(app, username, password) {
   }
   if (body.device_id && body.device_id !== device.id) await setMeta('device_id', body.device_id);
   const auth = { token: body.token, user: body.user, device_id: body.device_id };
-  await setMeta('auth', auth);
+  // Without a PIN the sign-in stays in memory: the PIN screen comes next and setPin seals it.
+  if (hasPin()) await setMeta('auth', auth);
+  else holdLogin(auth);
   return auth;
 }

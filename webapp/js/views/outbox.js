@@ -1,6 +1,7 @@
 // Unsent work: pending intents, rejected ones with the server's reason (fix or discard), conflicts.
 import { h, mount, select } from '../dom.js';
 import { formatTime, t } from '../i18n.js';
+import { failedBlobs } from '../blobs.js';
 import { HELD, allEntries, discard, resubmit, retryHeld } from '../outbox.js';
 import { get, list } from '../records.js';
 import { movesFor } from '../sync-rules.js';
@@ -15,7 +16,11 @@ export async function render(root, app) {
   const all = await list('conflict');
   const conflicts = all.filter((c) => c.data.status === 'open' && c.data.by === app.auth.user.id && !c.handled);
   const outcomes = unseenOutcomes(all, app.auth.user.id);
+  const refused = await failedBlobs();
   mount(root,
+    refused.length ? h('section', { class: 'card', id: 'outbox-photos-failed' }, h('h2', {}, t('outbox.photos_failed', { n: refused.length })),
+      h('ul', { class: 'list' }, refused.map((photo) => h('li', { class: 'item' },
+        h('span', {}, formatTime(photo.created_at)), ' ', h('span', { class: 'error' }, reasonText({ code: photo.error })))))) : null,
     held.length ? h('section', { class: 'card', id: 'outbox-held' }, h('h2', {}, t('outbox.held', { n: held.length })),
       h('p', { class: 'hint' }, t('outbox.held_hint')),
       await Promise.all(held.map((e) => heldItem(app, e, held)))) : null,

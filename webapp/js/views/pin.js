@@ -30,5 +30,5 @@ export async function render(root, app) {
   field(t('pin.again'), again),
   message,
   submit,
-  app.changingPin ? h('button', { type: 'button', id: 'cancel-pin', onclick: () => app.pinSet() }, t('common.cancel')) : null));
+  app.changingPin && !app.recovering ? h('button', { type: 'button', id: 'cancel-pin', onclick: () => app.pinSet() }, t('common.cancel')) : null));
 }

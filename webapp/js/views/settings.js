@@ -5,7 +5,7 @@ import { h, field, mount, select } from '../dom.js';
 import { formatBytes, language, nameOf, t } from '../i18n.js';
 import { storageInfo } from '../blobs.js';
 import { getMeta } from '../meta.js';
-import { IDLE_CHOICES, idleMinutes, setIdleMinutes } from '../vault.js';
+import { IDLE_CHOICES, hasEscrow, idleMinutes, setIdleMinutes } from '../vault.js';
 import { confirmButton, exportUnsent } from './widgets.js';
 
 export async function render(root, app) {
@@ -13,7 +13,7 @@ export async function render(root, app) {
   const ref = await app.reference();
   const storage = await storageInfo();
   const counts = await app.counts();
-  const unsent = counts.intents + counts.photos + counts.rejected + counts.held;
+  const unsent = counts.intents + counts.photos + counts.failedPhotos + counts.rejected + counts.held;
   const installed = matchMedia('(display-mode: standalone)').matches || navigator.standalone === true;
   const lang = select('lang', [{ value: 'zh-CN', label: '简体中文' }, { value: 'en', label: 'English' }], language(),
     { onchange: (e) => app.setLanguage(e.target.value) });
@@ -28,6 +28,7 @@ export async function render(root, app) {
         h('dt', {}, t('settings.device')), h('dd', { class: 'mono' }, await getMeta('device_id')),
         h('dt', {}, t('settings.version')), h('dd', {}, app.version))),
     h('section', { class: 'card', id: 'security' }, h('h2', {}, t('settings.security')),
+      hasEscrow() ? null : h('p', { class: 'error', id: 'no-escrow', role: 'status' }, t('settings.no_escrow')),
       field(t('settings.idle_lock'), select('idle', IDLE_CHOICES.map((n) => ({ value: String(n), label: t('settings.minutes', { n }) })), String(idleMinutes()),
         { onchange: async (e) => { await setIdleMinutes(Number(e.target.value)); } })),
       h('button', { type: 'button', id: 'change-pin', onclick: () => app.changePin() }, t('settings.change_pin')),
@@ -52,7 +53,7 @@ export async function render(root, app) {
 
 /** Offline, signing out would delete unsent work and drafts for good: it is not offered. */
 function mustLock(counts) {
-  return !navigator.onLine && counts.intents + counts.photos + counts.rejected + counts.held + counts.drafts > 0;
+  return !navigator.onLine && counts.intents + counts.photos + counts.failedPhotos + counts.rejected + counts.held + counts.drafts > 0;
 }
 
 function lockSection(app, unsent, drafts) {
