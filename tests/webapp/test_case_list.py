@@ -4,7 +4,7 @@ filters and "more" still cover every case."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from playwright.sync_api import Browser, expect
 
@@ -48,11 +48,17 @@ def old_case(number: int, reported_at: datetime) -> dict:
 def test_list_opens_on_the_newest_cases_and_search_finds_an_old_one(
     pwa_browser: Browser, own_pwa_server
 ) -> None:
-    # 70 cases from a month ago, ten to each hour, older than the five demo cases.
+    # 70 cases from a month before the oldest demo case, ten to each hour: older than all
+    # five, whatever the date the demo was seeded on (its own clock, not the suite's).
     admin = ApiDevice(own_pwa_server.base_url, "admin")
-    month_ago = datetime.now(UTC) - timedelta(days=30)
+    oldest_demo_case = min(
+        datetime.fromisoformat(change["data"]["reported_at"])
+        for change in admin.pull_all()
+        if change["entity"] == "case" and change.get("data")
+    )
+    month_before = oldest_demo_case - timedelta(days=30)
     for hour in range(7):
-        at = month_ago + timedelta(hours=hour)
+        at = month_before + timedelta(hours=hour)
         results = admin.push(*[old_case(hour * 10 + k, at) for k in range(10)])
         assert {r["status"] for r in results} == {"applied"}
     admin.close()
