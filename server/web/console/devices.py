@@ -9,6 +9,7 @@ so it is never highlighted as stale.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -193,15 +194,7 @@ def find_device(staff: Staff, device_id: str) -> Device:
 @staff_required
 def revoke(device_id: Any) -> Response | tuple[str, int]:
     """Revoke a lost phone; revoking twice is harmless (the phone stays revoked)."""
-    find_device(g.staff, str(device_id))
-    try:
-        form = load(RevokeForm(), request.form)
-    except FormError as error:
-        reasons = "; ".join(f"{k}: {' '.join(v)}" for k, v in error.errors.items())
-        return render_page("error.html", 400, message=f"{t('form.invalid')} {reasons}")
-    if not revoke_device(str(device_id)):
-        raise NotFound()
-    return redirect(url_for("console.devices", done="done.device_revoked", **form))
+    return act_on_device(str(device_id), revoke_device, "done.device_revoked")
 
 
 @bp.post("/devices/<uuid:device_id>/end")
@@ -209,12 +202,23 @@ def revoke(device_id: Any) -> Response | tuple[str, int]:
 def end_sign_in(device_id: Any) -> Response | tuple[str, int]:
     """End a phone's sign-in: it asks for the password again and keeps its data. An admin
     may end any; a supervisor those of their town's people (another town's: 404)."""
-    find_device(g.staff, str(device_id))
+    return act_on_device(str(device_id), end_device_token, "done.device_sign_in_ended")
+
+
+def act_on_device(
+    device_id: str, action: Callable[[str], bool], done: str
+) -> Response | tuple[str, int]:
+    """One device action of the list: the caller must see the device, the form (the list's
+    filters, kept for the way back) must be valid, then the action runs.
+
+    :raise 404: a device the caller cannot see, or one the action no longer finds.
+    """
+    find_device(g.staff, device_id)
     try:
         form = load(RevokeForm(), request.form)
     except FormError as error:
         reasons = "; ".join(f"{k}: {' '.join(v)}" for k, v in error.errors.items())
         return render_page("error.html", 400, message=f"{t('form.invalid')} {reasons}")
-    if not end_device_token(str(device_id)):
+    if not action(device_id):
         raise NotFound()
-    return redirect(url_for("console.devices", done="done.device_sign_in_ended", **form))
+    return redirect(url_for("console.devices", done=done, **form))
