@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PY_SOURCES := server clients tests migrations bench testkit
 
-.PHONY: run test lint bench bench-pwa bench-console clean
+.PHONY: run test lint bench bench-pwa bench-console bench-vs-pouchdb clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,11 @@ bench-pwa: $(STAMP)
 ## bench-console: the console's queue and case page with 50,000 cases
 bench-console: $(STAMP)
 	$(BIN)/python -m bench.console_bench
+
+## bench-vs-pouchdb: the same documents and client against PouchDB Server 4.2.0 (installed from
+## npm into bench/results/ on first use; skipped with a message where npm is missing)
+bench-vs-pouchdb: $(STAMP)
+	$(BIN)/python -m bench.vs_pouchdb
 
 clean:
 	rm -rf $(VENV) data node_modules

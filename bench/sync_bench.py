@@ -22,7 +22,7 @@ from pathlib import Path
 
 import requests
 
-from testkit.server import ROOT, Server
+from testkit.server import ROOT, Server, create_pg_database, drop_pg_database
 from testkit.workload import TOWNS, case_mutation
 
 
@@ -157,26 +157,6 @@ def one_run(records: int, workers: int, work: Path, database: str, big: int) -> 
         shutil.rmtree(data_dir, ignore_errors=True)
         if database_url:
             drop_pg_database(database_url)
-
-
-PG_ADMIN_URL = os.environ.get("FENGLING_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
-
-
-def create_pg_database() -> str:
-    import psycopg
-
-    name = f"fengling_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return f"{PG_ADMIN_URL.rpartition('/')[0]}/{name}"
-
-
-def drop_pg_database(url: str) -> None:
-    import psycopg
-
-    name = url.rpartition("/")[2]
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def fill_feed(server: Server, data_dir: Path, total: int) -> tuple[str, int]:

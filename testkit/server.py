@@ -7,12 +7,14 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 FENGLING = str(Path(sys.executable).with_name("fengling"))
+PG_ADMIN_URL = os.environ.get("FENGLING_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
 def free_port() -> int:
@@ -23,9 +25,17 @@ def free_port() -> int:
 
 class Server:
     """Migrate, seed (demo password `bench-password`) and serve `data_dir` on a free port,
-    on SQLite or at `database_url`; returns once /readyz answers."""
+    on SQLite or at `database_url`; returns once /readyz answers. `prepare=False` skips the
+    migration and the seed (another instance on a database an earlier one prepared)."""
 
-    def __init__(self, data_dir: Path, workers: int, database_url: str | None = None):
+    def __init__(
+        self,
+        data_dir: Path,
+        workers: int,
+        database_url: str | None = None,
+        *,
+        prepare: bool = True,
+    ):
         self.env = {
             **os.environ,
             "FENGLING_DATA_DIR": str(data_dir),
@@ -36,8 +46,9 @@ class Server:
             self.env["FENGLING_DATABASE_URL"] = database_url
         else:
             self.env.pop("FENGLING_DATABASE_URL", None)
-        subprocess.run([FENGLING, "db", "upgrade"], env=self.env, check=True, capture_output=True)
-        subprocess.run([FENGLING, "seed-demo"], env=self.env, check=True, capture_output=True)
+        if prepare:
+            for command in (["db", "upgrade"], ["seed-demo"]):
+                subprocess.run([FENGLING, *command], env=self.env, check=True, capture_output=True)
         self.base = f"http://127.0.0.1:{free_port()}"
         port = self.base.rsplit(":", 1)[1]
         self.process = subprocess.Popen(
@@ -76,3 +87,21 @@ class Server:
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(30)
+
+
+def create_pg_database() -> str:
+    """A fresh, empty PostgreSQL database next to PG_ADMIN_URL's; returns its URL."""
+    import psycopg
+
+    name = f"fengling_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return f"{PG_ADMIN_URL.rpartition('/')[0]}/{name}"
+
+
+def drop_pg_database(url: str) -> None:
+    import psycopg
+
+    name = url.rpartition("/")[2]
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -25,3 +25,22 @@ def case_mutation(i: int) -> dict:
             "location": {"lat": 29.48, "lon": 121.17, "accuracy_m": 12},
         },
     }
+
+
+def case_document(i: int) -> dict:
+    """A case of about 640 bytes of UTF-8 JSON (Chinese title, description, parties), the
+    record both sides of `bench/vs_pouchdb.py` store: a `case.create`'s data for Fengling, a
+    document for PouchDB Server."""
+    return {
+        "title": f"山林权属争议 {i}",
+        "category": "land",
+        "primary_town": TOWNS[i % 5],
+        "severity": "medium",
+        "description": (TEXT * 3)[: 80 + i % 20],
+        "parties": [
+            {"name": "李某", "role": "applicant", "village": "上林村"},
+            {"name": "王某", "role": "respondent", "village": "下林村"},
+        ],
+        "location": {"lat": 29.48, "lon": 121.17, "accuracy_m": 12},
+        "reported_at": "2026-11-26T09:12:00+08:00",
+    }
