@@ -4,8 +4,9 @@ Each phone signs in, then until the deadline pushes a batch (new cases, timeline
 edits of its own cases) and pulls what changed, like the PWA does after a market day. At the
 end an admin device pulls everything and checks that every acknowledged create is there
 exactly once. Prints throughput and p50/p95/p99 latency and writes them as JSON to
-bench/results/. `tests/multiprocess/test_load.py` runs it in CI and asserts 0 errors and
-nothing lost; the figures are not asserted.
+bench/results/. With several bases (`--instances N`: N `fengling serve` on one PostgreSQL
+database) the phones are spread over them round-robin. `tests/multiprocess/test_load.py` runs
+it in CI and asserts 0 errors and nothing lost; the figures are not asserted.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from pathlib import Path
 
 import requests
 
-from testkit.server import ROOT, Server
+from testkit.server import ROOT, Server, create_pg_database, drop_pg_database
 from testkit.workload import TOWNS
 
 # Shorter than testkit.workload.TEXT, as the load has always sent (figures stay comparable).
@@ -192,13 +193,17 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
 
 
-def run(base: str, devices: int, seconds: float, password: str) -> dict:
-    """Drive the server at `base`; returns the figures and the checks' outcome."""
+def run(base: str | list[str], devices: int, seconds: float, password: str) -> dict:
+    """Drive the server at `base` (or the instances at several bases, one database behind
+    them, phone i on base i mod N); returns the figures and the checks' outcome."""
+    bases = [base] if isinstance(base, str) else base
     tally = Tally()
     deadline = time.monotonic() + seconds
     threads = [
         threading.Thread(
-            target=phone, daemon=True, args=(base, TOWNS[i % 5], password, deadline, i, tally)
+            target=phone,
+            daemon=True,
+            args=(bases[i % len(bases)], TOWNS[i % 5], password, deadline, i, tally),
         )
         for i in range(devices)
     ]
@@ -208,10 +213,11 @@ def run(base: str, devices: int, seconds: float, password: str) -> dict:
     for thread in threads:
         thread.join(timeout=seconds + 180)
     duration = time.monotonic() - started
-    ids = server_cases(base, password)
+    ids = server_cases(bases[0], password)
     missing = tally.created - set(ids)
     return {
         "devices": devices,
+        "instances": len(bases),
         "seconds": round(duration, 1),
         "pushes": len(tally.push_ms),
         "pulls": len(tally.pull_ms),
@@ -242,8 +248,11 @@ def write_result(result: dict) -> Path:
 
 
 def report(result: dict) -> str:
+    instances = result.get("instances", 1)
     return (
-        f"{result['devices']} devices for {result['seconds']} s: "
+        f"{result['devices']} devices"
+        + (f" on {instances} instances" if instances > 1 else "")
+        + f" for {result['seconds']} s: "
         f"{result['mutations']} mutations ({result['mutations_per_s']:.0f}/s) in "
         f"{result['pushes']} pushes and {result['pulls']} pulls; push p50/p95/p99 "
         f"{result['push_p50_ms']:.0f}/{result['push_p95_ms']:.0f}/{result['push_p99_ms']:.0f} "
@@ -257,15 +266,35 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--devices", type=int, default=100)
     parser.add_argument("--seconds", type=float, default=60)
-    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=4, help="server processes per instance")
+    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument(
+        "--instances",
+        type=int,
+        default=1,
+        help="`fengling serve` instances on different ports, one PostgreSQL database",
+    )
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="fengling-load-") as work:
-        server = Server(Path(work), args.workers)
-        try:
-            result = run(server.base, args.devices, args.seconds, "bench-password")
-        finally:
-            server.stop()
+    if args.instances < 1 or (args.instances > 1 and args.database != "postgresql"):
+        parser.error("--instances above 1 needs --database postgresql (one shared database)")
+    database_url = create_pg_database() if args.database == "postgresql" else None
+    servers: list[Server] = []
+    try:
+        with tempfile.TemporaryDirectory(prefix="fengling-load-") as work:
+            try:
+                # One data directory (photos, secret key) shared, as on one host.
+                for n in range(args.instances):
+                    servers.append(Server(Path(work), args.workers, database_url, prepare=n == 0))
+                bases = [server.base for server in servers]
+                result = run(bases, args.devices, args.seconds, "bench-password")
+            finally:
+                for server in servers:
+                    server.stop()
+    finally:
+        if database_url:
+            drop_pg_database(database_url)
     result["machine"] = f"{os.cpu_count()} cores, {sys.platform}"
     result["workers"] = args.workers
+    result["database"] = args.database
     print(report(result))
     print(f"written: {write_result(result).relative_to(ROOT)}")
