@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -182,3 +182,37 @@ def execute(app: Flask):
             db.session.commit()
 
     return run
+
+
+@pytest.fixture
+def statements(app: Flask):
+    """statements(lambda: ...) -> the SQL statements the call ran, transaction control left
+    out: to show what a page or a push reads, and that it costs the same however much it
+    holds."""
+    from sqlalchemy import event
+
+    with app.app_context():
+        engine = db.engine
+
+    def run(action: Callable[[], object]) -> list[str]:
+        ran: list[str] = []
+
+        def record(conn, cursor, statement, *args) -> None:
+            control = ("BEGIN", "PRAGMA", "SAVEPOINT", "RELEASE")
+            if not statement.lstrip().upper().startswith(control):
+                ran.append(statement)
+
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            action()
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+        return ran
+
+    return run
+
+
+@pytest.fixture
+def queries(statements):
+    """queries(lambda: ...) -> how many SQL statements the call ran."""
+    return lambda action: len(statements(action))

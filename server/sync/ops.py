@@ -70,6 +70,17 @@ class Reader:
 
 
 @dataclass
+class CaseBatch:
+    """A batch's cases as they stand now, their audit history above the lowest base version
+    the batch names, and their open conflicts: ids absent here are read from the database."""
+
+    rows: dict[str, dict[str, Any]]
+    history_above: int
+    history: dict[str, list[tuple[int, str | None, str | None, list[str]]]]
+    open_conflicts: dict[str, list[dict[str, Any]]]
+
+
+@dataclass
 class BatchState:
     """What one push learns once and every intent in it shares."""
 
@@ -78,6 +89,10 @@ class BatchState:
     claimed_ids: set[tuple[str, str]] = field(default_factory=set)  # taken by this batch
     case_numbers: dict[str, int] = field(default_factory=dict)  # prefix -> last number
     sites: dict[str, Site] | None = None
+    # Read once for the whole batch by push's fast pass (server.sync.ops_cases.prefetch_cases),
+    # kept current by the apply steps; None where each intent reads for itself (the careful
+    # redo, whose savepoint rollbacks would leave these stale).
+    cases: CaseBatch | None = None
 
     def release(self, claimed: list[tuple[str, str]]) -> None:
         """A refused intent's new ids are free again."""

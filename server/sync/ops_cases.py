@@ -3,6 +3,7 @@ assign, and timeline events."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +35,8 @@ from server.schemas.cases import (
 from server.sync.ops import (
     STAFF,
     ApplyContext,
+    BatchState,
+    CaseBatch,
     CheckContext,
     OpResult,
     OpSpec,
@@ -60,10 +63,72 @@ def load_case(read: Reader, case_id: str) -> dict[str, Any] | None:
     return dict(row) if row else None
 
 
+# The ops whose record is an existing case, and the one that names it in its payload.
+CASE_RECORD_OPS = frozenset({"case.update", "case.transition", "case.assign"})
+CANONICAL_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def prefetch_cases(read: Reader, batch: BatchState, mutations: list[Any]) -> None:
+    """Read the cases a batch's intents name, their history and open conflicts, one query
+    per table for the whole batch: read per intent, an update of 100 cases ran 300
+    statements before writing anything. The raw intents are not validated yet, so only
+    well-formed ids are looked up; an intent naming anything else reads for itself."""
+    ids: set[str] = set()
+    bases: list[int] = []
+    for raw in mutations:
+        if not isinstance(raw, dict):
+            continue
+        op, record_id, data = raw.get("op"), raw.get("record_id"), raw.get("data")
+        if op in CASE_RECORD_OPS:
+            named = record_id
+            base = raw.get("base_version")
+            if op == "case.update" and type(base) is int:
+                bases.append(base)
+        elif op == "case_event.create" and isinstance(data, dict):
+            named = data.get("case_id")
+        else:
+            continue
+        if isinstance(named, str) and CANONICAL_ID.fullmatch(named):
+            ids.add(named)
+    if not ids:
+        return
+    chosen = sorted(ids)
+    rows = {
+        row["id"]: dict(row)
+        for row in read.execute(select(CASE).where(CASE.c.id.in_(chosen))).mappings()
+    }
+    above = min(bases, default=0)
+    history: dict[str, list[tuple[int, str | None, str | None, list[str]]]] = {i: [] for i in rows}
+    if bases and rows:
+        for record_id, version, device_id, user_id, changed in read.execute(
+            select(
+                Change.record_id, Change.version, Change.device_id, Change.user_id, Change.fields
+            ).where(
+                Change.entity == "case", Change.record_id.in_(sorted(rows)), Change.version > above
+            )
+        ):
+            history[record_id].append((version, device_id, user_id, changed))
+    conflicts: dict[str, list[dict[str, Any]]] = {i: [] for i in rows}
+    if rows:
+        for row in read.execute(
+            select(CONFLICTS).where(
+                CONFLICTS.c.entity == "case",
+                CONFLICTS.c.record_id.in_(sorted(rows)),
+                CONFLICTS.c.status == "open",
+            )
+        ).mappings():
+            conflicts[row["record_id"]].append(dict(row))
+    batch.cases = CaseBatch(rows, above if bases else 0, history, conflicts)
+
+
 def visible_case(ctx: CheckContext, case_id: str) -> dict[str, Any]:
     """:raises RuleViolation: not_found (or depends_on_rejected) unless the caller sees it."""
     ctx.check_not_rejected(case_id)
-    row = load_case(ctx.read, case_id)
+    cases = ctx.batch.cases
+    if cases is not None and case_id in cases.rows:
+        row: dict[str, Any] | None = dict(cases.rows[case_id])
+    else:
+        row = load_case(ctx.read, case_id)
     if row is None or not ctx.caller.scope.sees(row["town_mask"]):
         raise ctx.missing(case_id)
     return row
@@ -182,6 +247,8 @@ def save_case(
     new = {**row, **changes, "version": row["version"] + 1, "updated_at": utcnow()}
     columns = set(changes) | {"version", "updated_at"}
     ctx.conn.execute(UPDATE_CASE, {"b_id": row["id"], **{k: new[k] for k in columns}})
+    if ctx.batch.cases is not None and row["id"] in ctx.batch.cases.rows:
+        ctx.batch.cases.rows[row["id"]] = dict(new)
     publish_case(ctx, new, action, set(changes) & set(CASE_DATA.fields), is_new=False)
     return new
 
@@ -251,16 +318,27 @@ def check_case_update(ctx: CheckContext) -> CaseEdit:
         )
     # Rule 4: fields written after base_version by another device (or the console) are contested.
     # "This device" is this device of this person: another user's change never counts as own.
-    history = ctx.read.execute(
-        select(Change.device_id, Change.user_id, Change.fields).where(
-            Change.entity == "case", Change.record_id == row["id"], Change.version > m.base_version
-        )
-    ).all()
+    history = case_history(ctx, row["id"], m.base_version)
     own_user = ctx.caller.user_id
     contested = fields_changed_by_others(
         [(d if u == own_user else None, set(f)) for d, u, f in history], ctx.caller.device_id
     )
     return CaseEdit(row, merge_fields({k: row[k] for k in incoming}, incoming, contested))
+
+
+def case_history(
+    ctx: CheckContext, case_id: str, base_version: int
+) -> list[tuple[str | None, str | None, list[str]]]:
+    """Who changed which fields of a case after `base_version`: (device, user, fields)."""
+    cases = ctx.batch.cases
+    if cases is not None and case_id in cases.history and base_version >= cases.history_above:
+        return [(d, u, f) for v, d, u, f in cases.history[case_id] if v > base_version]
+    rows = ctx.read.execute(
+        select(Change.device_id, Change.user_id, Change.fields).where(
+            Change.entity == "case", Change.record_id == case_id, Change.version > base_version
+        )
+    )
+    return [(d, u, f) for d, u, f in rows]
 
 
 def apply_case_update(ctx: ApplyContext, edit: CaseEdit) -> OpResult:
@@ -329,6 +407,8 @@ def record_conflict(
         "resolved_at": None,
     }
     ctx.conn.execute(CONFLICTS.insert(), conflict)
+    if ctx.batch.cases is not None and record_id in ctx.batch.cases.open_conflicts:
+        ctx.batch.cases.open_conflicts[record_id].append(conflict)
     data = CONFLICT_DATA(conflict)
     ctx.writer.publish(
         "conflict",
@@ -348,6 +428,16 @@ def record_conflict(
 def resolve_own_conflicts(ctx: ApplyContext, record_id: str, fields: set[str]) -> None:
     """The author's value of a field has now been applied: their open conflicts on it are
     settled (the PWA's "resubmit my value"), and their phones see it in the feed."""
+    cases = ctx.batch.cases
+    if cases is not None and record_id in cases.open_conflicts:
+        mine = [
+            row
+            for row in cases.open_conflicts[record_id]
+            if row["field"] in fields and row["by"] == ctx.caller.user_id
+        ]
+        for kept in mine:
+            settle_conflict(ctx, dict(kept), "resubmitted")
+        return
     rows = (
         ctx.session.execute(
             select(CONFLICTS).where(
@@ -385,6 +475,10 @@ def settle_conflict(ctx: ApplyContext, row: dict[str, Any], resolution: str) -> 
             resolved_at=now,
         )
     )
+    cases = ctx.batch.cases
+    if cases is not None and row["record_id"] in cases.open_conflicts:
+        still_open = cases.open_conflicts[row["record_id"]]
+        still_open[:] = [kept for kept in still_open if kept["id"] != row["id"]]
     data = CONFLICT_DATA(settled)
     ctx.writer.publish(
         "conflict",

@@ -23,6 +23,7 @@ from server.storage.json_text import to_json
 from server.sync.context import Caller, RefData
 from server.sync.feed import FeedWriter
 from server.sync.ops import ApplyContext, BatchState, CheckContext, Mutation, Reader, run_check
+from server.sync.ops_cases import prefetch_cases
 from server.sync.registry import REGISTRY
 from server.text import column_text, storable
 
@@ -115,6 +116,8 @@ def apply_batch(
         ),
         existing_ids=load_existing_ids(session, mutations),
     )
+    if not careful:
+        prefetch_cases(Reader(session), batch, mutations)
     receipts: list[dict[str, Any]] = []
     rejections: list[dict[str, Any]] = []
     results: list[dict[str, Any]] = []

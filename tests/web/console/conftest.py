@@ -124,35 +124,3 @@ def browser_fields(form: Any, button: Any | None = None) -> dict[str, Any]:
     if button is not None and button.get("name"):
         data.setdefault(button["name"], []).append(button.get("value", ""))
     return data
-
-
-@pytest.fixture
-def queries(app: Flask):
-    """queries(lambda: ...) -> how many SQL statements the call ran (transaction control
-    left out), to show a page costs the same however much it shows."""
-    from sqlalchemy import event
-
-    from server.extensions import db
-
-    with app.app_context():
-        engine = db.engine
-
-    def count(action: Any) -> int:
-        statements: list[str] = []
-
-        def record(conn, cursor, statement, *args) -> None:
-            if (
-                not statement.lstrip()
-                .upper()
-                .startswith(("BEGIN", "PRAGMA", "SAVEPOINT", "RELEASE"))
-            ):
-                statements.append(statement)
-
-        event.listen(engine, "before_cursor_execute", record)
-        try:
-            action()
-        finally:
-            event.remove(engine, "before_cursor_execute", record)
-        return len(statements)
-
-    return count
