@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import os
-import time
+import threading
 from pathlib import Path
 
 from sqlalchemy import Engine, event, text
@@ -12,29 +12,57 @@ from sqlalchemy.orm import Session, scoped_session
 
 WRITE_OPTION = "fengling_write"
 TURN_KEY = "fengling_write_turn"
-TURN_POLL_MAX_S = 0.002
 
 
 def take_write_turn(lock_path: Path, timeout_s: float) -> int | None:
     """Wait for the kernel lock that orders SQLite writers across processes; returns its fd.
 
-    SQLite's own busy handler sleeps up to 100 ms between tries, so a writer often sleeps
-    long after the lock was freed; here a waiter tries again within 2 ms. Past `timeout_s`
-    it goes on without a turn and SQLite's busy timeout decides (503 if still locked).
+    A free lock is taken at once. Otherwise a helper thread blocks in flock, and the kernel
+    wakes it the moment the holder lets go: no polling, no sleeping past the release
+    (SQLite's own busy handler sleeps up to 100 ms between tries, which let unlucky writers
+    starve). Past `timeout_s` the writer goes on without a turn and SQLite's busy timeout
+    decides (503 if still locked); the helper, should it get the lock later, lets it go.
     """
     fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-    deadline = time.monotonic() + timeout_s
-    pause = 0.0001
-    while True:
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return fd
+    except BlockingIOError:
+        pass
+    waiter = TurnWaiter(fd)
+    helper = threading.Thread(target=waiter.wait, name="write-turn", daemon=True)
+    helper.start()
+    helper.join(timeout_s)
+    return waiter.claim()
+
+
+class TurnWaiter:
+    """A blocking flock in a helper thread that the writer can give up on."""
+
+    def __init__(self, fd: int):
+        self.fd = fd
+        self.lock = threading.Lock()
+        self.held = False
+        self.abandoned = False
+
+    def wait(self) -> None:
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return fd
-        except BlockingIOError:
-            if time.monotonic() > deadline:
-                os.close(fd)
-                return None
-            time.sleep(pause)
-            pause = min(pause * 2, TURN_POLL_MAX_S)
+            fcntl.flock(self.fd, fcntl.LOCK_EX)
+            got = True
+        except OSError:
+            got = False
+        with self.lock:
+            self.held = got and not self.abandoned
+            if not self.held:
+                os.close(self.fd)  # closing the descriptor releases the lock
+
+    def claim(self) -> int | None:
+        """The fd, holding the turn; or None, and the helper lets it go when it comes."""
+        with self.lock:
+            if self.held:
+                return self.fd
+            self.abandoned = True
+            return None
 
 
 def end_write_turn(info: dict) -> None:

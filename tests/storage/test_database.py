@@ -86,6 +86,31 @@ def test_sqlite_writers_take_turns_through_a_kernel_lock(tmp_path):
     end_write_turn({TURN_KEY: second})
 
 
+def test_a_waiting_writer_is_handed_the_turn_when_it_is_released(tmp_path):
+    """The waiter is woken by the release itself, long before its timeout; a waiter that
+    gave up does not keep the turn when it comes to it later."""
+    import threading
+    import time
+
+    from server.storage.database import TURN_KEY, end_write_turn, take_write_turn
+
+    lock = tmp_path / "fengling.db.writelock"
+    holder = take_write_turn(lock, timeout_s=1)
+    assert take_write_turn(lock, timeout_s=0.01) is None  # gives up; its helper still waits
+    release = threading.Timer(0.2, end_write_turn, args=({TURN_KEY: holder},))
+    release.start()
+    started = time.monotonic()
+    waiter = take_write_turn(lock, timeout_s=30)
+    waited = time.monotonic() - started
+    release.join()
+    assert waiter is not None
+    assert 0.1 < waited < 15  # woken by the release, not by the 30 s timeout
+    end_write_turn({TURN_KEY: waiter})
+    again = take_write_turn(lock, timeout_s=5)
+    assert again is not None
+    end_write_turn({TURN_KEY: again})
+
+
 @given(
     moment=st.datetimes(
         timezones=st.sampled_from(
