@@ -20,6 +20,9 @@ class Config:
     SCHEMA_VERSION_MAX: int = 1
     PUSH_MAX_MUTATIONS: int = 500
     PUSH_MAX_BYTES: int = 5 * 1024 * 1024
+    # Pushes of one process waiting for the write turn go in one transaction, this many at
+    # most (server.web.api.push_group): a group's transaction stays short.
+    PUSH_GROUP_MAX_REQUESTS: int = 32
     PULL_DEFAULT_LIMIT: int = 500
     PULL_MAX_LIMIT: int = 1000
     BLOB_MAX_BYTES: int = 10 * 1024 * 1024

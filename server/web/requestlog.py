@@ -34,19 +34,16 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def _finish(response: Response) -> Response:
         response.headers["X-Request-ID"] = g.get("request_id", "")
-        log.info(
-            json.dumps(
-                {
-                    "ts": clock.now().astimezone().strftime("%Y-%m-%dT%H:%M:%S%z"),
-                    "request_id": g.get("request_id"),
-                    "method": request.method,
-                    "path": request.path,
-                    "status": response.status_code,
-                    "ms": round(
-                        (time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 1
-                    ),
-                    "device": g.get("device_id"),
-                }
-            )
-        )
+        line = {
+            "ts": clock.now().astimezone().strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "request_id": g.get("request_id"),
+            "method": request.method,
+            "path": request.path,
+            "status": response.status_code,
+            "ms": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 1),
+            "device": g.get("device_id"),
+        }
+        if "push_group" in g:  # how many pushes shared this one's transaction
+            line["group"] = g.push_group
+        log.info(json.dumps(line))
         return response

@@ -4,7 +4,9 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from server.web.api import auth, blobs, openapi, sync
+    from server.web.api import auth, blobs, openapi, push_group, sync
+
+    push_group.init_app(app)
 
     for module in (auth, sync, blobs, openapi):
         app.register_blueprint(module.bp, url_prefix="/api/v1")

@@ -7,7 +7,12 @@ from datetime import timedelta
 from flask import Blueprint, Response, current_app, g, request
 from sqlalchemy import update
 
-from server.accounts.device_auth import device_auth
+from server.accounts.device_auth import (
+    authenticate,
+    check_schema_version,
+    device_auth,
+    request_token_hash,
+)
 from server.errors import Forbidden, PayloadTooLarge
 from server.extensions import db
 from server.fastpath.feed_json import page_json
@@ -17,9 +22,9 @@ from server.models.base import utcnow
 from server.schemas.sync import PushRequestSchema, pull_query_schema
 from server.storage.json_text import to_json
 from server.sync.pull import pull
-from server.sync.push import push
-from server.sync.unit_of_work import FeedWriteUnit, write_unit
+from server.sync.unit_of_work import write_unit
 from server.web.api.http import json_body, limit_body
+from server.web.api.push_group import PushJob, submit_push
 
 bp = Blueprint("sync", __name__)
 # Built once: a schema is costlier to build (and compile) than a small push to load.
@@ -28,23 +33,26 @@ PUSH_REQUEST = PushRequestSchema()
 
 @bp.post("/sync/push")
 @limit_body("PUSH_MAX_BYTES")
-@device_auth(write=True)
 def push_view():
     """Apply a batch of intents exactly once each; one result per mutation, in order.
 
-    device_auth opened the unit of work (`g.unit`); it is committed before the results are
-    rendered, so the lock is not held while the response is written.
+    The token is checked and the body parsed and validated before the push queues for the
+    write turn, where it is written with the process's other waiting pushes in one
+    transaction (server.web.api.push_group); the results are rendered after its commit.
 
     :raise 413: payload_too_large.
     """
-    if g.caller.role == "integration":
+    check_schema_version()
+    signed_in = authenticate()
+    db.session.rollback()  # nothing more to read: no transaction held while queueing
+    g.device_id = signed_in.device_id
+    if signed_in.role == "integration":
         raise Forbidden("read_only")
     body = json_body(PUSH_REQUEST)
     if len(body["mutations"]) > current_app.config["PUSH_MAX_MUTATIONS"]:
         raise PayloadTooLarge(details={"mutations": [current_app.config["PUSH_MAX_MUTATIONS"]]})
-    unit: FeedWriteUnit = g.unit
-    results = push(db.session, g.caller, g.ref, unit.writer, body["mutations"], body["device"])
-    unit.commit()
+    job = PushJob(request_token_hash(), signed_in.device_id, body["mutations"], body["device"])
+    results = submit_push(job)
     language = pick_language(request.headers.get("Accept-Language"))
     body = {
         "results": [render_result(r, language) for r in results],

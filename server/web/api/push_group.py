@@ -1,0 +1,101 @@
+"""Pushes of one process written together: one transaction, one fsync, one check of
+reference data and of the signed-in devices for the whole group (server.storage.group_commit).
+
+Each push of a group still gets exactly its own results: it runs in its own savepoint, as
+if alone, so a failure of its intents touches only it (and within it only the intent that
+failed, server.sync.push). A refusal of its device (revoked or signed out while it waited)
+is its own too. Only a failure of the transaction itself (a lock timeout, a lost
+connection, the commit) is the whole group's: every push of it answers 503, nothing of it
+was written, and each device sends again.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask, current_app, g
+
+from server.accounts.device_auth import signed_in_refusal, still_signed_in
+from server.errors import AppError, Forbidden
+from server.extensions import db
+from server.storage.group_commit import GroupCommit, GroupWaitTimeout, Ticket
+from server.sync.context import RefData, caller_for
+from server.sync.push import is_transient_failure, push
+from server.sync.unit_of_work import feed_write_unit
+
+log = logging.getLogger(__name__)
+EXTENSION = "fengling_push_group"
+
+
+@dataclass(frozen=True)
+class PushJob:
+    """A parsed push request of a device whose token was checked before it queued."""
+
+    token_hash: str
+    device_id: str
+    mutations: list[Any]
+    device_status: dict[str, Any] | None
+
+
+def init_app(app: Flask) -> None:
+    app.extensions[EXTENSION] = GroupCommit(
+        write_pushes,
+        max_group=int(app.config["PUSH_GROUP_MAX_REQUESTS"]),
+        wait_s=int(app.config["LOCK_TIMEOUT_MS"]) / 1000,
+    )
+
+
+def submit_push(job: PushJob) -> list[dict[str, Any]]:
+    """The push's stored results, once the transaction that wrote them has committed.
+
+    :raises AppError: 503 temporarily_unavailable when no turn came within the lock
+        timeout; whatever the device's check or its push raised.
+    """
+    group: GroupCommit[PushJob] = current_app.extensions[EXTENSION]
+    ticket = Ticket(job)
+    try:
+        return group.submit_ticket(ticket)
+    except GroupWaitTimeout as error:
+        raise AppError("temporarily_unavailable", status=503) from error
+    finally:
+        g.push_group = ticket.group_size
+
+
+def write_pushes(tickets: list[Ticket[PushJob]]) -> None:
+    """Write a group in one unit of work; settle each ticket with its results after the
+    commit, or with its own refusal or failure."""
+    session = db.session()
+    written: list[tuple[Ticket[PushJob], list[dict[str, Any]]]] = []
+    with feed_write_unit(session, end_read=True) as unit:
+        ref = RefData.load(session)
+        signed_in = still_signed_in([ticket.work.device_id for ticket in tickets])
+        for ticket in tickets:
+            job = ticket.work
+            row = signed_in.get(job.device_id)
+            if row is not None and row.token_hash != job.token_hash:
+                row = None  # signed in again meanwhile: this token is no longer the device's
+            refusal: AppError | None = signed_in_refusal(row)
+            if refusal is None and row.role == "integration":
+                refusal = Forbidden("read_only")
+            if refusal is not None:
+                ticket.settle(error=refusal)
+                continue
+            caller = caller_for(row, job.device_id, ref)
+            start = unit.writer.checkpoint()
+            savepoint = session.connection().begin_nested()
+            try:
+                results = push(session, caller, ref, unit.writer, job.mutations, job.device_status)
+                savepoint.commit()
+            except Exception as error:
+                savepoint.rollback()
+                unit.writer.reset_to(start)
+                if is_transient_failure(error):
+                    raise  # the transaction's trouble, not this push's: the group's
+                log.exception("a push failed in its group; the others go on")
+                ticket.settle(error=error)
+                continue
+            written.append((ticket, results))
+    for ticket, results in written:
+        ticket.settle(results)
