@@ -219,17 +219,19 @@ def mirror_command(url: str, token_file, into: str, max_pages: int) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=4, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int, help="requests per worker")
 @with_appcontext
-def serve(host: str, port: int, workers: int) -> None:
-    """Run the production WSGI server (gunicorn) with several worker processes."""
+def serve(host: str, port: int, workers: int, threads: int) -> None:
+    """Run the production WSGI server (gunicorn): several worker processes, each serving
+    several requests at once."""
     from server.commands.wsgi_server import run
 
     click.echo(
         f"Fengling is serving at http://{host}:{port}/  (API: /api/v1, "
-        f"{workers} workers, database: {safe_url()})\n"
+        f"{workers} workers × {threads} threads, database: {safe_url()})\n"
         f"Supervisor console: http://{host}:{port}/console"
     )
-    run(host, port, workers, bool(current_app.config["TRUST_PROXY_HEADERS"]))
+    run(host, port, workers, bool(current_app.config["TRUST_PROXY_HEADERS"]), threads)
 
 
 def safe_url(url: str | None = None) -> str:

@@ -20,17 +20,28 @@ class FenglingServer(BaseApplication):
         return create_app()
 
 
-def options(host: str, port: int, workers: int, trust_proxy_headers: bool) -> dict:
+def options(
+    host: str, port: int, workers: int, trust_proxy_headers: bool, threads: int = 8
+) -> dict:
     """Gunicorn's settings. `forwarded_allow_ips` follows FENGLING_TRUST_PROXY_HEADERS: by
     default gunicorn believes X-Forwarded-Proto from 127.0.0.1, so any local process (or a
     proxy that passes the header on) could make a plain-HTTP request look like HTTPS. Without
     trust, no address is believed; with it, the app's ProxyFix reads the one hop's headers
-    (server.web.security_headers) and gunicorn keeps its loopback default."""
+    (server.web.security_headers) and gunicorn keeps its loopback default.
+
+    Each process serves `threads` requests at once, so that the pushes waiting for the
+    write turn can be written together (server.web.api.push_group); a process with one
+    thread would queue them one transaction and one fsync each."""
     settings = {
         "bind": f"{host}:{port}",
         "workers": workers,
-        "worker_class": "sync",
+        "worker_class": "gthread",
+        "threads": threads,
         "timeout": 60,
+        # Longer than a phone's pause between the requests of one sync, so that a reused
+        # connection is rarely closed under a request already on its way (a POST is not
+        # retried by every client).
+        "keepalive": 20,
         "graceful_timeout": 20,
         "accesslog": None,  # server.web.requestlog writes one JSON line per request
         "preload_app": False,
@@ -39,5 +50,7 @@ def options(host: str, port: int, workers: int, trust_proxy_headers: bool) -> di
     return settings
 
 
-def run(host: str, port: int, workers: int, trust_proxy_headers: bool = False) -> None:
-    FenglingServer(options(host, port, workers, trust_proxy_headers)).run()
+def run(
+    host: str, port: int, workers: int, trust_proxy_headers: bool = False, threads: int = 8
+) -> None:
+    FenglingServer(options(host, port, workers, trust_proxy_headers, threads)).run()
