@@ -76,7 +76,6 @@ class BatchState:
     rejected_creates: set[str] = field(default_factory=set)
     existing_ids: set[tuple[str, str]] = field(default_factory=set)  # (entity, id) taken
     claimed_ids: set[tuple[str, str]] = field(default_factory=set)  # taken by this batch
-    case_numbers: dict[str, int] = field(default_factory=dict)  # prefix -> last number
     sites: dict[str, Site] | None = None
 
     def release(self, claimed: list[tuple[str, str]]) -> None:
