@@ -9,8 +9,17 @@ from sqlalchemy import func, select
 
 from server.extensions import db
 from server.jobs.runner import JobContext, JobResult, job
-from server.models import Blob, BlobRef, Case, Change, FeedEntry, MutationReceipt
+from server.models import (
+    Blob,
+    BlobRef,
+    Case,
+    CaseNumberCounter,
+    Change,
+    FeedEntry,
+    MutationReceipt,
+)
 from server.storage.database import begin_snapshot_read
+from server.sync.case_numbers import greatest_numbers
 
 
 def missing_photo_files(data_dir: Path) -> list[str]:
@@ -73,6 +82,23 @@ def changes_without_receipts(cutoff_seq: int) -> list[str]:
     return problems
 
 
+def case_number_counters_behind() -> list[str]:
+    """Each town's year's counter is at least the greatest number its cases hold: a counter
+    behind would give the next case a number already taken, and its push would fail."""
+    counters = dict(
+        db.session.execute(select(CaseNumberCounter.prefix, CaseNumberCounter.last_number)).all()
+    )
+    greatest = greatest_numbers(db.session.scalars(select(Case.number)))
+    problems = []
+    for prefix, number in sorted(greatest.items()):
+        counter = counters.get(prefix)
+        if counter is None:
+            problems.append(f"case numbers {prefix} reach {number} but have no counter")
+        elif counter < number:
+            problems.append(f"case numbers {prefix} reach {number} but the counter is at {counter}")
+    return problems
+
+
 @job("verify")
 def verify(ctx: JobContext) -> JobResult:
     begin_snapshot_read(db.session)
@@ -83,6 +109,7 @@ def verify(ctx: JobContext) -> JobResult:
         *missing_photo_files(Path(ctx.config["DATA_DIR"])),
         *inconsistent_versions(),
         *changes_without_receipts(compacted),
+        *case_number_counters_behind(),
     ]
     referenced = db.session.scalar(select(func.count(func.distinct(BlobRef.sha256))))
     pending = db.session.scalar(

@@ -2,7 +2,7 @@
 
 from server.models.base import Base
 from server.models.blobs import Blob, BlobGrant, BlobRef
-from server.models.cases import Case, CaseEvent, MergeConflict
+from server.models.cases import Case, CaseEvent, CaseNumberCounter, MergeConflict
 from server.models.changes import (
     Change,
     FeedEntry,
@@ -25,6 +25,7 @@ __all__ = [
     "Case",
     "CaseEvent",
     "CaseHandoff",
+    "CaseNumberCounter",
     "Category",
     "Change",
     "Checkin",

@@ -63,6 +63,15 @@ class Case(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
 
+class CaseNumberCounter(Base):
+    """The last number given in a town's year ("DY2026-" -> 42): the next case takes one
+    more in a single statement, however many cases that year already holds."""
+
+    __tablename__ = "case_number_counters"
+    prefix: Mapped[str] = mapped_column(Text, primary_key=True)
+    last_number: Mapped[int] = mapped_column(Integer)
+
+
 class CaseEvent(Base):
     __tablename__ = "case_events"
     id: Mapped[str] = mapped_column(String(36), primary_key=True)

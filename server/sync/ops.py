@@ -87,7 +87,6 @@ class BatchState:
     rejected_creates: set[str] = field(default_factory=set)
     existing_ids: set[tuple[str, str]] = field(default_factory=set)  # (entity, id) taken
     claimed_ids: set[tuple[str, str]] = field(default_factory=set)  # taken by this batch
-    case_numbers: dict[str, int] = field(default_factory=dict)  # prefix -> last number
     sites: dict[str, Site] | None = None
     # Read once for the whole batch by push's fast pass (server.sync.ops_cases.prefetch_cases),
     # kept current by the apply steps; None where each intent reads for itself (the careful

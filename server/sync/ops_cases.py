@@ -7,9 +7,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, bindparam, cast, func, select
+from sqlalchemy import bindparam, select
 
-from server.clock import CHINA
 from server.domain.errors import RuleViolation
 from server.domain.merge import MergeResult, fields_changed_by_others, merge_fields
 from server.domain.visibility import NO_TOWNS, town_mask
@@ -32,6 +31,7 @@ from server.schemas.cases import (
     CaseUpdateSchema,
     ConflictDataSchema,
 )
+from server.sync.case_numbers import next_case_number
 from server.sync.ops import (
     STAFF,
     ApplyContext,
@@ -153,38 +153,6 @@ def check_codes(ctx: CheckContext, data: dict[str, Any], primary: str) -> None:
         raise RuleViolation("validation_failed", errors)
 
 
-LAST_FIVE_DIGIT_NUMBER = 99_999
-
-
-def next_case_number(ctx: ApplyContext, abbr: str, year: int) -> str:
-    """Town abbreviation, year and a running number: DY2026-00042 (under the write lock)."""
-    prefix = f"{abbr}{year}-"
-    numbers = ctx.batch.case_numbers
-    if prefix not in numbers:
-        if ctx.conn.dialect.name == "sqlite":
-            # A range on the number's unique index, not a scan of every case: SQLite's LIKE
-            # ignores ASCII case, so it cannot use that index. Text compares bytewise here;
-            # every number with the prefix lies in [prefix, prefix with "-" raised to ".").
-            matches: ColumnElement[bool] = (CASE.c.number >= prefix) & (
-                CASE.c.number < prefix[:-1] + "."
-            )
-        else:
-            matches = CASE.c.number.like(prefix + "%")
-        last = ctx.conn.execute(
-            select(CASE.c.number).where(matches).order_by(CASE.c.number.desc()).limit(1)
-        ).scalar()
-        counter = int(last[len(prefix) :]) if last else 0
-        if counter >= LAST_FIVE_DIGIT_NUMBER:
-            # Past 99,999 the text order is no longer the numeric one ("-100000" sorts before
-            # "-99999"): read the year's numbers as integers, a range of one town's year.
-            digits = func.substr(CASE.c.number, len(prefix) + 1)
-            widest = select(func.max(cast(digits, Integer))).where(matches)
-            counter = ctx.conn.execute(widest).scalar() or 0
-        numbers[prefix] = counter
-    numbers[prefix] += 1
-    return f"{prefix}{numbers[prefix]:05d}"
-
-
 def publish_case(
     ctx: ApplyContext, row: dict[str, Any], action: str, changed: set[str], is_new: bool
 ) -> None:
@@ -271,11 +239,7 @@ def apply_case_create(ctx: ApplyContext, data: dict[str, Any]) -> OpResult:
     row = {
         **data,
         "id": m.record_id,
-        # The alliance's year: a case registered at 00:30 on 1 January in China is of the
-        # new year though UTC is still in the old one.
-        "number": next_case_number(
-            ctx, ctx.ref.town_abbr[data["primary_town"]], now.astimezone(CHINA).year
-        ),
+        "number": next_case_number(ctx.conn, ctx.ref.town_abbr[data["primary_town"]], now),
         "reported_at": data["reported_at"] or m.client_time or now,
         "status": INITIAL_STATUS,
         "assignee": None,
@@ -575,7 +539,7 @@ def apply_case_event_create(
 
 OPS = (
     # A new case reads nothing an earlier new case of the batch holds (its number comes
-    # from the batch's counter), so its row may wait for the batch's end.
+    # from its town's year's counter row), so its row may wait for the batch's end.
     OpSpec(
         "case.create",
         "case",

@@ -30,3 +30,16 @@ def test_verify_fails_when_a_photo_file_or_a_version_is_missing(app, run, worker
     assert outcome.exit_code == 1
     assert f"photo {digest} is recorded but its file is missing" in outcome.line
     assert "is at version 5 with 1 changes in its history" in outcome.line
+
+
+def test_verify_fails_when_a_case_number_counter_is_behind_its_cases(clock, run, login, execute):
+    """A counter behind its town's greatest number would give the next case a taken number."""
+    admin = login("admin")
+    admin.push_ok(case_create("dayan"), case_create("dayan"), case_create("xidian"))
+    assert run("verify").exit_code == 0
+    execute("UPDATE case_number_counters SET last_number = 1 WHERE prefix = 'DY2026-'")
+    execute("DELETE FROM case_number_counters WHERE prefix = 'XD2026-'")
+    outcome = run("verify")
+    assert outcome.exit_code == 1
+    assert "case numbers DY2026- reach 2 but the counter is at 1" in outcome.line
+    assert "case numbers XD2026- reach 1 but have no counter" in outcome.line

@@ -104,3 +104,28 @@ def test_receipts_learn_their_user_and_unattributable_ones_on_shared_phones_go(
         (shared.device_id, refused["mutation_id"]): shared.user["id"],
         (own.device_id, unknown_own): None,
     }
+
+
+def test_case_number_counters_start_from_the_greatest_number_compared_as_integers(
+    clock, app, login, execute, rows
+):
+    """Revision 0009: each town's year's counter starts at its greatest case number. Past
+    99,999 numbers have six digits and "-100000" sorts before "-99999" as text; the counter
+    takes 100000, and the town's next case is 100001."""
+    from server.models import Case, CaseNumberCounter
+
+    admin = login("admin")
+    dayan = [case_create("dayan"), case_create("dayan")]
+    admin.push_ok(*dayan, case_create("xidian"))
+    with app.app_context():
+        migrate.downgrade(db.engine, "0008")
+    for mutation, number in zip(dayan, ("DY2026-99999", "DY2026-100000"), strict=True):
+        execute("UPDATE cases SET number = :n WHERE id = :id", n=number, id=mutation["record_id"])
+    with app.app_context():
+        migrate.upgrade(db.engine)
+
+    counters = {c.prefix: c.last_number for c in rows(CaseNumberCounter)}
+    assert counters == {"DY2026-": 100_000, "XD2026-": 1}
+    later = case_create("dayan")
+    admin.push_ok(later)
+    assert [c.number for c in rows(Case, id=later["record_id"])] == ["DY2026-100001"]

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from server.clock import CHINA
 from server.models import (
     Case,
     CaseEvent,
@@ -347,57 +344,3 @@ def test_a_constraint_the_rules_missed_rejects_only_its_own_intent(worker, execu
     replay = worker.push_ok(before, clash, after)
     assert [r["status"] for r in replay] == ["applied", "rejected", "applied"]
     assert all(r["replayed"] for r in replay)
-
-
-def test_case_numbers_run_on_per_town_across_batches_without_repeating(clock, login, rows):
-    """Each town numbers its cases of the year 1, 2, 3… whichever batch they arrive in
-    (here on 26 November 2026)."""
-    admin = login("admin")
-    first = [case_create("dayan"), case_create("xidian"), case_create("dayan")]
-    second = [case_create("dayan"), case_create("xidian")]
-    admin.push_ok(*first)
-    admin.push_ok(*second)
-    numbers = [rows(Case, id=m["record_id"])[0].number for m in first + second]
-    assert numbers == [
-        "DY2026-00001",
-        "XD2026-00001",
-        "DY2026-00002",
-        "DY2026-00003",
-        "XD2026-00002",
-    ]
-
-
-def test_the_year_of_a_case_number_is_the_year_in_china(clock, login, rows):
-    """At 00:30 on 1 January 2027 in Zhejiang it is still 31 December 2026 in UTC: the case
-    is Dayan's first of 2027, not its second of 2026."""
-    clock.set(datetime(2026, 12, 31, 23, 0, tzinfo=CHINA))
-    admin = login("admin")  # signed in on the day: a token ends after idle days
-    old_year = case_create("dayan")
-    admin.push_ok(old_year)
-    clock.set(datetime(2027, 1, 1, 0, 30, tzinfo=CHINA))
-    new_year = case_create("dayan")
-    admin.push_ok(new_year)
-    numbers = [rows(Case, id=m["record_id"])[0].number for m in (old_year, new_year)]
-    assert numbers == ["DY2026-00001", "DY2027-00001"]
-
-
-def test_a_town_past_99999_cases_in_a_year_numbers_on_without_repeating(login, rows, execute):
-    """Six digits sort before "99999" as text; the next number still follows the largest."""
-    admin = login("admin")
-    earlier = [case_create("dayan"), case_create("dayan")]
-    admin.push_ok(*earlier)
-    [first] = rows(Case, id=earlier[0]["record_id"])
-    prefix = first.number[: -len("00001")]
-    for mutation, number in zip(earlier, ("99999", "100000"), strict=True):
-        execute(
-            "UPDATE cases SET number = :n WHERE id = :id",
-            n=prefix + number,
-            id=mutation["record_id"],
-        )
-    later = [case_create("dayan"), case_create("dayan")]
-    admin.push_ok(later[0])
-    admin.push_ok(later[1])
-    assert [rows(Case, id=m["record_id"])[0].number for m in later] == [
-        prefix + "100001",
-        prefix + "100002",
-    ]
