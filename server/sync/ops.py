@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from server.domain.errors import RuleViolation
 from server.models import FeedEntry, Site
 from server.schemas.sync import ENTITIES as FED_ENTITIES
+from server.sync.case_numbers import NumberBlocks
 from server.sync.context import Caller, RefData
 from server.sync.feed import Author, FeedWriter
 
@@ -92,6 +93,8 @@ class BatchState:
     # kept current by the apply steps; None where each intent reads for itself (the careful
     # redo, whose savepoint rollbacks would leave these stale).
     cases: CaseBatch | None = None
+    # Case numbers taken a block per town's year (the fast pass); None: one at a time.
+    numbers: NumberBlocks | None = None
 
     def release(self, claimed: list[tuple[str, str]]) -> None:
         """A refused intent's new ids are free again."""

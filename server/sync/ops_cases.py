@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, select
@@ -239,7 +240,7 @@ def apply_case_create(ctx: ApplyContext, data: dict[str, Any]) -> OpResult:
     row = {
         **data,
         "id": m.record_id,
-        "number": next_case_number(ctx.conn, ctx.ref.town_abbr[data["primary_town"]], now),
+        "number": take_case_number(ctx, data["primary_town"], now),
         "reported_at": data["reported_at"] or m.client_time or now,
         "status": INITIAL_STATUS,
         "assignee": None,
@@ -256,6 +257,25 @@ def apply_case_create(ctx: ApplyContext, data: dict[str, Any]) -> OpResult:
     publish_case(ctx, row, "case.create", set(CASE_DATA.fields), is_new=True)
     ctx.writer.set_photos("case", row["id"], row["photos"], is_new=True, named_by=ctx.caller.scope)
     return OpResult("applied", 1)
+
+
+def take_case_number(ctx: ApplyContext, town: str, at: datetime) -> str:
+    abbr = ctx.ref.town_abbr[town]
+    if ctx.batch.numbers is not None:
+        return ctx.batch.numbers.take(ctx.conn, town, abbr, at)
+    return next_case_number(ctx.conn, abbr, at)
+
+
+def creates_by_town(mutations: list[Any]) -> dict[str, int]:
+    """How many of a batch's (not yet validated) intents create a case in each town."""
+    wanted: dict[str, int] = {}
+    for raw in mutations:
+        if isinstance(raw, dict) and raw.get("op") == "case.create":
+            data = raw.get("data")
+            town = data.get("primary_town") if isinstance(data, dict) else None
+            if isinstance(town, str):
+                wanted[town] = wanted.get(town, 0) + 1
+    return wanted
 
 
 @dataclass(frozen=True)

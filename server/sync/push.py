@@ -20,10 +20,11 @@ from server.models import Device, MutationReceipt, RejectedIntent
 from server.models.base import table_of, utcnow
 from server.schemas.base import UUIDString
 from server.storage.json_text import to_json
+from server.sync.case_numbers import NumberBlocks
 from server.sync.context import Caller, RefData
 from server.sync.feed import FeedWriter
 from server.sync.ops import ApplyContext, BatchState, CheckContext, Mutation, Reader, run_check
-from server.sync.ops_cases import prefetch_cases
+from server.sync.ops_cases import creates_by_town, prefetch_cases
 from server.sync.registry import REGISTRY
 from server.text import column_text, storable
 
@@ -118,6 +119,7 @@ def apply_batch(
     )
     if not careful:
         prefetch_cases(Reader(session), batch, mutations)
+        batch.numbers = NumberBlocks(creates_by_town(mutations))
     receipts: list[dict[str, Any]] = []
     rejections: list[dict[str, Any]] = []
     results: list[dict[str, Any]] = []
@@ -155,6 +157,8 @@ def apply_batch(
         insert_many(conn, table_of(MutationReceipt), receipts)
     if rejections:
         insert_many(conn, table_of(RejectedIntent), rejections)
+    if batch.numbers is not None:
+        batch.numbers.give_back(conn)
     writer.finish()
     if note_device:
         record_device_status(session, caller.device_id, device_status)
