@@ -22,7 +22,7 @@ from pathlib import Path
 
 import requests
 
-from testkit.server import ROOT, Server, create_pg_database, drop_pg_database
+from testkit.server import ROOT, SERVE_WORKERS, Server, create_pg_database, drop_pg_database
 from testkit.workload import TOWNS, case_mutation
 
 
@@ -333,7 +333,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--records", type=int, default=20_000)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=SERVE_WORKERS)
     parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument(
         "--big",

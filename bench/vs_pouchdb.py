@@ -41,7 +41,14 @@ from typing import Any
 import requests
 
 from bench.sync_bench import percentile
-from testkit.server import ROOT, Server, create_pg_database, drop_pg_database, free_port
+from testkit.server import (
+    ROOT,
+    SERVE_WORKERS,
+    Server,
+    create_pg_database,
+    drop_pg_database,
+    free_port,
+)
 from testkit.workload import TOWNS, case_document
 
 POUCHDB_VERSION = "4.2.0"
@@ -478,7 +485,12 @@ def main() -> None:
     )
     parser.add_argument("--records", type=int, default=8_000, help="documents per push figure")
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--workers", type=int, default=4, help="Fengling's server processes")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=SERVE_WORKERS,
+        help="Fengling's server processes (default: fengling serve's, one per core)",
+    )
     parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
     args = parser.parse_args()
 

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import requests
 
-from testkit.server import ROOT, Server, create_pg_database, drop_pg_database
+from testkit.server import ROOT, SERVE_WORKERS, Server, create_pg_database, drop_pg_database
 from testkit.workload import TOWNS
 
 # Shorter than testkit.workload.TEXT, as the load has always sent (figures stay comparable).
@@ -271,7 +271,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--devices", type=int, default=100)
     parser.add_argument("--seconds", type=float, default=60)
-    parser.add_argument("--workers", type=int, default=4, help="server processes per instance")
+    parser.add_argument(
+        "--workers", type=int, default=SERVE_WORKERS, help="server processes per instance"
+    )
     parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument(
         "--instances",

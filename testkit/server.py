@@ -14,6 +14,8 @@ import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 FENGLING = str(Path(sys.executable).with_name("fengling"))
+# `fengling serve`'s own default (server.commands.cli): one process per core, at least 2.
+SERVE_WORKERS = max(2, os.cpu_count() or 2)
 PG_ADMIN_URL = os.environ.get("FENGLING_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 

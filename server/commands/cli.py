@@ -218,7 +218,12 @@ def mirror_command(url: str, token_file, into: str, max_pages: int) -> None:
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--workers", default=4, show_default=True, type=int)
+@click.option(
+    "--workers",
+    default=lambda: max(2, os.cpu_count() or 2),
+    show_default="the number of CPU cores, at least 2",
+    type=int,
+)
 @click.option("--threads", default=8, show_default=True, type=int, help="requests per worker")
 @with_appcontext
 def serve(host: str, port: int, workers: int, threads: int) -> None:
