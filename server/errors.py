@@ -8,8 +8,13 @@ from typing import Any
 from marshmallow import ValidationError
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-# PostgreSQL: serialization failure, deadlock, lock timeout, cannot connect now.
-TRANSIENT_PG_CODES = {"40001", "40P01", "55P03", "57P03"}
+# PostgreSQL: serialization failure, deadlock, lock timeout, statement timeout, cannot
+# connect now.
+TRANSIENT_PG_CODES = {"40001", "40P01", "55P03", "57014", "57P03"}
+# A second receipt for one (device, mutation_id): two pushes of one mutation ran at once
+# (PostgreSQL's feed writers are concurrent) and the other stored its result first. This
+# one rolls back whole, and the device's resend gets the stored result replayed.
+RECEIPT_KEY = "pk_mutation_receipts"
 
 
 class AppError(Exception):
@@ -91,5 +96,8 @@ def is_transient(error: DBAPIError) -> bool:
     """Failures worth a retry: the database is busy, locked or briefly unreachable."""
     if isinstance(error, OperationalError):
         return True
-    sqlstate = getattr(getattr(error, "orig", None), "sqlstate", None)
+    orig = getattr(error, "orig", None)
+    sqlstate = getattr(orig, "sqlstate", None)
+    if sqlstate == "23505":
+        return getattr(getattr(orig, "diag", None), "constraint_name", None) == RECEIPT_KEY
     return sqlstate in TRANSIENT_PG_CODES

@@ -1,12 +1,14 @@
-"""The one way to write: a unit of work under the global write lock.
+"""The one way to write: a unit of work, one writer at a time on SQLite.
 
     with write_unit(db.session) as unit:            # bookkeeping, not in the feed
         ...
     with feed_write_unit(db.session) as unit:       # changes the phones pull
         unit.writer.publish(...)
 
-Entering takes the write lock (server.storage.database.begin_write), with the feed lock for a feed
-unit, whose `writer` then numbers the changes. Leaving normally writes what the writer
+Entering begins to write (server.storage.database.begin_write): on SQLite it takes the write
+lock, and a feed unit reads where the numbering of changes stands; on PostgreSQL feed units
+run concurrently, in REPEATABLE READ, numbering from a sequence (server.sync.feed). A feed
+unit's `writer` numbers the changes. Leaving normally writes what the writer
 queued (FeedWriter.finish) and commits; leaving by an exception rolls back and lets it go on.
 Either way the transaction ends, and with it the lock (on SQLite the write turn is released
 when the connection goes back to the pool, see server.storage.database.configure_engine).
@@ -33,7 +35,7 @@ AnySession = Session | scoped_session[Session]
 
 
 class WriteUnit:
-    """A unit of work that takes the write lock but not the feed's (no change in the feed)."""
+    """A unit of work that writes outside the feed (on SQLite under the write lock)."""
 
     lock_feed = False
 
@@ -64,7 +66,8 @@ class WriteUnit:
             self.session.rollback()
 
     def begun(self, last_seq: int) -> None:
-        """The lock is held; `last_seq` is the last sequence number (0 without the feed)."""
+        """Writing has begun; `last_seq` is the last sequence number (SQLite's feed units;
+        else 0)."""
 
     def write_queued(self) -> None:
         """Write what was kept for the end of the unit, just before the commit."""
@@ -88,7 +91,7 @@ class WriteUnit:
 
 
 class FeedWriteUnit(WriteUnit):
-    """A unit of work that also holds the feed lock: `writer` publishes changes in order."""
+    """A unit of work that publishes in the feed: `writer` numbers the changes."""
 
     lock_feed = True
     writer: FeedWriter
