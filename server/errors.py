@@ -11,10 +11,13 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 # PostgreSQL: serialization failure, deadlock, lock timeout, statement timeout, cannot
 # connect now.
 TRANSIENT_PG_CODES = {"40001", "40P01", "55P03", "57014", "57P03"}
-# A second receipt for one (device, mutation_id): two pushes of one mutation ran at once
-# (PostgreSQL's feed writers are concurrent) and the other stored its result first. This
-# one rolls back whole, and the device's resend gets the stored result replayed.
-RECEIPT_KEY = "pk_mutation_receipts"
+# Unique keys that only a concurrent writer can make a push break (PostgreSQL's feed
+# writers are concurrent, server.storage.database.begin_write): a second receipt for one
+# (device, mutation_id), when two pushes of one mutation ran at once; a case number, read as
+# the town's last one plus one while another push took that number. The push rolls back
+# whole and runs again (server.accounts.device_auth) or answers 503; either way the next
+# attempt sees the other's row (its stored result is replayed, the next number is taken).
+CONCURRENT_UNIQUE_KEYS = {"pk_mutation_receipts", "uq_cases_number"}
 
 
 class AppError(Exception):
@@ -92,12 +95,25 @@ def from_validation_error(error: ValidationError) -> ValidationFailed:
     return ValidationFailed(details=flatten_errors(error.messages))
 
 
+def is_write_conflict(error: BaseException) -> bool:
+    """A concurrent writer won (PostgreSQL): a serialization failure, a deadlock, or a unique
+    key only such a writer can break. The unit of work that lost may run again at once."""
+    if not isinstance(error, DBAPIError):
+        return False
+    orig = getattr(error, "orig", None)
+    sqlstate = getattr(orig, "sqlstate", None)
+    if sqlstate == "23505":
+        return getattr(getattr(orig, "diag", None), "constraint_name", None) in (
+            CONCURRENT_UNIQUE_KEYS
+        )
+    return sqlstate in ("40001", "40P01")
+
+
 def is_transient(error: DBAPIError) -> bool:
     """Failures worth a retry: the database is busy, locked or briefly unreachable."""
     if isinstance(error, OperationalError):
         return True
-    orig = getattr(error, "orig", None)
-    sqlstate = getattr(orig, "sqlstate", None)
-    if sqlstate == "23505":
-        return getattr(getattr(orig, "diag", None), "constraint_name", None) == RECEIPT_KEY
+    if is_write_conflict(error):
+        return True
+    sqlstate = getattr(getattr(error, "orig", None), "sqlstate", None)
     return sqlstate in TRANSIENT_PG_CODES

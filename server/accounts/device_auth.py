@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import wraps
@@ -9,9 +11,10 @@ from typing import Any
 
 from flask import current_app, g, request
 from sqlalchemy import Row, bindparam, select
+from sqlalchemy.exc import DBAPIError
 
 from server.accounts.passwords import token_hash
-from server.errors import AppError, Unauthorized
+from server.errors import AppError, Unauthorized, is_write_conflict
 from server.extensions import db
 from server.models import Device, User
 from server.models.base import utcnow
@@ -128,14 +131,37 @@ def device_auth(*, write: bool) -> Callable:
             authenticate()
             db.session.rollback()
             request.get_data(cache=True)
-            with feed_write_unit(db.session) as unit:
-                g.unit = unit
-                sign_in_device()
-                return view(*args, **kwargs)
+            return run_writer(view, *args, **kwargs)
 
         return wrapped
 
     return decorator
+
+
+# A writer that lost to a concurrent one runs again, after a random pause of up to
+# CONFLICT_PAUSE_S times its attempt number (so that losers do not meet again at once).
+WRITE_ATTEMPTS = 5
+CONFLICT_PAUSE_S = 0.01
+
+
+def run_writer(view: Callable, *args: Any, **kwargs: Any) -> Any:
+    """Run a writer view in a feed unit of work; again, in a new one, when a concurrent
+    writer won (PostgreSQL's feed writers are concurrent: two writers of one record, two
+    pushes of one mutation, two new case numbers of one town). Every attempt starts from
+    nothing (the unit rolled back whole) and sees what the winner committed, so a push is
+    applied once whatever the attempt. Past WRITE_ATTEMPTS, the conflict answers 503."""
+    for attempt in range(1, WRITE_ATTEMPTS + 1):
+        unit = feed_write_unit(db.session)
+        try:
+            with unit:
+                g.unit = unit
+                sign_in_device()
+                return view(*args, **kwargs)
+        except DBAPIError as error:
+            if unit.committed or attempt == WRITE_ATTEMPTS or not is_write_conflict(error):
+                raise
+        time.sleep(random.uniform(0, CONFLICT_PAUSE_S * attempt))  # apart from the others
+    raise AssertionError("unreachable")
 
 
 def sign_in_device() -> None:

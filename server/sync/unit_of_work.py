@@ -44,6 +44,7 @@ class WriteUnit:
         self.session: Session = session() if isinstance(session, scoped_session) else session
         self.end_read = end_read
         self.is_open = False
+        self.committed = False
 
     def __enter__(self) -> Self:
         if self.end_read:
@@ -80,6 +81,7 @@ class WriteUnit:
         try:
             self.write_queued()
             self.session.commit()
+            self.committed = True
         except BaseException:
             self.session.rollback()
             raise
