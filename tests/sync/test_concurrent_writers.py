@@ -26,7 +26,7 @@ from server.sync.cursor import Cursor
 from server.sync.pull import pull
 from server.sync.push import push
 from server.sync.unit_of_work import feed_write_unit
-from tests.factories import DeviceClient, case_create, case_update
+from tests.factories import DeviceClient, case_create, case_event, case_update
 
 pytestmark = pytest.mark.parametrize("backend", ["postgresql"])  # SQLite has one writer
 WAIT_S = 30
@@ -231,3 +231,31 @@ def test_the_push_route_runs_a_push_that_lost_again_and_it_merges(app, login, ro
     assert merged["status"] == "merged" and merged["version"] == 3
     [case] = rows(Case, id=case_id)
     assert (case.title, case.severity, case.version) == ("甲改标题", "high", 3)
+
+
+def test_a_timeline_entry_added_while_its_case_leaves_a_town_leaves_with_it(app, login, rows):
+    """The entry takes its case's towns as its snapshot shows them; the move re-masks the
+    entries its snapshot shows. Neither sees the other, so they must not both commit."""
+    worker, supervisor = login("dayan_worker"), login("dayan_supervisor")
+    create = case_create(involved_towns=["shenzhen"])
+    worker.push_ok(create)
+    case_id = create["record_id"]
+    note = case_event(case_id)
+    first = OpenPush(app, worker, note)
+    assert first.written.wait(WAIT_S) and first.error is None
+    responses: list[Any] = []
+    move = case_update(case_id, 1, involved_towns=[])
+    second = threading.Thread(target=lambda: responses.append(supervisor.push(move)))
+    second.start()
+    time.sleep(0.3)  # the move waits for the entry's transaction
+    first.commit()
+    second.join(WAIT_S)
+    [response] = responses
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["results"][0]["status"] == "applied"
+    [case_row] = rows(FeedEntry, entity="case", record_id=case_id)
+    [event_row] = rows(FeedEntry, entity="case_event", record_id=note["record_id"])
+    assert event_row.town_mask == case_row.town_mask
+    shenzhen = login("shenzhen_worker")
+    shenzhen.sync()
+    assert shenzhen.of("case") == {} and shenzhen.of("case_event") == {}
