@@ -139,9 +139,11 @@ def device_auth(*, write: bool) -> Callable:
 
 
 # A writer that lost to a concurrent one runs again, after a random pause of up to
-# CONFLICT_PAUSE_S times its attempt number (so that losers do not meet again at once).
-WRITE_ATTEMPTS = 5
+# CONFLICT_PAUSE_S doubled at each attempt, at most CONFLICT_PAUSE_MAX_S (so that losers do
+# not meet again at once): at most about a second of pauses in all.
+WRITE_ATTEMPTS = 8
 CONFLICT_PAUSE_S = 0.01
+CONFLICT_PAUSE_MAX_S = 0.2
 
 
 def run_writer(view: Callable, *args: Any, **kwargs: Any) -> Any:
@@ -160,7 +162,7 @@ def run_writer(view: Callable, *args: Any, **kwargs: Any) -> Any:
         except DBAPIError as error:
             if unit.committed or attempt == WRITE_ATTEMPTS or not is_write_conflict(error):
                 raise
-        time.sleep(random.uniform(0, CONFLICT_PAUSE_S * attempt))  # apart from the others
+        time.sleep(random.uniform(0, min(CONFLICT_PAUSE_S * 2**attempt, CONFLICT_PAUSE_MAX_S)))
     raise AssertionError("unreachable")
 
 
