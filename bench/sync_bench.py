@@ -159,9 +159,10 @@ def one_run(records: int, workers: int, work: Path, database: str, big: int) -> 
             drop_pg_database(database_url)
 
 
-def fill_feed(server: Server, data_dir: Path, total: int) -> tuple[str, int]:
+def fill_feed(server: Server, data_dir: Path, total: int) -> tuple[str, int, int]:
     """Grow the feed to `total` records with case-sized rows written straight into the table
-    (as months of pushes would leave it); returns (epoch, last_seq)."""
+    (as months of pushes would leave it); returns (epoch, txid, seq), the position at the end
+    of the feed (server.sync.cursor; txid 0 on SQLite)."""
     from server.domain.visibility import ALL_TOWNS
 
     body = json.dumps(case_mutation(0)["data"], ensure_ascii=False)
@@ -169,19 +170,27 @@ def fill_feed(server: Server, data_dir: Path, total: int) -> tuple[str, int]:
         import psycopg
 
         with psycopg.connect(server.database_url) as conn:
-            epoch, last = conn.execute("SELECT epoch, last_seq FROM server_state").fetchone()
+            epoch = conn.execute("SELECT epoch FROM server_state").fetchone()[0]
             count = conn.execute("SELECT count(*) FROM feed").fetchone()[0]
+            # Numbers from the feed's sequence, where the server's writers take theirs.
+            first = conn.execute(
+                "SELECT setval('feed_seq', nextval('feed_seq') + %s) - %s",
+                (total - count, total - count),
+            ).fetchone()[0]
             with conn.cursor().copy(
                 "COPY feed (entity, record_id, seq, op, version, town_mask, data) FROM STDIN"
             ) as copy:
-                for n in range(1, total - count + 1):
+                for n in range(total - count):
                     copy.write_row(
-                        ("case", str(uuid.uuid4()), last + n, "upsert", 1, ALL_TOWNS, body)
+                        ("case", str(uuid.uuid4()), first + n, "upsert", 1, ALL_TOWNS, body)
                     )
-            last += total - count
-            conn.execute("UPDATE server_state SET last_seq = %s", (last,))
             conn.execute("ANALYZE feed")
-        return epoch, last
+        with psycopg.connect(server.database_url) as conn:
+            # Once the rows above have committed: every transaction below it has ended.
+            horizon = conn.execute(
+                "SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint"
+            ).fetchone()[0]
+        return epoch, horizon, 0
     conn = sqlite3.connect(data_dir / "fengling.db", timeout=60)
     conn.execute("BEGIN IMMEDIATE")
     epoch, last = conn.execute("SELECT epoch, last_seq FROM server_state").fetchone()
@@ -200,7 +209,7 @@ def fill_feed(server: Server, data_dir: Path, total: int) -> tuple[str, int]:
     conn.execute("UPDATE server_state SET last_seq = ?", (last,))
     conn.commit()
     conn.close()
-    return epoch, last
+    return epoch, 0, last
 
 
 def incremental_at_scale(server: Server, data_dir: Path, total: int) -> dict:
@@ -209,9 +218,9 @@ def incremental_at_scale(server: Server, data_dir: Path, total: int) -> dict:
     from server.domain.visibility import ALL_TOWNS
     from server.sync.cursor import Cursor
 
-    epoch, last = fill_feed(server, data_dir, total)
+    epoch, txid, seq = fill_feed(server, data_dir, total)
     reader = Device(server.base)
-    cursor = Cursor(epoch, last, f"{ALL_TOWNS:x}").encode()
+    cursor = Cursor(epoch, seq, f"{ALL_TOWNS:x}", txid).encode()
     figures = incremental_pull(server, reader, cursor)
     figures["records"] = total
     return figures

@@ -4,6 +4,7 @@ from alembic import context
 from sqlalchemy import create_engine
 
 from server.models import Base
+from server.storage.migrate import include_for
 
 config = context.config
 target_metadata = Base.metadata
@@ -19,6 +20,7 @@ def run_migrations_online() -> None:
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
+            include_object=include_for(connection.dialect.name),
         )
         with context.begin_transaction():
             context.run_migrations()

@@ -8,8 +8,16 @@ from typing import Any
 from marshmallow import ValidationError
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-# PostgreSQL: serialization failure, deadlock, lock timeout, cannot connect now.
-TRANSIENT_PG_CODES = {"40001", "40P01", "55P03", "57P03"}
+# PostgreSQL: serialization failure, deadlock, lock timeout, statement timeout, cannot
+# connect now.
+TRANSIENT_PG_CODES = {"40001", "40P01", "55P03", "57014", "57P03"}
+# Unique keys that only a concurrent writer can make a push break (PostgreSQL's feed
+# writers are concurrent, server.storage.database.begin_write): a second receipt for one
+# (device, mutation_id), when two pushes of one mutation ran at once; a case number, read as
+# the town's last one plus one while another push took that number. The push rolls back
+# whole and runs again (server.accounts.device_auth) or answers 503; either way the next
+# attempt sees the other's row (its stored result is replayed, the next number is taken).
+CONCURRENT_UNIQUE_KEYS = {"pk_mutation_receipts", "uq_cases_number"}
 
 
 class AppError(Exception):
@@ -87,9 +95,25 @@ def from_validation_error(error: ValidationError) -> ValidationFailed:
     return ValidationFailed(details=flatten_errors(error.messages))
 
 
+def is_write_conflict(error: BaseException) -> bool:
+    """A concurrent writer won (PostgreSQL): a serialization failure, a deadlock, or a unique
+    key only such a writer can break. The unit of work that lost may run again at once."""
+    if not isinstance(error, DBAPIError):
+        return False
+    orig = getattr(error, "orig", None)
+    sqlstate = getattr(orig, "sqlstate", None)
+    if sqlstate == "23505":
+        return getattr(getattr(orig, "diag", None), "constraint_name", None) in (
+            CONCURRENT_UNIQUE_KEYS
+        )
+    return sqlstate in ("40001", "40P01")
+
+
 def is_transient(error: DBAPIError) -> bool:
     """Failures worth a retry: the database is busy, locked or briefly unreachable."""
     if isinstance(error, OperationalError):
+        return True
+    if is_write_conflict(error):
         return True
     sqlstate = getattr(getattr(error, "orig", None), "sqlstate", None)
     return sqlstate in TRANSIENT_PG_CODES

@@ -17,7 +17,7 @@ from server.models import Device, User
 from server.models.base import utcnow
 from server.storage.database import begin_snapshot_read
 from server.sync.context import Caller, RefData, caller_for
-from server.sync.unit_of_work import feed_write_unit
+from server.sync.unit_of_work import FeedWriteUnit, rerun_on_conflict
 
 
 def check_schema_version() -> None:
@@ -145,14 +145,23 @@ def device_auth(*, write: bool) -> Callable:
             authenticate()
             db.session.rollback()
             request.get_data(cache=True)
-            with feed_write_unit(db.session) as unit:
-                g.unit = unit
-                sign_in_device()
-                return view(*args, **kwargs)
+            return run_writer(view, *args, **kwargs)
 
         return wrapped
 
     return decorator
+
+
+def run_writer(view: Callable, *args: Any, **kwargs: Any) -> Any:
+    """Run a writer view in a feed unit of work, again when a concurrent writer won
+    (server.sync.unit_of_work.rerun_on_conflict)."""
+
+    def attempt(unit: FeedWriteUnit) -> Any:
+        g.unit = unit
+        sign_in_device()
+        return view(*args, **kwargs)
+
+    return rerun_on_conflict(db.session, attempt)
 
 
 def sign_in_device() -> None:

@@ -17,7 +17,7 @@ import uuid
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import func, select, text
+from sqlalchemy import func, inspect, select, text
 from sqlalchemy.exc import DBAPIError
 
 from server.extensions import db
@@ -185,6 +185,7 @@ def restore(folder: Path, *, force: bool = False) -> dict:
             check=True,
             capture_output=True,
         )
+        forget_transaction_ids()
     with tarfile.open(folder / "blobs.tar") as tar:
         tar.extractall(data_dir, filter="data")
     new_epoch = str(uuid.uuid4())
@@ -195,6 +196,19 @@ def restore(folder: Path, *, force: bool = False) -> dict:
     if counts != manifest["counts"]:
         raise BackupError(f"restored row counts differ from the manifest: {counts}")
     return {"rows": sum(counts.values()), "epoch": new_epoch}
+
+
+def forget_transaction_ids() -> None:
+    """PostgreSQL: the feed's positions (server.sync.cursor) hold the transaction ids of the
+    cluster that wrote them, which the cluster restored into may not have reached yet: its
+    pulls would not serve those rows until it did, and its writers would sort below them.
+    Every restored row has committed, and the new epoch sends every device to pull from
+    scratch, so all become (0, seq), as rows written before migration 0010 are."""
+    if "txid" not in {c["name"] for c in inspect(db.engine).get_columns("feed")}:
+        return  # a backup from before 0010: its upgrade gives every row txid 0
+    for table in ("feed", "feed_revocations", "changes"):
+        db.session.execute(text(f"UPDATE {table} SET txid = 0 WHERE txid <> 0"))
+    db.session.execute(text("UPDATE server_state SET compacted_txid = 0"))
 
 
 def restore_sqlite(source: Path, target: Path) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, tuple_
 
 from server.extensions import db
 from server.jobs.runner import JobContext, JobResult, job
@@ -60,7 +60,7 @@ def inconsistent_versions() -> list[str]:
     return problems
 
 
-def changes_without_receipts(cutoff_seq: int) -> list[str]:
+def changes_without_receipts(compacted: tuple[int, int]) -> list[str]:
     """Every change a device made is backed by the receipt that device was (or will be) shown."""
     receipts = {
         (d, m): json.loads(r)["status"]
@@ -72,7 +72,10 @@ def changes_without_receipts(cutoff_seq: int) -> list[str]:
     for device_id, mutation_id in db.session.execute(
         select(Change.device_id, Change.mutation_id)
         .distinct()
-        .where(Change.mutation_id.is_not(None), Change.seq > cutoff_seq)
+        .where(
+            Change.mutation_id.is_not(None),
+            tuple_(Change.txid, Change.seq) > tuple_(*compacted),
+        )
     ):
         if receipts.get((device_id, mutation_id)) not in ("applied", "merged"):
             problems.append(
@@ -104,7 +107,10 @@ def verify(ctx: JobContext) -> JobResult:
     begin_snapshot_read(db.session)
     from server.models import ServerState
 
-    compacted = db.session.scalar(select(ServerState.compacted_seq))
+    txid, seq = db.session.execute(
+        select(ServerState.compacted_txid, ServerState.compacted_seq)
+    ).one()
+    compacted = (int(txid), int(seq))
     problems = [
         *missing_photo_files(Path(ctx.config["DATA_DIR"])),
         *inconsistent_versions(),

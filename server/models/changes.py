@@ -11,9 +11,12 @@ from server.models.base import Base, BigInt, UTCDateTime, utcnow
 
 
 class ServerState(Base):
-    """One row: the epoch (identity of this database) and the last feed sequence number.
+    """One row: the epoch (identity of this database), the last feed sequence number and the
+    feed position below which history is compacted.
 
-    Its row lock is the global write lock on PostgreSQL (see server.storage.database.begin_write).
+    `last_seq` is kept on SQLite only: PostgreSQL numbers changes from the `feed_seq`
+    sequence, and pull positions there come from transaction ids (server.sync.pull).
+    `compacted_txid` is 0 on SQLite, where every feed row's `txid` is 0.
     """
 
     __tablename__ = "server_state"
@@ -21,7 +24,16 @@ class ServerState(Base):
     epoch: Mapped[str] = mapped_column(String(36))
     last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
     compacted_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    compacted_txid: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# The pull's order on PostgreSQL, (txid, seq): built by migration 0010 on PostgreSQL only,
+# SQLite pulls by `seq` alone and would only pay for maintaining it.
+TXID_DOC = (
+    "Id of the transaction that wrote the row (PostgreSQL's pg_current_xact_id); 0 on SQLite "
+    "and for rows written before migration 0010. Pulls order by (txid, seq)."
+)
 
 
 class FeedEntry(Base):
@@ -32,6 +44,7 @@ class FeedEntry(Base):
     """
 
     __tablename__ = "feed"
+    __table_args__ = (Index("ix_feed_txid_seq", "txid", "seq").ddl_if(dialect="postgresql"),)
     entity: Mapped[str] = mapped_column(String(32), primary_key=True)
     record_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger, unique=True)
@@ -40,17 +53,22 @@ class FeedEntry(Base):
     town_mask: Mapped[int] = mapped_column(BigInteger)
     owner_id: Mapped[str | None] = mapped_column(String(36), index=True)
     data: Mapped[str] = mapped_column(Text)
+    txid: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0", doc=TXID_DOC)
 
 
 class FeedRevocation(Base):
     """A record left the view of some towns at `seq`: their devices get a `remove`."""
 
     __tablename__ = "feed_revocations"
+    __table_args__ = (
+        Index("ix_feed_revocations_txid_seq", "txid", "seq").ddl_if(dialect="postgresql"),
+    )
     id: Mapped[int] = mapped_column(BigInt, primary_key=True, autoincrement=True)
     seq: Mapped[int] = mapped_column(BigInteger, index=True)
     entity: Mapped[str] = mapped_column(String(32))
     record_id: Mapped[str] = mapped_column(String(36))
     town_mask: Mapped[int] = mapped_column(BigInteger)
+    txid: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0", doc=TXID_DOC)
 
 
 class MutationReceipt(Base):
@@ -107,3 +125,4 @@ class Change(Base):
     device_id: Mapped[str | None] = mapped_column(String(36))
     mutation_id: Mapped[str | None] = mapped_column(String(36))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    txid: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0", doc=TXID_DOC)

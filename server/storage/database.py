@@ -1,10 +1,11 @@
-"""Connection setup for SQLite and PostgreSQL, and the one global write lock."""
+"""Connection setup for SQLite and PostgreSQL, and how a unit of work begins to write."""
 
 from __future__ import annotations
 
 import fcntl
 import os
 import threading
+import time
 from pathlib import Path
 
 from sqlalchemy import Engine, event, text
@@ -109,30 +110,89 @@ def configure_engine(engine: Engine, lock_timeout_ms: int) -> None:
         end_write_turn(record.info)
 
 
-def begin_write(session: Session, *, lock_feed: bool = True) -> int:
-    """Open the unit of work as a writer; with `lock_feed`, hold the feed lock until commit.
+# A PostgreSQL feed writer's bounds (lock_timeout comes from LOCK_TIMEOUT_MS, set on every
+# connection by server.config). Its transaction id holds back every pull until it ends
+# (server.sync.pull), so no statement may run, nor the transaction sit idle, for longer.
+WRITER_STATEMENT_TIMEOUT = "30s"
+WRITER_IDLE_TIMEOUT = "60s"
+POSTGRESQL_FEED_WRITER = text(
+    "SELECT set_config('statement_timeout', :statement, true),"
+    " set_config('idle_in_transaction_session_timeout', :idle, true)"
+).bindparams(statement=WRITER_STATEMENT_TIMEOUT, idle=WRITER_IDLE_TIMEOUT)
 
-    Every writer of the feed goes through here first, so changes commit in the order of
-    their sequence numbers: that is what makes the pull cursor gap-free. Returns the
-    last sequence number allocated so far (0 without `lock_feed`). Application code writes
-    through server.sync.unit_of_work, which calls this and ends the unit.
+
+def begin_write(session: Session, *, lock_feed: bool = True) -> int:
+    """Open the unit of work as a writer of the feed (`lock_feed`) or of other tables.
+
+    SQLite: one writer at a time; a feed writer reads the last sequence number allocated
+    and the unit numbers its changes after it, so changes commit in sequence order, which
+    keeps the pull cursor gap-free. Returns that number (0 without `lock_feed`).
+
+    PostgreSQL: feed writers run concurrently, in REPEATABLE READ (two writers of one
+    record cannot both commit: the second fails with a serialization failure, answered
+    503). Returns 0: the unit numbers changes from the `feed_seq` sequence and stamps them
+    with its transaction id, and pulls keep to transactions that have all ended
+    (server.sync.pull). Application code writes through server.sync.unit_of_work, which calls
+    this and ends the unit.
     """
     if isinstance(session, scoped_session):
         session = session()
     if session.in_transaction():
         raise RuntimeError("begin_write must open the unit of work")
+    if lock_feed and session.get_bind().dialect.name == "postgresql":
+        session.connection(
+            execution_options={WRITE_OPTION: True, "isolation_level": "REPEATABLE READ"}
+        )
+        session.execute(POSTGRESQL_FEED_WRITER)  # also takes the transaction's snapshot
+        return 0
     session.connection(execution_options={WRITE_OPTION: True})
     if not lock_feed:
         return 0
-    statement = "SELECT last_seq FROM server_state WHERE id = 1"
-    if session.get_bind().dialect.name == "postgresql":
-        statement += " FOR UPDATE"
-    return int(session.execute(text(statement)).scalar_one())
+    return int(session.execute(text("SELECT last_seq FROM server_state WHERE id = 1")).scalar_one())
+
+
+# PostgreSQL: the feed's horizon in snapshot `s` (server.sync.pull), the oldest transaction
+# of this database still running, else the next id to be handed out. Transaction ids are
+# the cluster's, but a transaction of another database (a backend's database never changes)
+# cannot write this feed, so it does not hold pulls back. A running id that
+# pg_stat_activity does not show in another database (it ended meanwhile, or the role may
+# not see it) counts as this database's: the horizon can only come out lower, never higher.
+FEED_HORIZON_OF_S = """least(
+    pg_snapshot_xmax(s)::text::bigint,
+    (SELECT min(x::text::bigint) FROM pg_snapshot_xip(s) AS x
+      WHERE NOT EXISTS (SELECT 1 FROM pg_stat_activity AS a
+                         WHERE a.backend_xid = x::xid AND a.datname <> current_database())))"""
+FEED_HORIZON = f"(SELECT {FEED_HORIZON_OF_S} FROM pg_current_snapshot() AS s)"
+# The horizon and the next transaction id.
+SNAPSHOT_BOUNDS = text(
+    f"SELECT {FEED_HORIZON_OF_S}, pg_snapshot_xmax(s)::text::bigint FROM pg_current_snapshot() AS s"
+)
+SETTLE_TIMEOUT_S = 1.0
+SETTLE_POLL_MAX_S = 0.02
 
 
 def begin_snapshot_read(session: Session) -> None:
-    """Open a read-only unit of work that sees one consistent snapshot across statements."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-    else:
+    """Open a read-only unit of work that sees one consistent snapshot across statements.
+
+    PostgreSQL: a pull serves only the changes of transactions below the snapshot's horizon
+    (server.sync.pull), and a writer that began before a change that already committed holds
+    it back. So that a reader sees everything committed before it began (a phone, its own
+    push), the snapshot is taken again until every transaction running at the first one has
+    ended: usually at once, else within a writer's time; after SETTLE_TIMEOUT_S it goes on
+    with what it has (still gap-free: the rest comes with the next pull).
+    """
+    if session.get_bind().dialect.name != "postgresql":
         session.connection()
+        return
+    deadline = time.monotonic() + SETTLE_TIMEOUT_S
+    pause = 0.0005
+    target = None
+    while True:
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        horizon, next_id = session.execute(SNAPSHOT_BOUNDS).one()  # takes the snapshot
+        target = next_id if target is None else target
+        if horizon >= target or time.monotonic() > deadline:
+            return
+        session.rollback()
+        time.sleep(pause)
+        pause = min(pause * 2, SETTLE_POLL_MAX_S)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
@@ -25,3 +27,14 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 def downgrade(engine: Engine, revision: str) -> None:
     command.downgrade(alembic_config(engine), revision)
+
+
+def include_for(dialect: str) -> Callable[..., bool]:
+    """Alembic's include_object for comparing models with a `dialect` database: leaves out
+    what the models make on other dialects only (an index with `ddl_if(dialect=...)`)."""
+
+    def include_object(obj: Any, _name: Any, _type: Any, _reflected: Any, _other: Any) -> bool:
+        ddl_if = getattr(obj, "_ddl_if", None)
+        return ddl_if is None or ddl_if.dialect in (None, dialect)
+
+    return include_object

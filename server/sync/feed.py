@@ -1,8 +1,12 @@
 """The only writer of the change feed, the audit trail and photo references.
 
-Every change gets the next sequence number while the global write lock is held
+SQLite: every change gets the next sequence number while the one write lock is held
 (server.storage.database.begin_write), so changes commit in sequence order and a pull
 cursor never passes a change that commits later.
+
+PostgreSQL: writers run concurrently. Numbers come from the `feed_seq` sequence (unique,
+no lock), and every row is stamped with its transaction's id (`txid`); pulls serve only
+rows of transactions that have all ended, in (txid, seq) order (server.sync.pull).
 
 Feed rows are written at once (later intents of the batch may move them); audit rows
 and photo references are only read after commit, so they are kept and written in a few
@@ -14,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, or_, select
+from sqlalchemy import Connection, Table, bindparam, or_, select, text
 from sqlalchemy.orm import Session
 
 from server.domain.visibility import ALL_TOWNS, Scope
@@ -30,6 +34,11 @@ GRANTS = table_of(BlobGrant)
 UPDATE_FEED = FEED.update().where(
     FEED.c.entity == bindparam("b_entity"), FEED.c.record_id == bindparam("b_record_id")
 )
+# PostgreSQL: `n` numbers, and the transaction's id (assigned now if it had none).
+NUMBERS = text(
+    "SELECT pg_current_xact_id()::text::bigint, nextval('feed_seq') FROM generate_series(1, :n)"
+)
+MAX_NUMBERS_AT_ONCE = 512
 
 
 @dataclass(frozen=True)
@@ -56,6 +65,7 @@ class PhotoSet:
 @dataclass(frozen=True)
 class Checkpoint:
     seq: int
+    numbered: int
     changes: int
     photo_sets: int
     new_rows: int
@@ -65,6 +75,12 @@ class FeedWriter:
     def __init__(self, session: Session, last_seq: int):
         self.session = session
         self.seq = last_seq
+        # PostgreSQL: numbers come from the sequence a few at a time (`numbers`, of which
+        # `numbered` are used), with the transaction id stamped on every row (`stamp`).
+        self.concurrent = session.get_bind().dialect.name == "postgresql"
+        self.numbers: list[int] = []
+        self.numbered = 0
+        self.stamp: dict[str, int] = {}
         # What server_state.last_seq holds in this transaction; None once a rollback to a
         # savepoint may have undone the update.
         self.written_seq: int | None = last_seq
@@ -81,12 +97,31 @@ class FeedWriter:
         return self.session.connection()
 
     def checkpoint(self) -> Checkpoint:
-        return Checkpoint(self.seq, len(self.changes), len(self.photo_sets), len(self.new_rows))
+        return Checkpoint(
+            self.seq, self.numbered, len(self.changes), len(self.photo_sets), len(self.new_rows)
+        )
 
     def reset_to(self, point: Checkpoint) -> None:
         """Forget everything since `point`, numbers included: its transaction rolled back."""
         self.rollback_to(point)
         self.seq = point.seq
+        self.numbered = point.numbered
+
+    def next_seq(self) -> int:
+        """The number of the next change: after the last one on SQLite, from the sequence on
+        PostgreSQL (taken in growing batches, so a unit asks O(log n) times for n changes;
+        the ones it does not use are skipped, which only leaves gaps in the numbers)."""
+        if not self.concurrent:
+            self.seq += 1
+            return self.seq
+        if self.numbered == len(self.numbers):
+            wanted = min(max(len(self.numbers), 1), MAX_NUMBERS_AT_ONCE)
+            rows = self.conn.execute(NUMBERS, {"n": wanted}).all()
+            self.stamp = {"txid": int(rows[0][0])}
+            self.numbers += [int(seq) for _, seq in rows]
+        self.seq = self.numbers[self.numbered]
+        self.numbered += 1
+        return self.seq
 
     def rollback_to(self, point: Checkpoint) -> None:
         """Forget what an intent rolled back to its savepoint had queued."""
@@ -126,14 +161,15 @@ class FeedWriter:
         owner_id: str | None = None,
     ) -> int:
         """Record an upsert of `record_id` in the feed and the audit trail; returns its seq."""
-        self.seq += 1
+        seq = self.next_seq()
         row = {
-            "seq": self.seq,
+            "seq": seq,
             "op": "upsert",
             "version": version,
             "town_mask": town_mask,
             "owner_id": owner_id,
             "data": to_json(data),
+            **self.stamp,
         }
         if is_new:
             self.insert(FEED, {"entity": entity, "record_id": record_id, **row})
@@ -142,7 +178,7 @@ class FeedWriter:
             self.conn.execute(UPDATE_FEED, {"b_entity": entity, "b_record_id": record_id, **row})
         self.changes.append(
             {
-                "seq": self.seq,
+                "seq": seq,
                 "entity": entity,
                 "record_id": record_id,
                 "version": version,
@@ -152,25 +188,41 @@ class FeedWriter:
                 "device_id": author.device_id,
                 "mutation_id": author.mutation_id,
                 "at": utcnow(),
+                **self.stamp,
             }
         )
-        return self.seq
+        return seq
 
     def revoke(self, entity: str, record_id: str, lost_mask: int) -> None:
-        """Tell the towns in `lost_mask` to drop a record they can no longer see."""
+        """Tell the towns in `lost_mask` to drop a record they can no longer see (at the
+        number of the unit's last change, or a number of its own if it has none yet)."""
         if lost_mask:
+            if self.concurrent and not self.numbered:
+                self.next_seq()
             self.conn.execute(
                 table_of(FeedRevocation).insert(),
-                {"seq": self.seq, "entity": entity, "record_id": record_id, "town_mask": lost_mask},
+                {
+                    "seq": self.seq,
+                    "entity": entity,
+                    "record_id": record_id,
+                    "town_mask": lost_mask,
+                    **self.stamp,
+                },
             )
 
     def rescope(self, entity: str, record_id: str, town_mask: int, lost_mask: int) -> None:
         """A record's visibility changed but not its data (a timeline following its case)."""
-        self.seq += 1
+        seq = self.next_seq()
         self.flush()
         self.conn.execute(
             UPDATE_FEED,
-            {"b_entity": entity, "b_record_id": record_id, "seq": self.seq, "town_mask": town_mask},
+            {
+                "b_entity": entity,
+                "b_record_id": record_id,
+                "seq": seq,
+                "town_mask": town_mask,
+                **self.stamp,
+            },
         )
         self.revoke(entity, record_id, lost_mask)
 
@@ -188,15 +240,15 @@ class FeedWriter:
         self.photo_sets.append(PhotoSet(entity, record_id, list(photos), is_new, named_by))
 
     def finish(self) -> None:
-        """Write the queued feed and audit rows and photo references, and the last sequence
-        number. Calling it again writes only what was queued since (nothing if nothing was):
-        the unit of work (server.sync.unit_of_work) finishes its writer at commit, whether or not
-        the code it ran had finished it already."""
+        """Write the queued feed and audit rows and photo references, and on SQLite the last
+        sequence number. Calling it again writes only what was queued since (nothing if
+        nothing was): the unit of work (server.sync.unit_of_work) finishes its writer at
+        commit, whether or not the code it ran had finished it already."""
         self.flush()
         if self.changes:
             insert_many(self.conn, CHANGES, self.changes)
         self.write_photo_refs()
-        if self.seq != self.written_seq:
+        if self.seq != self.written_seq and not self.concurrent:
             self.conn.execute(
                 table_of(ServerState).update().where(ServerState.id == 1).values(last_seq=self.seq)
             )

@@ -173,6 +173,14 @@ def publish_case(
 
 def add_event(ctx: ApplyContext, case: dict[str, Any], event: dict[str, Any], action: str) -> None:
     """Append a timeline entry, visible wherever its case is."""
+    if ctx.writer.concurrent:
+        # PostgreSQL's feed writers are concurrent (REPEATABLE READ), and only a row both
+        # write makes one of two writers fail. Writing the case row (unchanged) makes a
+        # writer that moves the case, and re-masks the entries it sees (rescope_case),
+        # conflict with this one: the new entry never keeps a mask its case no longer has.
+        ctx.conn.execute(
+            CASE.update().where(CASE.c.id == case["id"]).values(version=CASE.c.version)
+        )
     ctx.conn.execute(EVENT.insert(), event)
     data = EVENT_DATA(event)
     ctx.writer.publish(

@@ -44,7 +44,7 @@ def push(
 ) -> list[dict[str, Any]]:
     """Apply `mutations` for `caller`; returns one stored result per mutation, in order.
 
-    The caller holds the global write lock (server.storage.database.begin_write) and commits.
+    The caller opened a feed unit of work (server.storage.database.begin_write) and commits.
     `note_device` False leaves the device's health record alone (rule 8): the intents came
     from the device, but the device itself did not push them (an import of its unsent work).
 

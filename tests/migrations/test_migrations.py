@@ -23,7 +23,8 @@ def test_migrations_have_a_single_head(app):
 
 def test_models_match_the_migrated_schema(app):
     with app.app_context(), db.engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        opts = {"compare_type": True, "include_object": migrate.include_for(conn.dialect.name)}
+        context = MigrationContext.configure(conn, opts=opts)
         assert compare_metadata(context, Base.metadata) == []
 
 
@@ -43,8 +44,11 @@ def test_the_feed_stops_carrying_login_names_and_a_downgrade_gives_them_back(app
     from server.models import FeedEntry, User
 
     def feed_usernames() -> dict[str, str | None]:
-        entries = db.session.scalars(db.select(FeedEntry).filter_by(entity="user")).all()
-        return {e.record_id: json.loads(e.data)["username"] for e in entries}
+        # Only columns that revision 0005 has: the model's later ones are not there yet.
+        entries = db.session.execute(
+            db.select(FeedEntry.record_id, FeedEntry.data).where(FeedEntry.entity == "user")
+        )
+        return {record_id: json.loads(data)["username"] for record_id, data in entries}
 
     with app.app_context():
         script = ScriptDirectory.from_config(migrate.alembic_config(db.engine))

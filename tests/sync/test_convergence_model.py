@@ -44,7 +44,7 @@ class Phone(DeviceClient):
         self.outbox: list[dict] = []
         self.ops: dict[str, str] = {}  # mutation_id -> op, for every intent ever queued
         self.acked: dict[str, dict] = {}
-        self.last_seq = 0
+        self.last_position = (0, 0)
 
     def queue(self, mutation: dict) -> None:
         self.ops[mutation["mutation_id"]] = mutation["op"]
@@ -162,7 +162,7 @@ class SyncModel(RuleBasedStateMachine):
     def restart_with_only_the_outbox(self, phone: int) -> None:
         """The local store was wiped but the outbox survived: pull from scratch."""
         device = self.phones[phone]
-        device.cursor, device.records, device.last_seq = None, {}, 0
+        device.cursor, device.records, device.last_position = None, {}, (0, 0)
 
     @rule(pick=st.integers(0, 50))
     def console_assigns(self, pick: int) -> None:
@@ -177,9 +177,9 @@ class SyncModel(RuleBasedStateMachine):
     def cursors_never_go_back(self) -> None:
         for device in self.phones:
             if device.cursor:
-                seq = Cursor.decode(device.cursor).seq
-                assert seq >= device.last_seq
-                device.last_seq = seq
+                position = Cursor.decode(device.cursor).position
+                assert position >= device.last_position
+                device.last_position = position
 
     def teardown(self) -> None:
         try:

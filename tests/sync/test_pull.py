@@ -163,7 +163,12 @@ def test_a_cursor_older_than_compacted_history_needs_a_resync(worker, execute):
     worker.sync()
     old_cursor = worker.cursor
     worker.push_ok(case_create())
-    execute("UPDATE server_state SET compacted_seq = last_seq")
+    # History compacted up to the newest change, at its position (txid, seq): txid is 0 on
+    # SQLite, the writing transaction's id on PostgreSQL.
+    execute(
+        "UPDATE server_state SET compacted_txid = (SELECT max(txid) FROM changes),"
+        " compacted_seq = (SELECT max(seq) FROM changes)"
+    )
     assert worker.pull(old_cursor).status_code == 410
 
 

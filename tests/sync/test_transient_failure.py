@@ -15,13 +15,15 @@ from tests.factories import DeviceClient, case_create
 
 @contextmanager
 def write_lock_held_elsewhere(database_url: str) -> Iterator[None]:
-    """Another process holds the write lock (a long job, a stuck transaction)."""
+    """Another process holds the write lock (a long job, a stuck transaction). PostgreSQL's
+    feed writers take no global lock: there it holds the rows of the devices, which every
+    push writes (server.sync.push.record_device_status)."""
     if database_url.startswith("sqlite"):
         conn = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
         conn.execute("BEGIN IMMEDIATE")
     else:
         conn = psycopg.connect(database_url)
-        conn.execute("SELECT last_seq FROM server_state FOR UPDATE")
+        conn.execute("SELECT id FROM devices FOR UPDATE")
     try:
         yield
     finally:

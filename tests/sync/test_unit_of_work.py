@@ -7,7 +7,7 @@ import sqlite3
 from contextlib import nullcontext
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from server.extensions import db
 from server.models import Change, JobLock, ServerState
@@ -16,7 +16,14 @@ from server.sync.unit_of_work import feed_write_unit, write_unit
 
 
 def last_seq() -> int:
-    seq = db.session.scalar(select(ServerState.last_seq))
+    """The last number handed out: server_state's on SQLite, the sequence's on PostgreSQL
+    (whose writers number from it, server.sync.feed)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        seq = db.session.execute(
+            text("SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM feed_seq")
+        ).scalar_one()
+    else:
+        seq = db.session.scalar(select(ServerState.last_seq))
     db.session.rollback()
     return seq
 
@@ -59,7 +66,9 @@ def test_an_exception_rolls_back_and_goes_on(app):
             probe(unit.writer, "a")
             raise LookupError
         assert not db.session().in_transaction()
-        assert last_seq() == before
+        assert db.session.scalar(select(func.count()).where(Change.entity == "probe")) == 0
+        if db.session.get_bind().dialect.name == "sqlite":
+            assert last_seq() == before  # PostgreSQL's sequence skips the number instead
 
 
 def test_discard_and_an_early_commit_end_the_unit(app):
