@@ -16,13 +16,14 @@ was written, and each device sends again.
 from __future__ import annotations
 
 import logging
-import threading
+import zlib
 from collections.abc import Iterable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, current_app, g
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from server.accounts.device_auth import signed_in_refusal, still_signed_in
@@ -48,28 +49,41 @@ class PushJob:
     device_status: dict[str, Any] | None
 
 
-class TownLocks:
-    """PostgreSQL: a process's pushes that create cases in one town take turns, before their
-    transactions begin. Each new case takes the next number from its town's year's counter
-    row; two concurrent transactions that both write that row make one of them fail and run
-    again (REPEATABLE READ), and twenty phones of one town in one process failed that way
-    past their attempts (503). Across processes the database still decides."""
+# PostgreSQL advisory locks of this class are a town's turn to number new cases.
+TOWN_NUMBERS_LOCK_CLASS = 18
 
-    def __init__(self) -> None:
-        self.guard = threading.Lock()
-        self.locks: dict[str, threading.Lock] = {}
 
-    @contextmanager
-    def held(self, towns: Iterable[str]) -> Iterator[None]:
-        with self.guard:
-            locks = [self.locks.setdefault(town, threading.Lock()) for town in sorted(towns)]
-        with ExitStack() as stack:  # in one order everywhere: no deadlock
-            for lock in locks:
-                stack.enter_context(lock)
+@contextmanager
+def town_turns(towns: Iterable[str]) -> Iterator[None]:
+    """PostgreSQL: pushes that create cases in one town take turns, before their transactions
+    begin (server processes and instances alike).
+
+    Each new case takes the next number from its town's year's counter row; under REPEATABLE
+    READ two concurrent transactions that both write that row make one fail and run again,
+    and with twenty phones of a town the losers ran out of attempts (503). The turn is an
+    advisory lock held on a connection of its own, so the push's snapshot is taken only once
+    the turn is there and sees the previous holder's numbers. `lock_timeout` bounds the wait
+    (503 past it); the locks end with that connection should the process die."""
+    keys = sorted({zlib.crc32(t.encode("utf-8", "surrogatepass")) & 0x7FFFFFFF for t in towns})
+    if not keys:
+        yield
+        return
+    with db.engine.connect() as turns:
+        turns = turns.execution_options(isolation_level="AUTOCOMMIT")
+        try:
+            for key in keys:  # in one order everywhere: no deadlock
+                turns.execute(LOCK_TURN, {"class_": TOWN_NUMBERS_LOCK_CLASS, "key": key})
             yield
+        finally:
+            try:
+                turns.execute(UNLOCK_TURNS)
+            except Exception:
+                turns.invalidate()  # closed for good: the server drops its locks
+                raise
 
 
-TOWN_NUMBERS = TownLocks()
+LOCK_TURN = text("SELECT pg_advisory_lock(:class_, :key)")
+UNLOCK_TURNS = text("SELECT pg_advisory_unlock_all()")
 
 
 def init_app(app: Flask) -> None:
@@ -96,7 +110,7 @@ def submit_push(job: PushJob) -> list[dict[str, Any]]:
     try:
         if group is None:
             ticket.group_size = 1
-            with TOWN_NUMBERS.held(creates_by_town(job.mutations)):
+            with town_turns(creates_by_town(job.mutations)):
                 write_pushes([ticket])
             return ticket.outcome()
         return group.submit_ticket(ticket)
