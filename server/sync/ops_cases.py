@@ -3,7 +3,6 @@ assign, and timeline events."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -20,6 +19,7 @@ from server.domain.workflow import (
     due_at,
 )
 from server.fastpath.schema_dump import FastDump
+from server.fastpath.schema_load import CANONICAL_UUID
 from server.models import Case, CaseEvent, Change, MergeConflict, User
 from server.models.base import new_id, table_of, utcnow
 from server.schemas.cases import (
@@ -66,7 +66,6 @@ def load_case(read: Reader, case_id: str) -> dict[str, Any] | None:
 
 # The ops whose record is an existing case, and the one that names it in its payload.
 CASE_RECORD_OPS = frozenset({"case.update", "case.transition", "case.assign"})
-CANONICAL_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 def prefetch_cases(read: Reader, batch: BatchState, mutations: list[Any]) -> None:
@@ -89,7 +88,7 @@ def prefetch_cases(read: Reader, batch: BatchState, mutations: list[Any]) -> Non
             named = data.get("case_id")
         else:
             continue
-        if isinstance(named, str) and CANONICAL_ID.fullmatch(named):
+        if isinstance(named, str) and CANONICAL_UUID.fullmatch(named):
             ids.add(named)
     if not ids:
         return

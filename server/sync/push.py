@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import uuid
 from typing import Any
 
@@ -16,6 +15,7 @@ from sqlalchemy.orm import Session
 from server.domain.errors import RuleViolation
 from server.errors import flatten_errors, is_transient
 from server.fastpath.bulk_insert import insert_many
+from server.fastpath.schema_load import CANONICAL_UUID
 from server.models import Device, MutationReceipt, RejectedIntent
 from server.models.base import table_of, utcnow
 from server.schemas.base import UUIDString
@@ -29,7 +29,6 @@ from server.sync.registry import REGISTRY
 from server.text import column_text, storable
 
 log = logging.getLogger(__name__)
-CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 def push(

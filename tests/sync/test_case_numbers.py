@@ -66,18 +66,11 @@ def test_intents_that_are_not_applied_take_no_number(clock, worker, rows):
 
 
 def test_a_batch_redone_intent_by_intent_leaves_no_hole_in_the_numbers(
-    clock, worker, execute, rows
+    clock, worker, clashing_create, rows
 ):
     """The batch took numbers 1-3 before the database refused its middle case; redone intent
     by intent, the refused case gives its number back with its savepoint."""
-    clash = case_create()
-    # A feed row already names this record, as in test_push's
-    # test_a_constraint_the_rules_missed_rejects_only_its_own_intent.
-    execute(
-        "INSERT INTO feed (entity, record_id, seq, op, version, town_mask, data) "
-        "VALUES ('case', :id, -1, 'upsert', 1, 0, '{}')",
-        id=clash["record_id"],
-    )
+    clash = clashing_create()
     before, after = case_create(), case_create()
     results = worker.push_ok(before, clash, after)
     assert [r["status"] for r in results] == ["applied", "rejected", "applied"]

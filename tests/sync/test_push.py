@@ -325,17 +325,10 @@ def test_resubmitting_the_losing_value_settles_the_authors_conflict(login, rows)
     assert b.of("case")[create["record_id"]]["data"]["title"] == "乙的标题"
 
 
-def test_a_constraint_the_rules_missed_rejects_only_its_own_intent(worker, execute, rows):
+def test_a_constraint_the_rules_missed_rejects_only_its_own_intent(worker, clashing_create, rows):
     """The batch runs without a savepoint per intent; when the database refuses one after it
     wrote part of itself, the batch is redone intent by intent and only that one is refused."""
-    clash = case_create()
-    # A feed row already names this record (left by an operator's repair, say): the case row
-    # would be written, then its feed row would break the feed's key.
-    execute(
-        "INSERT INTO feed (entity, record_id, seq, op, version, town_mask, data) "
-        "VALUES ('case', :id, -1, 'upsert', 1, 0, '{}')",
-        id=clash["record_id"],
-    )
+    clash = clashing_create()
     before, after = case_create(), case_create()
     results = worker.push_ok(before, clash, after)
     assert [r["status"] for r in results] == ["applied", "rejected", "applied"]
