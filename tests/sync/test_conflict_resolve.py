@@ -51,7 +51,7 @@ def inbox_ids(app, username: str, status: str = "open") -> set[str]:
     return {item["id"].removeprefix("conflict-") for item in page.select("[id^=conflict-]")}
 
 
-def test_the_pulled_conflict_says_who_made_the_kept_value_and_when(clock, login, rows):
+def test_the_pulled_conflict_says_who_made_the_kept_value_and_when(clock, login, app, rows):
     from server.models import User
 
     case_id, conflict_id, worker, _ = lost_edit(login, clock, "severity", "high", "low")
@@ -63,6 +63,12 @@ def test_the_pulled_conflict_says_who_made_the_kept_value_and_when(clock, login,
     # The supervisor's edit came ten minutes before the worker's.
     assert data["kept_at"] == (clock.at - timedelta(minutes=10)).isoformat()
     assert worker.of("user")[supervisor.id]["data"]["display_name"] == "大堰镇管理员"
+    # The console says it too, beside the value kept.
+    desk = ConsoleUser(app, "dayan_supervisor")
+    assert desk.sign_in().status_code == 302
+    item = desk.page("/console/conflicts").select_one(f"#conflict-{conflict_id}")
+    assert item.select_one(".kept").text not in ("", "high")  # a word, not the code
+    assert item.select_one(".kept-by").text.startswith("现值由 大堰镇管理员 于 ")
 
 
 @pytest.mark.parametrize(
@@ -78,7 +84,9 @@ def test_the_author_settles_a_title_and_the_console_inbox_no_longer_lists_it(
 ):
     from server.models import Case, MergeConflict
 
-    case_id, conflict_id, worker, _ = lost_edit(login, clock, "title", "镇里改的标题", "网格员改的标题")
+    case_id, conflict_id, worker, _ = lost_edit(
+        login, clock, "title", "镇里改的标题", "网格员改的标题"
+    )
     assert conflict_id in inbox_ids(app, "dayan_supervisor")
     extra = {"label": LABEL} if choice == "both" else {}
     [result] = worker.push_ok(resolve(conflict_id, choice, 2, **extra))
