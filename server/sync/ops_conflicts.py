@@ -86,11 +86,13 @@ def planned_change(
     if choice == "both":
         if name not in BOTH_FIELDS:
             raise RuleViolation("validation_failed", {"choice": [f"Not for field {name}."]})
+        if not (data.get("label") or "").strip():
+            raise RuleViolation("validation_failed", {"label": ["Required when keeping both."]})
         # Nothing is overwritten: whatever the text is now stays, the author's goes below it.
         current = case[name] or ""
         joiner = "\n" if name == "description" else " "
-        value = joiner.join(part for part in (current.rstrip(), data["label"]) if part)
-        return CASE_UPDATE.load({name: f"{value}{joiner}{row['incoming'] or ''}"})
+        head = joiner.join(part for part in (current.rstrip(), data["label"]) if part)
+        return dict(CASE_UPDATE.load({name: f"{head}{joiner}{row['incoming'] or ''}"}))
     base = ctx.mutation.base_version
     if base is not None and base > case["version"]:
         raise RuleViolation("validation_failed", {"base_version": ["Ahead of the server."]})
