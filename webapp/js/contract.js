@@ -34,6 +34,10 @@ export const CONTRACT = freeze({
     "checkin.create": {
       "creates": true,
       "entity": "checkin"
+    },
+    "conflict.resolve": {
+      "creates": false,
+      "entity": "conflict"
     }
   },
   "push": {

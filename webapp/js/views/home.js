@@ -5,6 +5,7 @@ import { listDrafts } from '../drafts.js';
 import { formatTime, t } from '../i18n.js';
 import { getMeta } from '../meta.js';
 import { reasonText } from './widgets.js';
+import { attentionCard } from './attention.js';
 
 export async function render(root, app) {
   const counts = await app.counts();
@@ -24,6 +25,7 @@ export async function render(root, app) {
         counts.held ? [h('dt', {}, t('home.held')), h('dd', { id: 'home-held', class: 'error' }, String(counts.held))] : null,
         h('dt', {}, t('home.last_success')), h('dd', { id: 'home-last-sync' }, lastSuccess ? formatTime(lastSuccess) : t('sync.never'))),
       error ? h('p', { class: 'error', id: 'home-error' }, t('home.last_error'), ' ', reasonText(error)) : null),
+    await attentionCard(app),
     drafts.length ? draftList(drafts) : null,
     h('section', { class: 'actions' },
       h('a', { class: 'action primary', href: '#/new-case' }, t('home.new_case')),
