@@ -7,7 +7,7 @@ import { idbStore } from './js/store.js';
 import { loadVault } from './js/vault.js';
 import { createSyncEngine } from './js/sync.js';
 
-const VERSION = '1.5.1';
+const VERSION = '1.6.0';
 const PREFIX = 'fengling-shell-';
 const CACHE = `${PREFIX}${VERSION}`;
 export const PRECACHE = [
@@ -33,10 +33,12 @@ export const PRECACHE = [
   '/js/meta.js',
   '/js/outbox.js',
   '/js/records.js',
+  '/js/status-rules.js',
   '/js/store.js',
   '/js/sw-client.js',
   '/js/sync-rules.js',
   '/js/sync.js',
+  '/js/text-size.js',
   '/js/unsent-file.js',
   '/js/vendor/noble-ciphers/_polyval.js',
   '/js/vendor/noble-ciphers/aes.js',

@@ -2,6 +2,7 @@
 import { req, transact } from './db.js';
 import { appendToDraftIn, clearDraftIn } from './drafts.js';
 import { open, seal, sealBlob } from './vault.js';
+import { appendSent, sentItem } from './status-rules.js';
 import { CASE_SETTLEMENT, ENTITY_OF_OP, caseSettlement, createsRecord, dependsOnRecord, planSettlement, rebase, withoutConflicts } from './sync-rules.js';
 
 const nowIso = () => new Date().toISOString();
@@ -190,10 +191,13 @@ export function retryHeld(seq) {
   });
 }
 
-/** Settle a pushed batch by the server's results (only a server result settles an intent). */
-export function settle(batch, results, userId) {
+/**
+ * Settle a pushed batch by the server's results (only a server result settles an intent); the
+ * accepted ones go into the "已发送" history with the server's time, in the same transaction.
+ */
+export function settle(batch, results, userId, serverTime = null) {
   const plan = planSettlement(batch, results);
-  return transact(['records', 'outbox'], 'readwrite', async (tx) => {
+  return transact(['records', 'outbox', 'meta'], 'readwrite', async (tx) => {
     const outbox = tx.objectStore('outbox');
     const records = tx.objectStore('records');
     const touched = new Map();
@@ -216,6 +220,7 @@ export function settle(batch, results, userId) {
       touched.set(`${entry.entity}|${entry.record_id}`, entry);
     }
     for (const entry of touched.values()) await refreshRecord(tx, entry.entity, entry.record_id);
+    if (plan.confirmed.length) await logSent(tx, plan.confirmed, serverTime);
     return plan;
   });
 }
@@ -227,6 +232,19 @@ async function confirmOnCase(records, settlement, version, touched) {
   const intent = { op: CASE_SETTLEMENT, data: settlement.data, about: settlement.about };
   records.put(seal('records', { ...record, confirmed: [...(record.confirmed || []), { intent, version }] }));
   touched.set(`case|${settlement.record_id}`, settlement);
+}
+
+async function logSent(tx, confirmed, serverTime) {
+  const meta = tx.objectStore('meta');
+  const log = open(await req(meta.get('sent_log')))?.value ?? [];
+  const at = nowIso();
+  const items = confirmed.map(({ entry, version }) => sentItem(entry, { version, serverTime, at }));
+  meta.put(seal('meta', { key: 'sent_log', value: appendSent(log, items) }));
+}
+
+/** What the server took, newest first (at most SENT_LOG_LIMIT lines). */
+export function sentLog() {
+  return transact(['meta'], 'readonly', async (tx) => open(await req(tx.objectStore('meta').get('sent_log')))?.value ?? []);
 }
 
 function conflictRecord(entry, c, userId) {

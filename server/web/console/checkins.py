@@ -261,7 +261,7 @@ def filter_choices(staff: Staff) -> tuple[list[Site], list[Route]]:
 
 
 def activity_name(code: str) -> str:
-    return t_or(f"checkin.activity.{code}", code)
+    return t_or(f"activity.{code}", code)
 
 
 @bp.get("/checkins")

@@ -83,7 +83,7 @@ def test_a_supervisor_sees_their_towns_checkins_verified_and_flagged_with_distan
     assert rows[far].select_one(".badge.flagged").text == "存疑"
     assert abs(float(rows[far].select_one("td.distance").text) - expected) < 0.2
     assert float(rows[far].select_one("td.accuracy").text) == 25.0
-    assert rows[far].select("td")[4].text == "参观走访"
+    assert rows[far].select("td")[4].text == "参观"
 
     [summary] = page.select("#by-site tbody tr[data-site]")
     assert summary["data-site"] == site["id"]

@@ -1,4 +1,5 @@
 // Case detail: fields, photos, conflicts and rejections, edits, workflow moves, timeline.
+import { CONTRACT } from '../contract.js';
 import { enterMovesOn, h, field, mount, oneAtATime, saveFailed, select } from '../dom.js';
 import { getDraft, keepDraft } from '../drafts.js';
 import { draftKey } from '../draft-rules.js';
@@ -6,6 +7,8 @@ import { formatTime, nameOf, t } from '../i18n.js';
 import { allEntries, enqueue } from '../outbox.js';
 import { eventsOf, get, list, setConflictHandled } from '../records.js';
 import { conflictCard, valueText } from './conflicts.js';
+import { getMeta, setMeta } from '../meta.js';
+import { dueAfterSeverity, markSeen, telHref } from '../status-rules.js';
 import { movesFor } from '../sync-rules.js';
 import { adviceText, openConflicts } from './attention.js';
 import { draftNotice, missingFields, photoPicker, photoStrip, reasonText, statusLabel } from './widgets.js';
@@ -37,15 +40,24 @@ export async function render(root, app, { id, query }) {
         d.due_at ? [h('dt', {}, t('case.due_at')), h('dd', {}, formatTime(d.due_at))] : null,
         d.assignee ? [h('dt', {}, t('case.assignee')), h('dd', {}, userName(d.assignee))] : null,
         h('dt', {}, t('case.location')), h('dd', {}, d.location ? t('gps.value', { lat: d.location.lat.toFixed(5), lon: d.location.lon.toFixed(5), acc: Math.round(d.location.accuracy_m) }) : t('gps.none'))),
-      h('ul', { class: 'parties' }, (d.parties || []).map((p) => h('li', {}, `${t(`party.${p.role}`)}：${p.name}`, p.village ? ` · ${p.village}` : ''))),
+      h('ul', { class: 'parties' }, (d.parties || []).map((p) => h('li', {}, `${t(`party.${p.role}`)}：${p.name}`, p.village ? ` · ${p.village}` : '',
+        phoneLink(p.phone)))),
       h('p', { class: 'description' }, d.description || ''),
       photoStrip(app, d.photos)),
     await problems(app, record, ref),
     editForm(app, record, drafts['case.edit']),
     movesCard(app, record, drafts['case.move']),
     await timeline(app, record, userName, drafts['case.event']));
+  await setMeta('seen_cases', markSeen(await getMeta('seen_cases'), record)); // the list's "新"/"有更新" goes
   const target = { 'case.edit': '#edit-case', 'case.move': '#moves', 'case.event': '#event-form' }[opened];
   if (target) root.querySelector(target)?.setAttribute('data-scroll-to', '');
+}
+
+/** A party's number as a tap-to-call link (" · 📞 138…"), or nothing. */
+function phoneLink(phone) {
+  const href = telHref(phone);
+  if (!href) return phone ? ` · ${phone}` : null;
+  return [' · ', h('a', { href, class: 'tel', 'aria-label': t('party.call', { phone }) }, phone)];
 }
 
 /** Keep a form of this screen as a draft of its case; its notice goes first in `notice`. */
@@ -111,6 +123,13 @@ function editForm(app, record, stored) {
   const title = h('input', { name: 'edit_title', value: d.title, maxlength: 200, required: true });
   const severity = select('edit_severity', ['low', 'medium', 'high'].map((s) => ({ value: s, label: t(`severity.${s}`) })), d.severity);
   const description = h('textarea', { name: 'edit_description', rows: 3 }, d.description || '');
+  // Before saving, the worker sees that a new severity moves the due date (server: workflow.due_at).
+  const dueNote = h('p', { class: 'hint warn', id: 'due-moves', role: 'status' });
+  const showDue = () => {
+    const due = dueAfterSeverity(d, severity.value, CONTRACT.due_days);
+    dueNote.textContent = due ? t('case.due_moves', { severity: t(`severity.${severity.value}`), date: formatTime(due) }) : '';
+  };
+  severity.addEventListener('change', showDue);
   const notice = h('div', {});
   const message = h('p', { class: 'error', role: 'alert', id: 'edit-error' });
   let keeper = null;
@@ -128,12 +147,12 @@ function editForm(app, record, stored) {
     await app.changed();
     app.render();
   }) },
-  notice, field(t('case.title'), title), field(t('case.severity'), severity), field(t('case.description'), description),
+  notice, field(t('case.title'), title), field(t('case.severity'), severity), dueNote, field(t('case.description'), description),
   message, save);
   keeper = keep(app, record, 'case.edit', form, {
     stored, notice,
     snapshot: () => ({ title: title.value, severity: severity.value, description: description.value }),
-    restore: (state) => { title.value = state.title ?? ''; severity.value = state.severity ?? ''; description.value = state.description ?? ''; },
+    restore: (state) => { title.value = state.title ?? ''; severity.value = state.severity ?? ''; description.value = state.description ?? ''; showDue(); },
     subject: () => title.value.trim() || d.title,
   });
   // A draft edit is shown open, so the worker sees it is there.
