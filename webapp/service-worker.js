@@ -7,7 +7,7 @@ import { idbStore } from './js/store.js';
 import { loadVault } from './js/vault.js';
 import { createSyncEngine } from './js/sync.js';
 
-const VERSION = '1.5.1';
+const VERSION = '1.6.0';
 const PREFIX = 'fengling-shell-';
 const CACHE = `${PREFIX}${VERSION}`;
 export const PRECACHE = [
@@ -51,6 +51,7 @@ export const PRECACHE = [
   '/js/views/lock.js',
   '/js/views/login.js',
   '/js/views/outbox.js',
+  '/js/views/participants.js',
   '/js/views/pin.js',
   '/js/views/route.js',
   '/js/views/routes.js',

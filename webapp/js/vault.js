@@ -419,7 +419,7 @@ async function sealRound() {
 }
 
 /** Meta keys sealed like rows: the bearer token and who is signed in. */
-export const SEALED_META = ['auth'];
+export const SEALED_META = ['auth', 'study_groups']; // study groups name people: sealed like records
 
 /**
  * Work the phone must not lose: intents not confirmed (pending, held, rejected), photos not
