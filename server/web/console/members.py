@@ -51,6 +51,7 @@ from server.web.console.paging import paginate
 # What one sheet may hold: the file's bytes and its data rows (a town has hundreds).
 MAX_SHEET_BYTES = 2 * 1024 * 1024
 MAX_SHEET_ROWS = 2000
+MAX_XLSX_UNPACKED = 50 * 1024 * 1024  # an XLSX is a zip: what its parts may unpack to
 SHEET_COLUMNS = (NAME, BRANCH, VILLAGE, TOWN)
 
 
@@ -273,6 +274,12 @@ def read_xlsx(raw: bytes) -> list[list[str]]:
     from openpyxl import load_workbook
 
     try:
+        # A zip's parts are unpacked (shared strings at once): bound what they unpack to.
+        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+            if sum(info.file_size for info in archive.infolist()) > MAX_XLSX_UNPACKED:
+                raise SheetRefused(
+                    "member.import.too_large_unpacked", mb=MAX_XLSX_UNPACKED // (1024 * 1024)
+                )
         book = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
         raise SheetRefused("member.import.unreadable") from error

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 
 import pytest
 from openpyxl import Workbook
@@ -229,6 +230,17 @@ def test_a_sheet_too_large_or_unreadable_is_refused_with_a_reason(console, rows)
     assert no_name.status_code == 422 and "没有“姓名”列" in no_name.text
     assert huge.status_code == 422 and "超过 2 MB" in huge.text
     assert len(rows(Member, town="dayan")) == 15
+
+
+def test_an_xlsx_that_would_unpack_to_too_much_is_refused(console):
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/sharedStrings.xml", b" " * (60 * 1024 * 1024))
+    bomb.seek(0)
+
+    response = upload(console("dayan_supervisor"), bomb, "名册.xlsx")
+
+    assert response.status_code == 422 and "解压后超过 50 MB" in response.text
 
 
 def test_a_confirmation_is_checked_again_and_keeps_to_the_supervisors_town(console, rows):
