@@ -146,6 +146,11 @@ _REASONS_ZH: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^Unknown code: (.*)\.$"), r"未知代码：\1。"),
     (re.compile(r"^Must not repeat the primary town\.$"), "不能包含主办乡镇。"),
     (re.compile(r"^Codes must not repeat\.$"), "代码不能重复。"),
+    (re.compile(r"^Must not repeat\.$"), "不能重复。"),
+    (
+        re.compile(r"^Unknown member\.$"),
+        "名册中没有这位党员（或不属于你能看到的乡镇），请同步后重新选择。",
+    ),
     (re.compile(r"^At least one field must change\.$"), "至少需要修改一个字段。"),
     (re.compile(r"^Ahead of the server's version (\d+)\.$"), r"超出服务器当前版本 \1。"),
     (re.compile(r"^Not a valid SHA-256 hex digest\.$"), "应为 SHA-256 十六进制摘要。"),

@@ -82,6 +82,7 @@ RECORDS = [
             "activity": "visit",
             "participants": 3,
             "participant_names": ["王"],
+            "participant_ids": ["m1"],
             "notes": "",
             "photos": [],
             "by": "u1",

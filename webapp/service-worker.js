@@ -55,6 +55,7 @@ export const PRECACHE = [
   '/js/views/lock.js',
   '/js/views/login.js',
   '/js/views/outbox.js',
+  '/js/views/participants.js',
   '/js/views/pin.js',
   '/js/views/route.js',
   '/js/views/routes.js',

@@ -14,12 +14,13 @@ from sqlalchemy import func, select
 
 from server.accounts.users import add_user
 from server.extensions import db
-from server.models import Case, Category, Device, Route, Site, Town, User
+from server.models import Case, Category, Device, Member, Route, Site, Town, User
 from server.models.base import utcnow
+from server.roster import add_member, town_bits
 from server.schemas.checkins import RouteDataSchema, SiteDataSchema
 from server.schemas.towns import CategoryDataSchema, TownDataSchema
 from server.sync.context import RefData, caller_for
-from server.sync.feed import FeedWriter, publish_reference
+from server.sync.feed import Author, FeedWriter, publish_reference
 from server.sync.push import push
 from server.sync.unit_of_work import feed_write_unit
 
@@ -84,6 +85,20 @@ SITES = [
         "浙东红脉沿线红色资源（演示坐标）",
     ),
 ]
+# A small roster per town (党员名册): branches by village; names made up for the demo.
+ROSTER_VILLAGES = {
+    "dayan": ("大堰村", "箭岭村", "常照村"),
+    "shenzhen": ("柘坑戴村", "龙宫村", "深甽村"),
+    "xidian": ("西店村", "崔家村", "香岩村"),
+    "shiliang": ("石梁村", "街头村", "铜溪村"),
+    "xiaojiang": ("中溪口村", "小将村", "大市聚村"),
+}
+ROSTER_SURNAMES = "王李张陈刘杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许"
+ROSTER_GIVEN = (
+    "建国", "秀英", "志强", "丽华", "国平", "海燕", "永林", "桂芳", "伟民", "春梅",
+    "德明", "玉兰", "金水", "小红", "卫东", "彩霞", "红军", "美娟", "立新", "素珍",
+)  # fmt: skip
+ROSTER_SIZE = 15
 ROUTE = ("zhedong_red_vein", "浙东红脉·党史学习教育示范点精品环线")
 SEED_DEVICE_ID = "00000000-0000-4000-8000-000000000001"
 
@@ -95,6 +110,7 @@ def seed(password: str, *, with_cases: bool = True) -> str:
         added = {"towns": seed_towns(writer), "categories": seed_categories(writer)}
         added["sites"] = seed_sites(writer)
         added["users"] = seed_users(writer, password)
+        added["members"] = seed_members(writer)
     added["cases"] = seed_cases() if with_cases else 0
     return "demo data added: " + ", ".join(f"{n} {what}" for what, n in added.items())
 
@@ -166,6 +182,35 @@ def seed_sites(writer: FeedWriter) -> int:
         db.session.add(route)
         db.session.flush()
         publish_reference(writer, "route", route.id, RouteDataSchema().dump(route), is_new=True)
+    return count
+
+
+def demo_roster(town_index: int, town: str) -> list[dict[str, str]]:
+    """ROSTER_SIZE members of one town, five per village, no name twice in a town."""
+    villages = ROSTER_VILLAGES.get(town, ("",))
+    members = []
+    for n in range(ROSTER_SIZE):
+        surname = ROSTER_SURNAMES[(town_index * 7 + n * 3) % len(ROSTER_SURNAMES)]
+        given = ROSTER_GIVEN[(town_index * 5 + n) % len(ROSTER_GIVEN)]
+        village = villages[n % len(villages)]
+        branch = f"{village}党支部" if village else "机关党支部"
+        members.append(
+            {"town": town, "name": surname + given, "branch": branch, "village": village}
+        )
+    return members
+
+
+def seed_members(writer: FeedWriter) -> int:
+    """A roster for each town that has none yet, published to that town's phones only."""
+    with_roster = set(db.session.scalars(select(Member.town).distinct()))
+    bits = town_bits(db.session)
+    count = 0
+    for index, (code, *_rest) in enumerate(TOWNS):
+        if code in with_roster or code not in bits:
+            continue
+        for fields in demo_roster(index, code):
+            add_member(db.session, writer, fields, author=Author(None), bits=bits)
+            count += 1
     return count
 
 

@@ -14,6 +14,7 @@ from server.models.changes import (
 from server.models.checkins import Checkin, Route, Site
 from server.models.console import CaseHandoff, ConsoleSession
 from server.models.jobs import DailyStat, JobLock, JobRun
+from server.models.members import Member
 from server.models.people import Device, DeviceKey, LoginAttempt, User
 from server.models.towns import Category, Grid, Town
 
@@ -39,6 +40,7 @@ __all__ = [
     "JobLock",
     "JobRun",
     "LoginAttempt",
+    "Member",
     "MergeConflict",
     "MutationReceipt",
     "RejectedIntent",

@@ -42,6 +42,8 @@ class Checkin(Base):
     activity: Mapped[str] = mapped_column(String(32))
     participants: Mapped[int] = mapped_column(Integer)
     participant_names: Mapped[list] = mapped_column(JSON, default=list)
+    # The roster members (server.models.members) the phone picked, beside their names.
+    participant_ids: Mapped[list] = mapped_column(JSON, default=list)
     notes: Mapped[str] = mapped_column(Text, default="")
     photos: Mapped[list] = mapped_column(JSON, default=list)
     by: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)

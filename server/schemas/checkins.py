@@ -1,10 +1,15 @@
 """Check-in intents and the heritage reference data pulled by devices."""
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
 from server.schemas.base import StrictSchema, UUIDString, photos_field, text_field
 
 ACTIVITIES = ("party_history_study", "theme_party_day", "visit", "other")
+
+
+def unique_items(values: list) -> None:
+    if len(set(values)) != len(values):
+        raise ValidationError("Must not repeat.")
 
 
 class CheckinCreateSchema(StrictSchema):
@@ -20,6 +25,12 @@ class CheckinCreateSchema(StrictSchema):
         load_default=list,
         validate=validate.Length(max=500),
     )
+    # Roster members picked (server.models.members), beside the names; each once.
+    participant_ids = fields.List(
+        UUIDString(),
+        load_default=list,
+        validate=[validate.Length(max=500), unique_items],
+    )
     notes = text_field(5000, load_default="")
     photos = photos_field()
 
@@ -33,6 +44,7 @@ class CheckinDataSchema(Schema):
     activity = fields.String()
     participants = fields.Integer()
     participant_names = fields.List(fields.String())
+    participant_ids = fields.List(fields.String())
     notes = fields.String()
     photos = fields.List(fields.String())
     by = fields.String()

@@ -17,6 +17,7 @@ ENTITIES = (
     "checkin",
     "conflict",
     "user",
+    "member",
 )
 
 

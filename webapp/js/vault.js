@@ -419,10 +419,10 @@ async function sealRound() {
 }
 
 /**
- * Meta keys sealed like rows: the bearer token and who is signed in; what was sent (titles) and
- * which cases were opened (ids).
+ * Meta keys sealed like rows: the bearer token and who is signed in; what was sent (titles),
+ * which cases were opened (ids) and the saved study groups (they name people).
  */
-export const SEALED_META = ['auth', 'sent_log', 'seen_cases'];
+export const SEALED_META = ['auth', 'sent_log', 'seen_cases', 'study_groups'];
 
 /**
  * Work the phone must not lose: intents not confirmed (pending, held, rejected), photos not

@@ -205,6 +205,7 @@ from server.web.console import (  # noqa: E402, F401  (each area module adds its
     exports,
     inbox,
     jobs,
+    members,
     queue,
     stats,
     unsent_import,

@@ -4,10 +4,11 @@ import { getDraft, keepDraft } from '../drafts.js';
 import { draftKey } from '../draft-rules.js';
 import { formatTime, t } from '../i18n.js';
 import { enqueue } from '../outbox.js';
-import { get, list } from '../records.js';
+import { get } from '../records.js';
 import { previewCheckin } from '../sync-rules.js';
 import { currentPosition, draftNotice, missingFields, photoPicker, positionText } from './widgets.js';
 import { formatDistance } from './route.js';
+import { participantPicker } from './participants.js';
 
 export const keepOnSync = true;
 const ACTIVITIES = ['party_history_study', 'theme_party_day', 'visit', 'other'];
@@ -15,7 +16,6 @@ const ACTIVITIES = ['party_history_study', 'theme_party_day', 'visit', 'other'];
 export async function render(root, app, { id }) {
   const site = (await get('site', id))?.data;
   if (!site) { mount(root, h('p', { class: 'card' }, t('case.not_found'))); return; }
-  const roster = await rosterFor(site.town);
   const stored = await getDraft(draftKey('checkin.new', id));
   let keeper = null;
   const changed = () => keeper?.changed();
@@ -43,33 +43,21 @@ export async function render(root, app, { id }) {
   // Chosen and counted by the worker: a default would be recorded unnoticed when wrong.
   const activity = select('activity', ACTIVITIES.map((a) => ({ value: a, label: t(`activity.${a}`) })), null,
     { required: true, placeholder: t('common.choose') });
-  const participants = h('input', { name: 'participants', type: 'number', min: 0, max: 10000, inputmode: 'numeric', required: true });
+  // Roster members of the site's town and the worker's own (views/participants.js).
+  const people = await participantPicker({ towns: [site.town, app.auth.user.town].filter(Boolean), userId: app.auth.user.id, onChange: changed });
+  const participants = people.count;
   const message = h('p', { class: 'error', role: 'alert', id: 'checkin-error' });
-  const names = [];
-  const chips = h('ul', { class: 'chips', id: 'participant-names' });
-  const nameInput = h('input', { name: 'participant_name', list: 'roster', 'aria-label': t('checkin.add_name') });
-  const drawNames = () => mount(chips, names.map((n) => h('li', {}, n)));
-  const addName = () => {
-    const name = nameInput.value.trim();
-    if (!name || names.includes(name)) return;
-    names.push(name);
-    nameInput.value = '';
-    drawNames();
-    if (Number(participants.value) < names.length) participants.value = String(names.length);
-    changed();
-  };
   const notes = h('textarea', { name: 'notes', rows: 3 });
   const picker = photoPicker(t('photo.add'), { onChange: changed });
   const snapshot = () => ({
-    activity: activity.value, participants: participants.value, names: [...names], name_typed: nameInput.value,
+    activity: activity.value, people: people.snapshot(),
     notes: notes.value, photos: [...picker.photos], fix,
   });
   const restore = (state) => {
     activity.value = state.activity ?? '';
-    participants.value = state.participants ?? '';
-    names.splice(0, names.length, ...(state.names || []));
-    drawNames();
-    nameInput.value = state.name_typed ?? '';
+    // A draft from before the roster kept names and a count only.
+    people.restore(state.people ?? { entries: (state.names || []).map((name) => ({ id: null, name })),
+      count: state.participants ?? '', count_touched: Boolean(state.participants), typed: state.name_typed ?? '' });
     notes.value = state.notes ?? '';
     picker.set(state.photos || []);
     fix = state.fix ?? null;
@@ -85,7 +73,7 @@ export async function render(root, app, { id }) {
     // The draft's last write lands before the save, which deletes the draft with it.
     const saved = await keeper.save(() => enqueue({ op: 'checkin.create', record_id: crypto.randomUUID(), data: {
       site_id: id, at: fix.at, ...fix.position, activity: activity.value,
-      participants: count, participant_names: names,
+      participants: count, participant_names: people.names(), participant_ids: people.ids(),
       notes: notes.value.trim(), photos: picker.photos.map((p) => p.sha256),
     } }, { blobs: picker.photos, author: app.auth.user.id, draftKey: keeper.key }))
       .then(() => true, (error) => saveFailed(message, save, error));
@@ -97,10 +85,8 @@ export async function render(root, app, { id }) {
   notice,
   verdict, h('button', { type: 'button', onclick: locate }, t('gps.refresh')),
   field(t('checkin.activity'), activity),
-  field(t('checkin.participants'), participants),
-  h('div', { class: 'field' }, h('label', {}, t('checkin.names'), nameInput),
-    h('datalist', { id: 'roster' }, roster.map((n) => h('option', { value: n }))),
-    h('button', { type: 'button', onclick: addName }, t('checkin.add_name')), chips),
+  people.countField,
+  people.element,
   field(t('checkin.notes'), notes),
   picker.element,
   message,
@@ -114,21 +100,10 @@ export async function render(root, app, { id }) {
   });
   keeper.watch(form);
   // Enter in the name box adds the name typed (and stays for the next); elsewhere it moves on.
-  enterMovesOn(form, { onEnter: (target) => {
-    if (target !== nameInput || !nameInput.value.trim()) return false;
-    addName();
-    return true;
-  } });
+  enterMovesOn(form, { onEnter: (target) => target === people.search && people.addTyped() });
   if (stored) notice.append(draftNotice(keeper, () => app.render()));
   mount(root, form);
   // A draft's own fix is shown as it was taken (tap 重新定位 for a new one); else locate now.
   if (fix) showFix({ restored: true });
   else locate();
-}
-
-/** Names for the picker: everyone named at earlier check-ins of this town, kept offline. */
-async function rosterFor(town) {
-  const rows = await list('checkin');
-  const names = rows.filter((r) => r.data.town === town || !r.data.town).flatMap((r) => r.data.participant_names || []);
-  return [...new Set(names)].sort((a, b) => a.localeCompare(b, 'zh-CN'));
 }
