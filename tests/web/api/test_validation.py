@@ -115,7 +115,7 @@ def test_a_malformed_mutation_rejects_only_itself(worker, rows):
         "op": [
             "必须是以下之一：case.create, case.update, "
             "case.transition, case.assign, "
-            "case_event.create, checkin.create。"
+            "case_event.create, checkin.create, conflict.resolve。"
         ]
     }
     assert len(rows(Case, id=good["record_id"])) == 1
