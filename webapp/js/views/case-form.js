@@ -4,7 +4,7 @@ import { getDraft, keepDraft } from '../drafts.js';
 import { draftKey } from '../draft-rules.js';
 import { nameOf, t } from '../i18n.js';
 import { allEntries, enqueue, resubmit } from '../outbox.js';
-import { currentPosition, draftNotice, missingFields, photoPicker, positionText } from './widgets.js';
+import { currentPosition, draftNotice, gpsErrorText, missingFields, photoPicker, positionText } from './widgets.js';
 
 export const keepOnSync = true;
 const ROLES = ['applicant', 'respondent', 'other'];
@@ -42,7 +42,7 @@ export async function render(root, app, { query }) {
   const gpsText = h('span', { id: 'gps-text', role: 'status' }, positionText(position));
   const gpsButton = h('button', { type: 'button', onclick: async () => {
     gpsText.textContent = t('gps.locating');
-    try { position = await currentPosition(); gpsText.textContent = positionText(position); changed(); } catch { gpsText.textContent = t('gps.failed'); }
+    try { position = await currentPosition(); gpsText.textContent = positionText(position); changed(); } catch (error) { gpsText.textContent = gpsErrorText(error); }
   } }, t('gps.get'));
   const picker = photoPicker(t('photo.add'), { onChange: changed });
   // The form's whole state, as its draft keeps it (half-filled party rows and photos included).
