@@ -139,7 +139,7 @@ def test_a_dayan_worker_checks_in_at_a_shenzhen_site_offline_and_it_arrives_once
     expect(page.locator("#checkin-verdict")).to_contain_text("在点位范围内，可核验")
     fill_and_save(page, notes)
     expect(page.locator("li[data-site=zhekeng_daicun]")).to_contain_text("已打卡")
-    expect(page.locator("#route-map g.route-site.visited[data-site=zhekeng_daicun]")).to_have_count(
+    expect(page.locator("#route-map g.route-site.visited[data-stop=zhekeng_daicun]")).to_have_count(
         1
     )
     expect_pending(page, 1)

@@ -120,7 +120,7 @@ function routeMap(name, sites, visited, position) {
       const done = visited.has(site.id);
       const p = stops[i];
       const right = p.x > width * 0.6;
-      return svg('g', { class: `route-site${done ? ' visited' : ''}`, 'data-site': site.code, 'data-order': i + 1 },
+      return svg('g', { class: `route-site${done ? ' visited' : ''}`, 'data-stop': site.code, 'data-order': i + 1 },
         svg('title', {}, `${i + 1}. ${site.name}${done ? ` · ${t('route.visited')}` : ''}`),
         svg('circle', { cx: p.x, cy: p.y, r: done ? 8 : 6, fill: done ? '#b3261e' : '#ffffff', stroke: '#8c1d15', 'stroke-width': 1.5 }),
         svg('text', { x: right ? p.x - 10 : p.x + 10, y: p.y + 4, 'text-anchor': right ? 'end' : 'start', 'font-size': 11, fill: '#1d2329' }, `${i + 1}. ${site.name}`));
