@@ -16,7 +16,7 @@ from server.domain.visibility import town_mask
 from server.fastpath.schema_dump import FastDump
 from server.models import Checkin, Site
 from server.models.base import table_of, utcnow
-from server.schemas.checkins import CheckinCreateSchema, CheckinDataSchema
+from server.schemas.checkins import CheckinCreateSchema, CheckinDataSchema, fix_field_errors
 from server.sync.ops import ApplyContext, CheckContext, OpResult, OpSpec
 
 CHECKINS = table_of(Checkin)
@@ -34,6 +34,9 @@ class CheckinPlan:
 def check_checkin_create(ctx: CheckContext) -> CheckinPlan:
     m = ctx.mutation
     data = CHECKIN_CREATE.load(m.data)
+    half_a_fix = fix_field_errors(data)
+    if half_a_fix:
+        raise RuleViolation("validation_failed", half_a_fix)
     site = ctx.batch.site(ctx.read, data["site_id"])
     if site is None:
         raise RuleViolation("validation_failed", {"site_id": [f"Unknown code: {data['site_id']}."]})
