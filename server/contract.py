@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from server import vocabulary
 from server.config import Config
 from server.domain import workflow
 from server.sync.registry import REGISTRY
@@ -51,6 +52,9 @@ def pwa_contract() -> dict[str, Any]:
                 for (frm, to), roles in workflow.MOVES.items()
             ],
         },
+        # The words for codes, shared with the console (server.vocabulary).
+        "vocabulary": vocabulary.pwa_vocabulary(),
+        "due_days": dict(workflow.DUE_DAYS),
         # The server's defaults; a deployment may lower them, which the app learns from a 413.
         "push": {
             "max_mutations": Config.PUSH_MAX_MUTATIONS,

@@ -18,7 +18,8 @@ def test_the_committed_contract_js_is_what_the_server_generates() -> None:
 
 def test_every_pushable_op_is_in_the_contract_with_its_entity() -> None:
     ops = pwa_contract()["ops"]
-    # What a phone may push: never the console's own ops (handoffs, conflict resolution).
+    # What a phone may push: never the console's own ops (handoffs); a conflict's author
+    # settles it from the phone too (conflict.resolve).
     assert sorted(ops) == [
         "case.assign",
         "case.create",
@@ -26,10 +27,12 @@ def test_every_pushable_op_is_in_the_contract_with_its_entity() -> None:
         "case.update",
         "case_event.create",
         "checkin.create",
+        "conflict.resolve",
     ]
     assert ops["case.create"] == {"entity": "case", "creates": True}
     assert ops["case.transition"] == {"entity": "case", "creates": False}
     assert ops["case_event.create"] == {"entity": "case_event", "creates": True}
+    assert ops["conflict.resolve"] == {"entity": "conflict", "creates": False}
 
 
 def test_the_contract_offers_the_moves_the_server_allows() -> None:

@@ -63,6 +63,8 @@ RECORDS = [
             "by": "u1",
             "device_id": None,
             "at": NOW,
+            "kept_by": "u2",
+            "kept_at": NOW,
             "status": "resolved",
             "resolution": "kept",
             "resolved_by": "u2",

@@ -7,7 +7,7 @@ import { idbStore } from './js/store.js';
 import { loadVault } from './js/vault.js';
 import { createSyncEngine } from './js/sync.js';
 
-const VERSION = '1.5.1';
+const VERSION = '1.6.0';
 const PREFIX = 'fengling-shell-';
 const CACHE = `${PREFIX}${VERSION}`;
 export const PRECACHE = [
@@ -33,20 +33,24 @@ export const PRECACHE = [
   '/js/meta.js',
   '/js/outbox.js',
   '/js/records.js',
+  '/js/status-rules.js',
   '/js/store.js',
   '/js/sw-client.js',
   '/js/sync-rules.js',
   '/js/sync.js',
+  '/js/text-size.js',
   '/js/unsent-file.js',
   '/js/vendor/noble-ciphers/_polyval.js',
   '/js/vendor/noble-ciphers/aes.js',
   '/js/vendor/noble-ciphers/utils.js',
   '/js/vault.js',
+  '/js/views/attention.js',
   '/js/views/case-detail.js',
   '/js/views/case-form.js',
   '/js/views/cases.js',
   '/js/views/checkin.js',
   '/js/views/chrome.js',
+  '/js/views/conflicts.js',
   '/js/views/home.js',
   '/js/views/lock.js',
   '/js/views/login.js',

@@ -100,8 +100,11 @@ class MergeConflict(Base):
     device_id: Mapped[str | None] = mapped_column(String(36))
     mutation_id: Mapped[str | None] = mapped_column(String(36))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Who made the value that was kept, and when the server took it (null before 0013).
+    kept_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    kept_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(16), default="open", index=True)
     resolved_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # kept | incoming | new | resubmitted: how the conflict was settled.
+    # kept | incoming | new | resubmitted | both: how the conflict was settled.
     resolution: Mapped[str | None] = mapped_column(String(16))

@@ -144,7 +144,9 @@ class ConflictDataSchema(Schema):
     by = fields.String()
     device_id = fields.String(allow_none=True)
     at = fields.DateTime()
+    kept_by = fields.String(allow_none=True)  # who made the kept value (null: not known)
+    kept_at = fields.DateTime(allow_none=True)  # when the server took it
     status = fields.String()
-    resolution = fields.String(allow_none=True)  # kept | incoming | new | resubmitted
+    resolution = fields.String(allow_none=True)  # kept | incoming | new | resubmitted | both
     resolved_by = fields.String(allow_none=True)
     resolved_at = fields.DateTime(allow_none=True)

@@ -1,4 +1,4 @@
-"""Payloads of the console-only intents (not accepted from devices' pushes)."""
+"""Payloads of the console's intents; `conflict.resolve` is pushed by phones too."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ from marshmallow import fields, validate
 from server.schemas.base import StrictSchema, code_field, text_field
 
 HANDOFF_DECISIONS = ("accepted", "declined", "cancelled")
-CONFLICT_CHOICES = ("keep", "incoming", "new")
+# keep, incoming and new at the console; keep, mine (the author's own value) and both on a phone.
+CONFLICT_CHOICES = ("keep", "incoming", "new", "mine", "both")
+BOTH_FIELDS = ("title", "description")  # free text, where keeping both values reads well
 
 
 class HandoffRequestSchema(StrictSchema):
@@ -21,7 +23,11 @@ class HandoffDecisionSchema(StrictSchema):
 
 
 class ConflictResolveSchema(StrictSchema):
-    """`value` (for "new") is checked by the case update schema for the conflict's field."""
+    """`value` (for "new") is checked by the case update schema for the conflict's field;
+    `label` (for "both") is the line the phone puts between the two texts, in its language."""
 
     choice = fields.String(required=True, validate=validate.OneOf(CONFLICT_CHOICES))
     value = fields.Raw(allow_none=True)
+    # One line; required for "both" (server.sync.ops_conflicts checks that, so the payload
+    # keeps its fast path: no schema-level hooks).
+    label = fields.String(validate=[validate.Length(max=200), validate.Regexp(r"^[^\r\n]*$")])

@@ -3,7 +3,7 @@ assign, and timeline events."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -289,6 +289,8 @@ def creates_by_town(mutations: list[Any]) -> dict[str, int]:
 class CaseEdit:
     row: dict[str, Any]
     merge: MergeResult
+    # For each field set aside: who wrote the value kept, and when (None: not found).
+    kept_by: dict[str, tuple[str | None, datetime | None]] = field(default_factory=dict)
 
 
 def check_case_update(ctx: CheckContext) -> CaseEdit:
@@ -314,7 +316,29 @@ def check_case_update(ctx: CheckContext) -> CaseEdit:
     contested = fields_changed_by_others(
         [(d if u == own_user else None, set(f)) for d, u, f in history], ctx.caller.device_id
     )
-    return CaseEdit(row, merge_fields({k: row[k] for k in incoming}, incoming, contested))
+    merge = merge_fields({k: row[k] for k in incoming}, incoming, contested)
+    lost = {c.field for c in merge.conflicts}
+    return CaseEdit(row, merge, kept_authors(ctx, row["id"], m.base_version, lost))
+
+
+def kept_authors(
+    ctx: CheckContext, case_id: str, base_version: int, names: set[str]
+) -> dict[str, tuple[str | None, datetime | None]]:
+    """Who last wrote each of `names` after `base_version`, and when: the author of the value
+    a merge keeps. Read only when a merge sets something aside, so a plain edit pays nothing."""
+    if not names:
+        return {}
+    found: dict[str, tuple[str | None, datetime | None]] = {}
+    rows = ctx.read.execute(
+        select(Change.user_id, Change.at, Change.fields)
+        .where(Change.entity == "case", Change.record_id == case_id, Change.version > base_version)
+        .order_by(Change.version.desc())
+    )
+    for user_id, at, changed in rows:
+        for name in names - set(found):
+            if name in (changed or {}):
+                found[name] = (user_id, at)
+    return found
 
 
 def case_history(
@@ -340,7 +364,10 @@ def apply_case_update(ctx: ApplyContext, edit: CaseEdit) -> OpResult:
         version = apply_case_changes(ctx, row, merge.apply)["version"]
         resolve_own_conflicts(ctx, row["id"], set(merge.apply))
     conflicts = [
-        record_conflict(ctx, row["id"], c.field, c.kept, c.incoming) for c in merge.conflicts
+        record_conflict(
+            ctx, row["id"], c.field, c.kept, c.incoming, edit.kept_by.get(c.field, (None, None))
+        )
+        for c in merge.conflicts
     ]
     status = "applied" if m.base_version == row["version"] else "merged"
     return OpResult(status, version, conflicts)
@@ -378,9 +405,15 @@ def rescope_case(ctx: ApplyContext, case_id: str, old_mask: int, new_mask: int) 
 
 
 def record_conflict(
-    ctx: ApplyContext, record_id: str, field: str, kept: Any, incoming: Any
+    ctx: ApplyContext,
+    record_id: str,
+    field: str,
+    kept: Any,
+    incoming: Any,
+    kept_by: tuple[str | None, datetime | None] = (None, None),
 ) -> dict[str, Any]:
-    """Rule 4: the value that lost is kept as a conflict, visible to its author."""
+    """Rule 4: the value that lost is kept as a conflict, visible to its author, with who made
+    the value kept and when (so the author's phone can say it in words)."""
     conflict = {
         "id": new_id(),
         "entity": "case",
@@ -392,6 +425,8 @@ def record_conflict(
         "device_id": ctx.caller.device_id,
         "mutation_id": ctx.mutation.mutation_id if ctx.mutation else None,
         "at": utcnow(),
+        "kept_by": kept_by[0],
+        "kept_at": kept_by[1],
         "status": "open",
         "resolution": None,
         "resolved_by": None,

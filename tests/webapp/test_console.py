@@ -67,7 +67,7 @@ def test_a_supervisor_escalates_resolves_a_conflict_and_exports(desk, pwa_server
     escalate = page.locator("form.move").filter(has=page.get_by_role("button", name="提交联合执法"))
     escalate.get_by_placeholder("说明（可选）").fill("跨镇水事，提交五镇联合执法")
     escalate.get_by_role("button").click()
-    expect(page.locator("h1 .badge.status-escalated")).to_have_text("联合执法")
+    expect(page.locator("h1 .badge.status-escalated")).to_have_text("提交联合执法")
     expect(page.locator("#timeline li[data-kind=escalation]")).to_contain_text("提交五镇联合执法")
     shoot(page, "console-case")
 
@@ -87,7 +87,7 @@ def test_a_supervisor_escalates_resolves_a_conflict_and_exports(desk, pwa_server
     header, *cases = [[cell for cell in row] for row in sheet.iter_rows(values_only=True)]
     assert header[:3] == ("编号", "标题", "状态") or header[:3] == ["编号", "标题", "状态"]
     assert len(cases) == 1
-    assert cases[0][1] == f"山塘纠纷 {marker}" and cases[0][2] == "联合执法"
+    assert cases[0][1] == f"山塘纠纷 {marker}" and cases[0][2] == "提交联合执法"
 
     # A Shenzhen worker's phone sees the escalation and the settled title on its next pull.
     shenzhen = ApiDevice(pwa_server.base_url, "shenzhen_worker")

@@ -127,7 +127,7 @@ def test_half_typed_case_with_photo_and_gps_survives_a_killed_browser(phone_390)
     # Carry on typing and save: the draft goes in the transaction that writes the intent.
     page.get_by_label("情况描述").press("End")
     page.get_by_label("情况描述").type("双方同意调解。")
-    page.get_by_label("紧急程度").select_option("low")
+    page.get_by_label("严重程度").select_option("low")
     page.get_by_role("button", name="保存（离线也可）").click()
     expect(page.locator("#case-list")).to_contain_text(title)
     assert idb_drafts(page) == []
@@ -184,7 +184,7 @@ def test_enter_saves_nothing_and_a_missing_field_is_named(phone: BrowserContext)
     expect(title).to_have_attribute("aria-required", "true")
     expect(category).to_have_attribute("aria-required", "true")
     expect(category).to_have_value("")  # nothing chosen for the worker
-    expect(page.get_by_label("紧急程度")).to_have_value("")
+    expect(page.get_by_label("严重程度")).to_have_value("")
     expect(page.locator(".field .req")).to_have_count(4)  # title, category, town, urgency
 
     # Enter (the keyboard's 前往) moves on; it never saves.
@@ -198,7 +198,7 @@ def test_enter_saves_nothing_and_a_missing_field_is_named(phone: BrowserContext)
     assert idb_outbox(page)["rows"] == []
 
     # Saving without a category says so, goes to it, and writes nothing to the outbox.
-    page.get_by_label("紧急程度").select_option("high")
+    page.get_by_label("严重程度").select_option("high")
     page.get_by_role("button", name="保存（离线也可）").click()
     expect(page.get_by_role("alert").filter(has_text="请选择纠纷类别")).to_be_visible()
     expect(category).to_be_focused()
@@ -306,7 +306,7 @@ def fill_new_case(page: Page, title: str) -> None:
     page.goto("/#/new-case")
     page.get_by_label("标题", exact=True).fill(title)
     page.get_by_label("类别").select_option("other")
-    page.get_by_label("紧急程度").select_option("medium")
+    page.get_by_label("严重程度").select_option("medium")
 
 
 def test_typing_after_a_failed_save_is_still_drafted(phone: BrowserContext) -> None:

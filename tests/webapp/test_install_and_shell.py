@@ -100,7 +100,7 @@ def test_offline_with_unsent_work_signing_out_is_replaced_by_locking(
     page.goto("/#/new-case")
     page.get_by_label("标题", exact=True).fill(title)
     page.get_by_label("类别").select_option("other")
-    page.get_by_label("紧急程度").select_option("low")
+    page.get_by_label("严重程度").select_option("low")
     page.get_by_role("button", name="保存（离线也可）").click()
     expect(page.locator("#case-list")).to_contain_text(title)
 

@@ -40,7 +40,7 @@ def capture_case(page: Page, title: str) -> None:
     page.get_by_label("姓名").first.fill("李某")
     page.get_by_label("姓名").nth(1).fill("王某")
     page.get_by_label("情况描述").fill("两户因山林界桩位置发生争执，现场拍照取证。")
-    page.get_by_label("紧急程度").select_option("high")
+    page.get_by_label("严重程度").select_option("high")
     expect(page.locator("#gps-live")).to_contain_text("当前定位")  # watched while open
     page.get_by_role("button", name="获取位置").click()
     expect(page.locator("#gps-text")).to_contain_text("±12 米")

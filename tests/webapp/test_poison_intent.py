@@ -40,7 +40,7 @@ def capture(page: Page, title: str) -> None:
     page.goto("/#/new-case")
     page.get_by_label("标题", exact=True).fill(title)
     page.get_by_label("类别").select_option("other")
-    page.get_by_label("紧急程度").select_option("medium")
+    page.get_by_label("严重程度").select_option("medium")
     page.get_by_role("button", name="保存（离线也可）").click()
     expect(page.locator("#case-list")).to_contain_text(title)
 
@@ -100,7 +100,7 @@ def test_a_poisoned_intent_is_set_aside_and_the_others_are_applied(
     expect(held).to_contain_text(marker)
     expect(held).to_contain_text("服务器无法处理此记录，已保留在手机上")
     expect(page.locator("#outbox-held h2")).to_have_text("服务器无法处理（1）")
-    expect(page.locator("#outbox-pending h2")).to_have_text("等待发送（0）")
+    expect(page.locator("#outbox-pending h2")).to_have_text("等待发送：0 条记录，0 张照片")
     shoot(page, "outbox-held")
 
     # Not sent again by itself: a sync now leaves it alone.
@@ -180,7 +180,7 @@ def test_a_held_case_keeps_its_timeline_until_retried(phone: BrowserContext, pwa
     add_note(page, marker, later)
     page.goto("/#/outbox")
     expect(held).to_have_count(3)
-    expect(page.locator("#outbox-pending h2")).to_have_text("等待发送（0）")
+    expect(page.locator("#outbox-pending h2")).to_have_text("等待发送：0 条记录，0 张照片")
     wait_synced(page, after=sync_now(page))
     for batch in pushed:
         assert marker in batch or not {note, later} & set(batch), f"sent without its case: {batch}"

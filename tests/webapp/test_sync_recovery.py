@@ -31,7 +31,7 @@ def quick_case(page: Page, title: str) -> None:
     page.goto("/#/new-case")
     page.get_by_label("标题", exact=True).fill(title)
     page.get_by_label("类别").select_option("other")
-    page.get_by_label("紧急程度").select_option("medium")
+    page.get_by_label("严重程度").select_option("medium")
     page.get_by_role("button", name="保存（离线也可）").click()
     expect(page.locator("#case-list")).to_contain_text(title)
 
@@ -226,7 +226,7 @@ def test_refused_session_keeps_unsent_work_until_signed_in_again(
     expect(page.get_by_text("本机有 1 项未同步内容，重新登录后会继续发送。")).to_be_visible()
     # Not now (a revoked phone could not sign in at all): back to the work on the phone.
     page.get_by_role("link", name="返回查看本机内容").click()
-    expect(page.locator("#home-pending")).to_contain_text("1 项记录")
+    expect(page.locator("#home-pending")).to_contain_text("1 条记录")
     banner.get_by_role("button", name="重新登录").click()
     expect(page.get_by_label("用户名")).to_have_value("xiaojiang_worker")
     page.get_by_label("密码").fill(PASSWORD)

@@ -34,7 +34,7 @@ def test_exported_work_imported_at_the_console_arrives_once_and_the_phone_replay
     phone.goto("/#/new-case")
     phone.get_by_label("标题", exact=True).fill(title)
     phone.get_by_label("类别").select_option("land")
-    phone.get_by_label("紧急程度").select_option("high")
+    phone.get_by_label("严重程度").select_option("high")
     phone.get_by_label("拍照或选择照片").set_input_files([photo_file("p.png", (120, 80, 30))])
     expect(phone.get_by_text("已添加 1 张照片")).to_be_visible()
     phone.get_by_role("button", name="保存（离线也可）").click()

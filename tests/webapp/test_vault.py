@@ -128,7 +128,7 @@ def capture_case(page: Page, title: str, description: str, phone: str) -> None:
     page.get_by_label("姓名").first.fill("李某")
     page.get_by_label("电话").first.fill(phone)
     page.get_by_label("情况描述").fill(description)
-    page.get_by_label("紧急程度").select_option("high")
+    page.get_by_label("严重程度").select_option("high")
     page.get_by_label("拍照或选择照片").set_input_files([photo_file("a.png", (200, 30, 30))])
     expect(page.get_by_text("已添加 1 张照片")).to_be_visible()
     page.get_by_role("button", name="保存（离线也可）").click()

@@ -10,6 +10,11 @@ const freeze = (value) => {
 };
 
 export const CONTRACT = freeze({
+  "due_days": {
+    "high": 3,
+    "low": 15,
+    "medium": 7
+  },
   "ops": {
     "case.assign": {
       "creates": false,
@@ -34,11 +39,63 @@ export const CONTRACT = freeze({
     "checkin.create": {
       "creates": true,
       "entity": "checkin"
+    },
+    "conflict.resolve": {
+      "creates": false,
+      "entity": "conflict"
     }
   },
   "push": {
     "max_bytes": 5242880,
     "max_mutations": 500
+  },
+  "vocabulary": {
+    "en": {
+      "activity.other": "Other",
+      "activity.party_history_study": "Party history study",
+      "activity.theme_party_day": "Theme party day",
+      "activity.visit": "Visit",
+      "label.severity": "Severity",
+      "party.applicant": "Applicant",
+      "party.other": "Other",
+      "party.respondent": "Respondent",
+      "reason.no_fix": "No position",
+      "reason.poor_accuracy": "Position not accurate enough",
+      "reason.stale_fix": "Position not taken at the check-in (over two minutes apart)",
+      "reason.too_far": "Too far from the site",
+      "severity.high": "High",
+      "severity.low": "Low",
+      "severity.medium": "Medium",
+      "status.accepted": "Accepted",
+      "status.closed": "Closed",
+      "status.escalated": "Joint enforcement",
+      "status.mediating": "Mediating",
+      "status.registered": "Registered",
+      "status.resolved": "Resolved"
+    },
+    "zh-CN": {
+      "activity.other": "其他",
+      "activity.party_history_study": "党史学习",
+      "activity.theme_party_day": "主题党日",
+      "activity.visit": "参观",
+      "label.severity": "严重程度",
+      "party.applicant": "申请人",
+      "party.other": "其他",
+      "party.respondent": "被申请人",
+      "reason.no_fix": "没有定位",
+      "reason.poor_accuracy": "定位精度不足",
+      "reason.stale_fix": "定位不是打卡时取得的（相差超过两分钟）",
+      "reason.too_far": "不在点位范围内",
+      "severity.high": "严重",
+      "severity.low": "一般",
+      "severity.medium": "较重",
+      "status.accepted": "受理",
+      "status.closed": "办结",
+      "status.escalated": "提交联合执法",
+      "status.mediating": "调解中",
+      "status.registered": "登记",
+      "status.resolved": "已化解"
+    }
   },
   "workflow": {
     "initial_status": "registered",

@@ -121,14 +121,14 @@ export async function transact(stores, mode, work) {
   return value;
 }
 
-/** Wipe everything but the device identity and language (after a confirmed logout); the vault goes too. */
+/** Wipe everything but the device identity, language and text size (after a confirmed logout); the vault goes too. */
 export async function wipeUserData() {
   await transact(Object.values(STORES), 'readwrite', async (tx) => {
     for (const name of ['records', 'outbox', 'blobs', 'drafts']) tx.objectStore(name).clear();
     const meta = tx.objectStore('meta');
     const keep = await req(meta.getAll());
     meta.clear();
-    for (const row of keep) if (['device_id', 'lang'].includes(row.key)) meta.put(row);
+    for (const row of keep) if (['device_id', 'lang', 'text_size'].includes(row.key)) meta.put(row);
   });
   globalThis.dispatchEvent?.(new Event('fengling:wiped')); // vault.js forgets its key and PIN record
 }

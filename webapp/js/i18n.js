@@ -1,4 +1,8 @@
 // Messages by key from i18n/<lang>.json; Simplified Chinese first, English switchable.
+// The words for codes (statuses, severities, activities, ...) come first from the contract's
+// vocabulary (server/vocabulary.py), the same words the console shows.
+import { CONTRACT } from './contract.js';
+
 export const LANGUAGES = ['zh-CN', 'en'];
 let messages = {};
 let fallback = {};
@@ -30,7 +34,8 @@ export function language() { return current; }
 
 /** The message for `key` with {name} placeholders filled from `params`. */
 export function t(key, params = {}) {
-  const template = messages[key] ?? fallback[key] ?? key;
+  const words = CONTRACT.vocabulary;
+  const template = words[current]?.[key] ?? words['zh-CN'][key] ?? messages[key] ?? fallback[key] ?? key;
   return template.replace(/\{(\w+)\}/g, (_, name) => (params[name] ?? `{${name}}`));
 }
 

@@ -8,6 +8,7 @@ import { referenceData } from './records.js';
 import { APP_VERSION, idbStore } from './store.js';
 import { createSyncEngine } from './sync.js';
 import { registerWorker } from './sw-client.js';
+import { loadTextSize } from './text-size.js';
 import * as vault from './vault.js';
 import * as chrome from './views/chrome.js';
 import { ROUTES } from './views/routes.js';
@@ -101,6 +102,7 @@ app.engine = createSyncEngine({
     if (status.error?.code === 'device_revoked') await app.revoked();
     await chrome.renderStatus(app);
     if (status.state === 'idle') {
+      chrome.networkBack(app);
       ensureEscrow(); // online and open: the moment to add a missing escrow
       // A finished sync may have brought data: refresh this tab and tell the others.
       channel?.postMessage({ type: 'changed' });
@@ -201,6 +203,7 @@ function requestBackgroundSync() {
 
 function startTriggers() {
   window.addEventListener('online', () => {
+    chrome.networkBack(app);
     chrome.renderStatus(app);
     refreshSettings(); // signing out is offered again
     setTimeout(() => app.sync('online'), ONLINE_SETTLE_MS);
@@ -242,7 +245,7 @@ function startIdleLock() {
 async function start() {
   loadCatalogue('zh-CN'); // always needed (the fallback): fetch it while the database opens
   await vault.loadVault(); // the app starts locked when a PIN is set
-  const [lang, auth] = await Promise.all([getMeta('lang'), getMeta('auth')]);
+  const [lang, auth] = await Promise.all([getMeta('lang'), getMeta('auth'), loadTextSize()]);
   await setLanguage(lang || 'zh-CN');
   // A fresh start may be the updated app; the server says again if not. Nothing waits for this
   // write: reads made after it (the status bar's, the sync's) see it, as IndexedDB runs

@@ -2,7 +2,8 @@
 import { req, transact } from './db.js';
 import { appendToDraftIn, clearDraftIn } from './drafts.js';
 import { open, seal, sealBlob } from './vault.js';
-import { ENTITY_OF_OP, createsRecord, dependsOnRecord, planSettlement, rebase, withoutConflicts } from './sync-rules.js';
+import { appendSent, sentItem } from './status-rules.js';
+import { CASE_SETTLEMENT, ENTITY_OF_OP, caseSettlement, createsRecord, dependsOnRecord, planSettlement, rebase, withoutConflicts } from './sync-rules.js';
 
 const nowIso = () => new Date().toISOString();
 
@@ -11,6 +12,9 @@ export const HELD = 'held';
 
 /** Why an entry waits with a held create: it needs the record the create makes. */
 export const HELD_WITH = 'held_with_record';
+
+/** The version the server gives a conflict when it is settled (ops_cases.settle_conflict). */
+const SETTLED_CONFLICT_VERSION = 2;
 
 /** Entries for one record (any status), in outbox order. */
 export async function entriesFor(tx, recordId) {
@@ -23,8 +27,11 @@ export async function refreshRecord(tx, entity, id, { author, entries } = {}) {
   const records = tx.objectStore('records');
   const existing = open(await req(records.get([entity, id])));
   const record = existing || { entity, id, version: null, server: null, confirmed: [], author: author || null };
-  const mine = (entries || (await entriesFor(tx, id))).filter((e) => e.entity === entity);
+  const own = (entries || (await entriesFor(tx, id))).filter((e) => e.entity === entity);
+  const mine = entity === 'case' ? [...own, ...await settlementsAbout(tx, id)].sort((a, b) => a.seq - b.seq) : own;
   const { data, confirmed } = rebase(record, mine);
+  // A conflict's settlement shows on its case too (sync-rules.js: caseSettlement).
+  for (const caseId of new Set(own.map((e) => e.about?.case_id).filter(Boolean))) await refreshRecord(tx, 'case', caseId);
   if (data === null && !mine.length) {
     if (existing) records.delete([entity, id]);
     return null;
@@ -41,10 +48,21 @@ export async function refreshRecord(tx, entity, id, { author, entries } = {}) {
   return updated;
 }
 
+/** Pending (or held) conflict settlements about a case, as the case sees them: only the
+ * conflict entries are opened, the others are skipped by their clear `entity`. */
+async function settlementsAbout(tx, caseId) {
+  const index = tx.objectStore('outbox').index('status');
+  const rows = [...await req(index.getAll('pending')), ...await req(index.getAll(HELD))];
+  return rows.filter((row) => row.entity === 'conflict').map((row) => caseSettlement(open(row)))
+    .filter((e) => e?.record_id === caseId);
+}
+
 /**
  * Queue an intent and apply it locally, atomically with its photos and the removal of the
  * form's draft.
- * @param {{op: string, record_id: string, data: object, base_version?: number|null}} intent
+ * @param {{op: string, record_id: string, data: object, base_version?: number|null,
+ *          about?: {case_id: string, field: string, incoming: *}}} intent `about`, for a
+ *          conflict's settlement: its case and values, kept on the phone, never sent
  * @param {{blobs?: {sha256: string, blob: Blob, type: string, size: number}[], author?: string,
  *          draftKey?: string|null}} [options]
  */
@@ -72,6 +90,7 @@ async function addEntry(tx, intent, { blobs = [], author = null } = {}) {
     data: intent.data,
     status: 'pending',
   };
+  if (intent.about) entry.about = intent.about;
   if (!entry.entity) throw new Error(`unknown op ${intent.op}`);
   // An edit or entry for a case whose create is held waits with it: sent, it would be refused.
   const create = await heldCreateFor(tx, entry);
@@ -172,10 +191,13 @@ export function retryHeld(seq) {
   });
 }
 
-/** Settle a pushed batch by the server's results (only a server result settles an intent). */
-export function settle(batch, results, userId) {
+/**
+ * Settle a pushed batch by the server's results (only a server result settles an intent); the
+ * accepted ones go into the "已发送" history with the server's time, in the same transaction.
+ */
+export function settle(batch, results, userId, serverTime = null) {
   const plan = planSettlement(batch, results);
-  return transact(['records', 'outbox'], 'readwrite', async (tx) => {
+  return transact(['records', 'outbox', 'meta'], 'readwrite', async (tx) => {
     const outbox = tx.objectStore('outbox');
     const records = tx.objectStore('records');
     const touched = new Map();
@@ -183,19 +205,46 @@ export function settle(batch, results, userId) {
       outbox.delete(entry.seq);
       const record = open(await req(records.get([entry.entity, entry.record_id])));
       if (record) {
-        record.confirmed = [...(record.confirmed || []), { intent: withoutConflicts({ op: entry.op, data: entry.data }, conflicts), version }];
+        // A settled conflict comes back as its version 2, whatever version its case reached.
+        const own = entry.op === 'conflict.resolve' ? SETTLED_CONFLICT_VERSION : version;
+        record.confirmed = [...(record.confirmed || []), { intent: withoutConflicts({ op: entry.op, data: entry.data }, conflicts), version: own }];
         records.put(seal('records', record));
       }
       for (const c of conflicts) records.put(seal('records', conflictRecord(entry, c, userId)));
       touched.set(`${entry.entity}|${entry.record_id}`, entry);
+      const settlement = caseSettlement(entry);
+      if (settlement) await confirmOnCase(records, settlement, version, touched);
     }
     for (const { entry, error } of plan.rejected) {
       outbox.put(seal('outbox', { ...entry, status: 'rejected', error, rejected_at: nowIso() }));
       touched.set(`${entry.entity}|${entry.record_id}`, entry);
     }
     for (const entry of touched.values()) await refreshRecord(tx, entry.entity, entry.record_id);
+    if (plan.confirmed.length) await logSent(tx, plan.confirmed, serverTime);
     return plan;
   });
+}
+
+/** A settlement the server took shows on its case until the pull brings the case's new version. */
+async function confirmOnCase(records, settlement, version, touched) {
+  const record = open(await req(records.get(['case', settlement.record_id])));
+  if (!record) return;
+  const intent = { op: CASE_SETTLEMENT, data: settlement.data, about: settlement.about };
+  records.put(seal('records', { ...record, confirmed: [...(record.confirmed || []), { intent, version }] }));
+  touched.set(`case|${settlement.record_id}`, settlement);
+}
+
+async function logSent(tx, confirmed, serverTime) {
+  const meta = tx.objectStore('meta');
+  const log = open(await req(meta.get('sent_log')))?.value ?? [];
+  const at = nowIso();
+  const items = confirmed.map(({ entry, version }) => sentItem(entry, { version, serverTime, at }));
+  meta.put(seal('meta', { key: 'sent_log', value: appendSent(log, items) }));
+}
+
+/** What the server took, newest first (at most SENT_LOG_LIMIT lines). */
+export function sentLog() {
+  return transact(['meta'], 'readonly', async (tx) => open(await req(tx.objectStore('meta').get('sent_log')))?.value ?? []);
 }
 
 function conflictRecord(entry, c, userId) {

@@ -1,6 +1,6 @@
 // Local copies of server records: pulled state plus pending local intents on top.
 import { req, transact } from './db.js';
-import { rebase } from './sync-rules.js';
+import { caseSettlement, rebase } from './sync-rules.js';
 import { open, openAll, seal } from './vault.js';
 
 /**
@@ -15,8 +15,11 @@ export function applyPull(changes, cursor, resyncMark = null) {
     const outbox = (await req(tx.objectStore('outbox').getAll())).map((e) => open(e));
     const byRecord = new Map();
     for (const e of outbox.sort((a, b) => a.seq - b.seq)) {
-      if (!byRecord.has(e.record_id)) byRecord.set(e.record_id, []);
-      byRecord.get(e.record_id).push(e);
+      // A conflict's settlement also counts as a change of its case (sync-rules.js).
+      for (const one of [e, caseSettlement(e)].filter(Boolean)) {
+        if (!byRecord.has(one.record_id)) byRecord.set(one.record_id, []);
+        byRecord.get(one.record_id).push(one);
+      }
     }
     for (const change of changes) {
       const key = [change.entity, change.record_id];
@@ -128,7 +131,7 @@ export async function eventsOf(caseId) {
     .sort((a, b) => String(a.data.created_at || a.data.at).localeCompare(String(b.data.created_at || b.data.at)));
 }
 
-/** Mark a conflict as handled on this device (the protocol has no op to resolve one). */
+/** Mark a conflict's outcome as seen on this device (settling one is `conflict.resolve`). */
 export function setConflictHandled(id, how) {
   return transact(['records'], 'readwrite', async (tx) => {
     const store = tx.objectStore('records');

@@ -41,6 +41,7 @@ export function toWire(entry) {
     data: entry.data,
   };
   if (entry.op === 'case.update') mutation.base_version = entry.base_version ?? 1;
+  else if (entry.op === 'conflict.resolve' && entry.base_version) mutation.base_version = entry.base_version;
   return mutation;
 }
 
@@ -227,9 +228,45 @@ export function applyIntent(data, intent) {
     case 'case_event.create':
     case 'checkin.create':
       return { ...intent.data, ...(data || {}) };
+    case 'conflict.resolve':
+      // Settled here: no outcome notice for the author's own choice (see unseenOutcomes).
+      return { ...(data || {}), status: 'resolved', resolution: RESOLUTION_OF_CHOICE[intent.data.choice], resolved_here: true };
+    case CASE_SETTLEMENT:
+      return settledCase(data, intent.about, intent.data);
     default:
       throw new Error(`unknown op ${intent.op}`);
   }
+}
+
+// How the server records each choice a phone makes (server/sync/ops_conflicts.py).
+const RESOLUTION_OF_CHOICE = Object.freeze({ keep: 'kept', mine: 'resubmitted', both: 'both' });
+
+/**
+ * A local-only op: the effect of a pending `conflict.resolve` on its case, so the case shows
+ * the worker's choice before the server has it. Never sent (its entry is the conflict's).
+ */
+export const CASE_SETTLEMENT = 'conflict.resolve/case';
+
+/**
+ * A case's data after settling a conflict, as the server computes it: keep changes nothing,
+ * mine puts the author's value back, both appends it below the text in force under `label`.
+ * @param {object|null} data the case's data
+ * @param {{field: string, incoming: *}} about the conflict
+ * @param {{choice: string, label?: string}} choice
+ */
+export function settledCase(data, about, { choice, label }) {
+  if (!data || !about || choice === 'keep') return data;
+  if (choice === 'mine') return { ...data, [about.field]: about.incoming };
+  const joiner = about.field === 'description' ? '\n' : ' ';
+  const current = String(data[about.field] ?? '').trimEnd();
+  const head = [current, label].filter(Boolean).join(joiner);
+  return { ...data, [about.field]: `${head}${joiner}${about.incoming ?? ''}` };
+}
+
+/** An outbox entry settling a conflict, seen from its case (null for any other entry). */
+export function caseSettlement(entry) {
+  if (entry.op !== 'conflict.resolve' || !entry.about?.case_id) return null;
+  return { ...entry, op: CASE_SETTLEMENT, entity: 'case', record_id: entry.about.case_id };
 }
 
 /** A confirmed intent without the fields the server set aside in a merge (rule 4). */

@@ -111,7 +111,7 @@ export function createSyncEngine({
         }
         throw error;
       }
-      const settled = await store.settle(batch, response.results, userId);
+      const settled = await store.settle(batch, response.results, userId, response.server_time ?? null);
       totals.sent += batch.length;
       totals.confirmed += settled.confirmed.length;
       totals.rejected += settled.rejected.length;

@@ -418,8 +418,11 @@ async function sealRound() {
   return sealedBlobs.length + sealedDrafts.length > 0; // another round finds what came meanwhile
 }
 
-/** Meta keys sealed like rows: the bearer token and who is signed in. */
-export const SEALED_META = ['auth'];
+/**
+ * Meta keys sealed like rows: the bearer token and who is signed in; what was sent (titles) and
+ * which cases were opened (ids).
+ */
+export const SEALED_META = ['auth', 'sent_log', 'seen_cases'];
 
 /**
  * Work the phone must not lose: intents not confirmed (pending, held, rejected), photos not

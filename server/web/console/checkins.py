@@ -260,7 +260,7 @@ def filter_choices(staff: Staff) -> tuple[list[Site], list[Route]]:
 
 
 def activity_name(code: str) -> str:
-    return t_or(f"checkin.activity.{code}", code)
+    return t_or(f"activity.{code}", code)
 
 
 def verdict_words(c: Checkin) -> str:
@@ -270,7 +270,7 @@ def verdict_words(c: Checkin) -> str:
     reason = c.unverified_reason
     if reason is None:
         return t("checkin.flagged")
-    return t("checkin.flagged_because", reason=t_or(f"checkin.reason.{reason}", reason))
+    return t("checkin.flagged_because", reason=t_or(f"reason.{reason}", reason))
 
 
 def metres(value: float | None) -> float | None:

@@ -1,6 +1,8 @@
 """The console's words in zh-CN and en, one JSON catalogue per area of the console.
 
 Each file in translations/ maps a key to ["中文", "English"]; a key may be defined once.
+The words for codes (statuses, severities, activities, ...) come from server.vocabulary,
+shared with the field app, and may not be defined again in those files.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 
 from flask import g, request
 
+from server import vocabulary
 from server.i18n import LANGUAGES, pick_language
 
 TRANSLATIONS_DIR = Path(__file__).resolve().parent / "translations"
@@ -21,11 +24,11 @@ LANG_COOKIE = "fengling_lang"
 @cache
 def catalogue() -> dict[str, tuple[str, str]]:
     """:raises ValueError: a key defined in two files, or an entry that is not a pair."""
-    merged: dict[str, tuple[str, str]] = {}
+    merged: dict[str, tuple[str, str]] = dict(vocabulary.console_entries())
     for path in sorted(TRANSLATIONS_DIR.glob("*.json")):
         for key, pair in json.loads(path.read_text(encoding="utf-8")).items():
             if key in merged:
-                raise ValueError(f"{path.name}: {key!r} is defined twice")
+                raise ValueError(f"{path.name}: {key!r} is defined twice (or in server.vocabulary)")
             if not (isinstance(pair, list) and len(pair) == 2):
                 raise ValueError(f"{path.name}: {key!r} needs [zh-CN, en]")
             merged[key] = (pair[0], pair[1])

@@ -213,7 +213,8 @@ def conflicts_page(staff: Staff, f: dict[str, Any]) -> Page:
     pager = paginate(db.session.scalar(count) or 0, f["page"])
     rows = [(c, case) for c, case in db.session.execute(pager.of(query))]
     users, devices = lookup_names(
-        {c.by for c, _ in rows} | {c.resolved_by for c, _ in rows}, {c.device_id for c, _ in rows}
+        {c.by for c, _ in rows} | {c.resolved_by for c, _ in rows} | {c.kept_by for c, _ in rows},
+        {c.device_id for c, _ in rows},
     )
     return Page(rows, pager.total, pager.page, pager.pages, users, devices)
 

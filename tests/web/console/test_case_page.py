@@ -25,6 +25,8 @@ def test_the_case_page_shows_fields_parties_timeline_and_audit(dayan_console, re
     assert "两村交界处毛竹采伐权属不清" in page.select_one("#fields").text
     assert "陈阿宝" in page.select_one("#fields table").text
     assert "申请人" in page.select_one("#fields table").text
+    call = page.select_one("#fields table a[href^='tel:']")
+    assert (call["href"], call.text) == ("tel:13800000000", "13800000000")  # tap to call
     timeline = page.select("#timeline li[data-kind]")
     assert [li["data-kind"] for li in timeline] == ["mediation"]
     assert "双方同意再议" in timeline[0].text

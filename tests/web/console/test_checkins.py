@@ -80,10 +80,10 @@ def test_a_supervisor_sees_their_towns_checkins_verified_and_flagged_with_distan
 
     site = sites[DAYAN]
     expected = distance_m(FAR_LAT, site["lon"], site["lat"], site["lon"])
-    assert rows[far].select_one(".badge.flagged").text == "存疑：不在地标范围内"
+    assert rows[far].select_one(".badge.flagged").text == "存疑：不在点位范围内"
     assert abs(float(rows[far].select_one("td.distance").text) - expected) < 0.2
     assert float(rows[far].select_one("td.accuracy").text) == 25.0
-    assert rows[far].select("td")[4].text == "参观走访"
+    assert rows[far].select("td")[4].text == "参观"
 
     [summary] = page.select("#by-site tbody tr[data-site]")
     assert summary["data-site"] == site["id"]
@@ -205,8 +205,8 @@ def test_the_xlsx_export_has_chinese_headers_and_the_filtered_rows(console, chec
     assert table[0] == HEADERS_ZH
     assert len(table) == 3  # Dayan's two, not Shenzhen's
     by_check = {row[6]: row for row in table[1:]}
-    assert set(by_check) == {"已核验", "存疑：不在地标范围内"}
-    flagged = by_check["存疑：不在地标范围内"]
+    assert set(by_check) == {"已核验", "存疑：不在点位范围内"}
+    flagged = by_check["存疑：不在点位范围内"]
     assert flagged[1] == "全域锋领党建联盟签约地" and flagged[2] == "大堰镇"
     assert flagged[3] == "大堰镇网格员" and flagged[4] == "党史学习" and flagged[5] == 12
     assert flagged[7] > 150 and flagged[8] == 30
@@ -273,9 +273,9 @@ def test_a_checkin_by_another_town_at_a_towns_site_is_listed_for_both_supervisor
 @pytest.mark.parametrize(
     ("data", "words", "english"),
     [
-        ({"fix_at": "2026-11-26T09:07:00+08:00"}, "定位不是打卡时取得的", "was not taken at"),
-        ({"accuracy_m": 400}, "定位精度不够", "too imprecise"),
-        ({"lat": FAR_LAT}, "不在地标范围内", "outside the site"),
+        ({"fix_at": "2026-11-26T09:07:00+08:00"}, "定位不是打卡时取得的", "not taken at the"),
+        ({"accuracy_m": 400}, "定位精度不足", "not accurate enough"),
+        ({"lat": FAR_LAT}, "不在点位范围内", "Too far from the site"),
     ],
     ids=["stale fix", "poor accuracy", "too far"],
 )

@@ -124,7 +124,7 @@ def test_a_town_supervisor_sees_their_towns_figures_as_charts_and_tables(console
         "受理",
         "调解中",
         "已化解",
-        "联合执法",
+        "提交联合执法",
         "办结",
     ]
     assert [b.select_one("text.value").get_text() for b in bars] == ["2", "0", "0", "1", "0", "0"]

@@ -320,7 +320,7 @@ REFUSALS: dict[str, tuple[Any, int, str]] = {
     ),
     "a console-only op": (
         lambda phone, m: unsent_file(
-            phone, [m, {**m, "mutation_id": str(uuid.uuid4()), "op": "conflict.resolve"}]
+            phone, [m, {**m, "mutation_id": str(uuid.uuid4()), "op": "case.handoff_request"}]
         ),
         422,
         "第 2 条记录 · op",

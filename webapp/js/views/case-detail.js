@@ -1,14 +1,21 @@
 // Case detail: fields, photos, conflicts and rejections, edits, workflow moves, timeline.
+import { CONTRACT } from '../contract.js';
 import { enterMovesOn, h, field, mount, oneAtATime, saveFailed, select } from '../dom.js';
 import { getDraft, keepDraft } from '../drafts.js';
 import { draftKey } from '../draft-rules.js';
 import { formatTime, nameOf, t } from '../i18n.js';
 import { allEntries, enqueue } from '../outbox.js';
 import { eventsOf, get, list, setConflictHandled } from '../records.js';
+import { conflictCard, valueText } from './conflicts.js';
+import { getMeta, setMeta } from '../meta.js';
+import { dueAfterSeverity, markSeen, telHref } from '../status-rules.js';
 import { movesFor } from '../sync-rules.js';
+import { adviceText, openConflicts } from './attention.js';
 import { draftNotice, missingFields, photoPicker, photoStrip, reasonText, statusLabel } from './widgets.js';
 
 const EVENT_KINDS = ['note', 'mediation', 'follow_up'];
+
+export { conflictCard }; // the outbox screen shows the same cards
 
 export async function render(root, app, { id, query }) {
   const record = await get('case', id);
@@ -33,15 +40,24 @@ export async function render(root, app, { id, query }) {
         d.due_at ? [h('dt', {}, t('case.due_at')), h('dd', {}, formatTime(d.due_at))] : null,
         d.assignee ? [h('dt', {}, t('case.assignee')), h('dd', {}, userName(d.assignee))] : null,
         h('dt', {}, t('case.location')), h('dd', {}, d.location ? t('gps.value', { lat: d.location.lat.toFixed(5), lon: d.location.lon.toFixed(5), acc: Math.round(d.location.accuracy_m) }) : t('gps.none'))),
-      h('ul', { class: 'parties' }, (d.parties || []).map((p) => h('li', {}, `${t(`party.${p.role}`)}：${p.name}`, p.village ? ` · ${p.village}` : ''))),
+      h('ul', { class: 'parties' }, (d.parties || []).map((p) => h('li', {}, `${t(`party.${p.role}`)}：${p.name}`, p.village ? ` · ${p.village}` : '',
+        phoneLink(p.phone)))),
       h('p', { class: 'description' }, d.description || ''),
       photoStrip(app, d.photos)),
-    await problems(app, record),
+    await problems(app, record, ref),
     editForm(app, record, drafts['case.edit']),
     movesCard(app, record, drafts['case.move']),
     await timeline(app, record, userName, drafts['case.event']));
+  await setMeta('seen_cases', markSeen(await getMeta('seen_cases'), record)); // the list's "新"/"有更新" goes
   const target = { 'case.edit': '#edit-case', 'case.move': '#moves', 'case.event': '#event-form' }[opened];
   if (target) root.querySelector(target)?.setAttribute('data-scroll-to', '');
+}
+
+/** A party's number as a tap-to-call link (" · 📞 138…"), or nothing. */
+function phoneLink(phone) {
+  const href = telHref(phone);
+  if (!href) return phone ? ` · ${phone}` : null;
+  return [' · ', h('a', { href, class: 'tel', 'aria-label': t('party.call', { phone }) }, phone)];
 }
 
 /** Keep a form of this screen as a draft of its case; its notice goes first in `notice`. */
@@ -59,58 +75,47 @@ function keep(app, record, form, element, { stored, snapshot, restore, notice, s
 }
 
 /** Rejected intents on this case, merge conflicts its author lost, and how others settled them. */
-async function problems(app, record) {
-  const rejected = (await allEntries()).filter((e) => ['rejected', 'held'].includes(e.status) && (e.record_id === record.id || e.data?.case_id === record.id));
+async function problems(app, record, ref) {
+  const rejected = (await allEntries()).filter((e) => ['rejected', 'held'].includes(e.status)
+    && (e.record_id === record.id || e.data?.case_id === record.id || e.about?.case_id === record.id));
   const all = (await list('conflict')).filter((c) => c.data.record_id === record.id);
-  const conflicts = all.filter((c) => c.data.status === 'open' && c.data.by === app.auth.user.id && !c.handled);
+  const conflicts = openConflicts(all, app.auth.user.id);
   const outcomes = unseenOutcomes(all, app.auth.user.id);
   if (!rejected.length && !conflicts.length && !outcomes.length) return null;
   return h('section', { class: 'card problems' },
     rejected.map((e) => h('div', { class: 'rejection', role: 'alert' },
       h('p', {}, h('strong', {}, t(e.status === 'held' ? 'outbox.held_op' : 'outbox.rejected_op', { op: t(`op.${e.op}`) })), ' ', reasonText(e.error)),
+      h('p', { class: 'advice' }, adviceText(e.error)),
       h('a', { href: '#/outbox' }, t('outbox.resolve')))),
-    conflicts.map((c) => conflictCard(app, record, c)),
-    outcomes.map((c) => outcomeNotice(app, record, c)));
+    conflicts.map((c) => conflictCard(app, record, c, ref)),
+    outcomes.map((c) => outcomeNotice(app, record, c, ref)));
 }
 
 const SETTLED_BY_OTHERS = ['kept', 'incoming', 'new'];
-const showValue = (v) => (typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v ?? ''));
 
 /**
  * The author's conflicts that someone else settled (at the console) and that this phone has
  * not shown yet: once dismissed they are marked handled 'seen' and stay quiet.
  */
 export function unseenOutcomes(conflicts, userId) {
-  return conflicts.filter((c) => c.data?.status === 'resolved' && c.data.by === userId
+  return conflicts.filter((c) => c.data?.status === 'resolved' && c.data.by === userId && !c.data.resolved_here
     && SETTLED_BY_OTHERS.includes(c.data.resolution) && c.data.resolved_by !== userId && c.handled !== 'seen');
 }
 
 /** A small notice of how a supervisor settled the author's conflict, with the value now in force. */
-export function outcomeNotice(app, record, conflict) {
+export function outcomeNotice(app, record, conflict, ref = null) {
+  if (!ref) {
+    const holder = h('div', { class: 'outcome-holder' });
+    app.reference().then((loaded) => mount(holder, outcomeNotice(app, record, conflict, loaded)));
+    return holder;
+  }
   const c = conflict.data;
   const now = record?.data ? record.data[c.field] : undefined;
   return h('div', { class: 'outcome', role: 'status', dataset: { conflict: conflict.id, resolution: c.resolution } },
     h('p', {}, h('strong', {}, t(`conflict.outcome.${c.resolution}`, { field: t(`field.${c.field}`) }))),
-    now === undefined ? null : h('p', {}, t('conflict.outcome_now'), ' ', h('span', { class: 'now' }, showValue(now))),
+    now === undefined ? null : h('p', {}, t('conflict.outcome_now'), ' ', h('span', { class: 'now' }, valueText(c.field, now, ref))),
     h('button', { type: 'button', class: 'dismiss', onclick: async () => { await setConflictHandled(conflict.id, 'seen'); app.render(); } },
       t('conflict.outcome_dismiss')));
-}
-
-/** The value that lost a merge, with the choice to resubmit it or keep the server's. */
-export function conflictCard(app, record, conflict) {
-  const c = conflict.data;
-  return h('div', { class: 'conflict', role: 'alert', dataset: { conflict: conflict.id } },
-    h('p', {}, h('strong', {}, t('conflict.title', { field: t(`field.${c.field}`) }))),
-    h('p', {}, t('conflict.kept'), ' ', h('span', { class: 'kept' }, showValue(c.kept))),
-    h('p', {}, t('conflict.yours'), ' ', h('span', { class: 'incoming' }, showValue(c.incoming))),
-    h('button', { type: 'button', class: 'primary', onclick: async () => {
-      const current = await get('case', record.id);
-      await enqueue({ op: 'case.update', record_id: record.id, base_version: current.version, data: { [c.field]: c.incoming } });
-      await setConflictHandled(conflict.id, 'resubmitted');
-      await app.changed();
-      app.render();
-    } }, t('conflict.resubmit')),
-    h('button', { type: 'button', onclick: async () => { await setConflictHandled(conflict.id, 'kept'); app.render(); } }, t('conflict.keep')));
 }
 
 function editForm(app, record, stored) {
@@ -118,6 +123,13 @@ function editForm(app, record, stored) {
   const title = h('input', { name: 'edit_title', value: d.title, maxlength: 200, required: true });
   const severity = select('edit_severity', ['low', 'medium', 'high'].map((s) => ({ value: s, label: t(`severity.${s}`) })), d.severity);
   const description = h('textarea', { name: 'edit_description', rows: 3 }, d.description || '');
+  // Before saving, the worker sees that a new severity moves the due date (server: workflow.due_at).
+  const dueNote = h('p', { class: 'hint warn', id: 'due-moves', role: 'status' });
+  const showDue = () => {
+    const due = dueAfterSeverity(d, severity.value, CONTRACT.due_days);
+    dueNote.textContent = due ? t('case.due_moves', { severity: t(`severity.${severity.value}`), date: formatTime(due) }) : '';
+  };
+  severity.addEventListener('change', showDue);
   const notice = h('div', {});
   const message = h('p', { class: 'error', role: 'alert', id: 'edit-error' });
   let keeper = null;
@@ -135,12 +147,12 @@ function editForm(app, record, stored) {
     await app.changed();
     app.render();
   }) },
-  notice, field(t('case.title'), title), field(t('case.severity'), severity), field(t('case.description'), description),
+  notice, field(t('case.title'), title), field(t('case.severity'), severity), dueNote, field(t('case.description'), description),
   message, save);
   keeper = keep(app, record, 'case.edit', form, {
     stored, notice,
     snapshot: () => ({ title: title.value, severity: severity.value, description: description.value }),
-    restore: (state) => { title.value = state.title ?? ''; severity.value = state.severity ?? ''; description.value = state.description ?? ''; },
+    restore: (state) => { title.value = state.title ?? ''; severity.value = state.severity ?? ''; description.value = state.description ?? ''; showDue(); },
     subject: () => title.value.trim() || d.title,
   });
   // A draft edit is shown open, so the worker sees it is there.

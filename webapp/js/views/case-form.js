@@ -4,6 +4,7 @@ import { getDraft, keepDraft } from '../drafts.js';
 import { draftKey } from '../draft-rules.js';
 import { nameOf, t } from '../i18n.js';
 import { allEntries, enqueue, resubmit } from '../outbox.js';
+import { otherTowns } from '../status-rules.js';
 import { currentPosition, draftNotice, gpsErrorText, missingFields, photoPicker, positionText, watchFix } from './widgets.js';
 
 // A case's position needs no site's radius: worse than this, the form says it is still rough.
@@ -32,9 +33,14 @@ export async function render(root, app, { query }) {
   const towns = ref.towns.filter((x) => user.role === 'admin' || x.code === user.town);
   const primaryCode = base.primary_town || user.town || (towns.length === 1 ? towns[0].code : null);
   const primary = select('primary_town', towns.map((x) => ({ value: x.code, label: nameOf(x) })), primaryCode,
-    { required: true, placeholder: choose });
-  const involved = h('fieldset', { class: 'checks' }, h('legend', {}, t('case.involved_towns')),
-    ref.towns.map((x) => h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'involved', value: x.code, checked: (base.involved_towns || []).includes(x.code) }), nameOf(x))));
+    { required: true, placeholder: choose, onchange: () => drawInvolved(checkedTowns()) });
+  // "Other towns involved" never offers the case's own (primary) town.
+  const involved = h('fieldset', { class: 'checks', id: 'involved-towns' });
+  const checkedTowns = () => [...involved.querySelectorAll('input:checked')].map((i) => i.value);
+  const drawInvolved = (checked) => mount(involved, h('legend', {}, t('case.involved_towns')),
+    otherTowns(ref.towns, primary.value).map((x) => h('label', { class: 'check' },
+      h('input', { type: 'checkbox', name: 'involved', value: x.code, checked: checked.includes(x.code) }), nameOf(x))));
+  drawInvolved(base.involved_towns || []);
   const parties = h('div', { class: 'parties' });
   const addParty = (p = {}) => { parties.append(partyRow(p)); changed(); };
   (base.parties?.length ? base.parties : [{ role: 'applicant' }, { role: 'respondent' }]).forEach(addParty);
@@ -72,7 +78,7 @@ export async function render(root, app, { query }) {
     title.value = state.title ?? '';
     category.value = state.category ?? '';
     primary.value = state.primary_town ?? primary.value;
-    for (const box of involved.querySelectorAll('input')) box.checked = (state.involved_towns || []).includes(box.value);
+    drawInvolved(state.involved_towns || []);
     mount(parties, (state.parties || []).map(partyRow));
     description.value = state.description ?? '';
     severity.value = state.severity ?? '';
@@ -116,7 +122,8 @@ export async function render(root, app, { query }) {
     h('button', { type: 'button', onclick: () => addParty({ role: 'other' }) }, t('case.add_party'))),
   field(t('case.description'), description),
   field(t('case.severity'), severity),
-  h('div', { class: 'field' }, h('span', { class: 'label' }, t('case.location')), gpsButton, ' ', gpsText, gpsLive, h('p', { class: 'hint' }, t('gps.wgs84'))),
+  h('div', { class: 'field' }, h('span', { class: 'label' }, t('case.location')), gpsButton, ' ', gpsText, gpsLive,
+    h('p', { class: 'hint' }, h('a', { href: '#/settings?help=gps' }, t('help.gps_title')))),
   picker.element,
   message,
   save);

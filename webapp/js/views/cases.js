@@ -2,7 +2,9 @@
 import { CONTRACT } from '../contract.js';
 import { h, mount, select } from '../dom.js';
 import { nameOf, t } from '../i18n.js';
+import { getMeta, setMeta } from '../meta.js';
 import { list, newest } from '../records.js';
+import { baseline, caseMark } from '../status-rules.js';
 import { filterCases, isUnfiltered } from '../sync-rules.js';
 import { statusLabel } from './widgets.js';
 
@@ -16,7 +18,9 @@ const filter = { q: '', status: '', town: '', cross: false, mine: false };
  */
 export async function render(root, app) {
   const quick = isUnfiltered(filter);
-  const [first, ref] = await Promise.all([quick ? newest('case', PAGE + 1) : list('case'), app.reference()]);
+  const [first, ref, seenBefore] = await Promise.all([quick ? newest('case', PAGE + 1) : list('case'), app.reference(), getMeta('seen_cases')]);
+  let seen = seenBefore; // null until the first list is read: no marks yet
+  const userId = app.auth.user.id;
   let cases = first;
   let complete = !quick;
   const towns = new Map(ref.towns.map((town) => [town.code, town]));
@@ -29,7 +33,7 @@ export async function render(root, app) {
     if (!ready) return; // drawn again as soon as every case is read
     const found = complete ? filterCases(cases, filter, app.auth.user.id) : cases;
     if (complete) count.textContent = t('cases.count', { n: found.length });
-    mount(results, found.slice(0, shown).map((record) => caseItem(record, towns)),
+    mount(results, found.slice(0, shown).map((record) => caseItem(record, towns, seen ? caseMark(record, seen, { userId }) : null)),
       found.length > shown ? h('li', {}, h('button', { type: 'button', onclick: () => { shown += PAGE; draw(); } }, t('cases.more'))) : null);
   };
   const search = h('input', { type: 'search', name: 'q', value: filter.q, placeholder: t('cases.search'), 'aria-label': t('cases.search'),
@@ -46,15 +50,27 @@ export async function render(root, app) {
   draw();
   // Asked only now: read alongside the first page, all cases held it back (measured).
   if (!complete) {
-    list('case').then((rows) => {
+    list('case').then(async (rows) => {
       cases = rows;
       complete = true;
+      seen = await startMarks(seenBefore, rows);
       draw();
     });
+  } else if (!seen) {
+    seen = await startMarks(seenBefore, cases);
+    draw();
   }
 }
 
-function caseItem(record, towns) {
+/** The first time the list is shown on a phone, what it holds counts as seen (no wall of "新"). */
+async function startMarks(seen, rows) {
+  if (seen) return seen;
+  const first = baseline(rows);
+  await setMeta('seen_cases', first);
+  return first;
+}
+
+function caseItem(record, towns, mark) {
   const d = record.data;
   const involved = (d.involved_towns || []).length > 0;
   return h('li', { class: 'item', dataset: { id: record.id } },
@@ -65,6 +81,7 @@ function caseItem(record, towns) {
         ' ', d.number || t('cases.unnumbered'),
         ' · ', nameOf(towns.get(d.primary_town)),
         involved ? h('span', { class: 'pill cross' }, t('cases.cross_short')) : null,
+        mark ? h('span', { class: `pill mark ${mark}`, dataset: { mark } }, t(`cases.mark_${mark}`)) : null,
         record.pending ? h('span', { class: 'pill warn' }, t('cases.pending')) : null,
         record.rejected ? h('span', { class: 'pill danger' }, t('cases.rejected')) : null,
         record.held ? h('span', { class: 'pill danger' }, t('cases.held')) : null)));

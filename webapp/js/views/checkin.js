@@ -35,7 +35,7 @@ export async function render(root, app, { id }) {
       return;
     }
     const old = Date.now() - Date.parse(fix.fix_at) > 60_000;
-    verdict.textContent = `${positionText(fix)} · ${t('route.distance', { d: formatDistance(preview.distance_m) })} · ${preview.verified ? t('checkin.will_verify') : t('checkin.will_not_verify_because', { reason: t(`checkin.reason.${preview.reason}`) })}`
+    verdict.textContent = `${positionText(fix)} · ${t('route.distance', { d: formatDistance(preview.distance_m) })} · ${preview.verified ? t('checkin.will_verify') : t('checkin.will_not_verify_because', { reason: t(`reason.${preview.reason}`) })}`
       + (old || problem ? ` · ${t('gps.fixed_at', { time: formatTime(fix.fix_at) })}` : '');
     verdict.className = preview.verified ? 'ok' : 'warn';
     accuracyNote.hidden = !(fix.accuracy_m > site.radius_m);

@@ -2,6 +2,7 @@
 import { h, mount } from '../dom.js';
 import { formatTime, t } from '../i18n.js';
 import { getMeta } from '../meta.js';
+import { pendingSummary } from '../status-rules.js';
 import { exportUnsent } from './widgets.js';
 
 const TABS = [
@@ -20,10 +21,22 @@ export function renderFrame(app) {
     h('span', { class: 'brand' }, t('app.name')),
     h('span', { id: 'net-badge', class: 'badge', role: 'status' }),
     h('span', { id: 'pending-badge', class: 'badge' }),
-    h('button', { id: 'sync-now', class: 'small', type: 'button', onclick: () => app.sync('manual') }, t('sync.now')));
+    h('button', { id: 'sync-now', class: 'small', type: 'button', onclick: () => syncNow(app) }, t('sync.now')));
   mount(document.getElementById('tabs'),
     TABS.map(([name, href, key]) => h('a', { href, dataset: { tab: name } }, t(key))));
   renderBanners(app);
+}
+
+/** "立即同步": offline, the worker is told that nothing can go now and that it goes by itself later. */
+async function syncNow(app) {
+  if (!navigator.onLine) { showBanner(app, 'sync_offline'); return; }
+  const result = await app.sync('manual');
+  if (result?.skipped === 'offline' || (result?.ok === false && app.status.state === 'offline')) showBanner(app, 'sync_offline');
+}
+
+/** Back online or synced: the "no network" notice goes. */
+export function networkBack(app) {
+  hideBanner(app, 'sync_offline');
 }
 
 export function markTab(name) {
@@ -40,10 +53,13 @@ export async function renderStatus(app) {
   badge.className = `badge ${online ? 'ok' : 'warn'}`;
   // Locked, the counts still show: they come from clear index fields (vault.js).
   const counts = app.auth || app.sealed ? await app.counts() : { intents: 0, photos: 0, rejected: 0 };
+  const summary = pendingSummary(counts);
   const pending = document.getElementById('pending-badge');
-  pending.textContent = t('sync.pending_badge', { n: counts.intents + counts.photos });
-  pending.dataset.count = String(counts.intents + counts.photos);
-  pending.className = `badge ${counts.intents + counts.photos ? 'warn' : 'ok'}`;
+  pending.textContent = summary.total ? t('pending.badge', summary) : t('pending.badge_none');
+  pending.dataset.count = String(summary.total);
+  pending.dataset.records = String(summary.records);
+  pending.dataset.photos = String(summary.photos);
+  pending.className = `badge ${summary.total ? 'warn' : 'ok'}`;
   const button = document.getElementById('sync-now');
   button.disabled = app.status.state === 'syncing';
   button.textContent = app.status.state === 'syncing' ? t('sync.running') : t('sync.now');

@@ -1,8 +1,10 @@
-// Unsent work: pending intents, rejected ones with the server's reason (fix or discard), conflicts.
+// Unsent work: pending intents, rejected ones with the server's reason (fix or discard), conflicts;
+// and the "已发送" history of what the server took.
 import { h, mount, select } from '../dom.js';
 import { formatTime, t } from '../i18n.js';
 import { failedBlobs } from '../blobs.js';
-import { HELD, allEntries, discard, resubmit, retryHeld } from '../outbox.js';
+import { HELD, allEntries, discard, resubmit, retryHeld, sentLog } from '../outbox.js';
+import { pendingSummary } from '../status-rules.js';
 import { get, list } from '../records.js';
 import { movesFor } from '../sync-rules.js';
 import { conflictCard, outcomeNotice, unseenOutcomes } from './case-detail.js';
@@ -17,6 +19,7 @@ export async function render(root, app) {
   const conflicts = all.filter((c) => c.data.status === 'open' && c.data.by === app.auth.user.id && !c.handled);
   const outcomes = unseenOutcomes(all, app.auth.user.id);
   const refused = await failedBlobs();
+  const summary = pendingSummary(await app.counts());
   mount(root,
     refused.length ? h('section', { class: 'card', id: 'outbox-photos-failed' }, h('h2', {}, t('outbox.photos_failed', { n: refused.length })),
       h('ul', { class: 'list' }, refused.map((photo) => h('li', { class: 'item' },
@@ -36,9 +39,31 @@ export async function render(root, app) {
         const record = await get('case', c.data.record_id);
         return h('div', {}, h('a', { href: `#/case/${c.data.record_id}` }, record?.data?.title || ''), outcomeNotice(app, record, c));
       }))) : null,
-    h('section', { class: 'card', id: 'outbox-pending' }, h('h2', {}, t('outbox.pending', { n: pending.length })),
+    h('section', { class: 'card', id: 'outbox-pending', dataset: { records: summary.records, photos: summary.photos } },
+      h('h2', {}, t('pending.outbox', summary)),
       h('ul', { class: 'list' }, await Promise.all(pending.map(async (e) => h('li', { class: 'item' },
-        h('strong', {}, t(`op.${e.op}`)), ' ', await subject(e), h('span', { class: 'meta' }, ' · ', formatTime(e.client_time))))))));
+        h('strong', {}, t(`op.${e.op}`)), ' ', await subject(e), h('span', { class: 'meta' }, ' · ', formatTime(e.client_time))))))),
+    await sentSection());
+}
+
+/** "已发送": what the server took, on which case (number and title) or site, and when. */
+async function sentSection() {
+  const log = await sentLog();
+  return h('section', { class: 'card', id: 'outbox-sent' }, h('h2', {}, t('sent.title', { n: log.length })),
+    log.length ? h('ul', { class: 'list' }, await Promise.all(log.map(async (item) => h('li', { class: 'item', dataset: { op: item.op } },
+      h('strong', {}, t(`op.${item.op}`)), ' ', await sentSubject(item),
+      h('span', { class: 'meta' }, ' · ', t('sent.at', { time: formatTime(item.accepted_at) })))))) : h('p', { class: 'hint' }, t('sent.none')));
+}
+
+async function sentSubject(item) {
+  if (item.case_id) {
+    const record = await get('case', item.case_id);
+    const number = record?.data?.number || t('cases.unnumbered');
+    const title = record?.data?.title || item.title || t('sent.case_gone');
+    return h('a', { href: `#/case/${item.case_id}`, class: 'sent-case' }, `${number} ${title}`);
+  }
+  if (item.site_id) return (await get('site', item.site_id))?.data?.name || '';
+  return '';
 }
 
 async function subject(entry) {

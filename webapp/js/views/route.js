@@ -48,7 +48,7 @@ export async function render(root, app) {
         ' · ', t('checkin.people', { n: c.participants }),
         c.verified === true ? h('span', { class: 'pill ok' }, t('checkin.verified')) : null,
         c.verified === false ? h('span', { class: 'pill warn verdict' }, c.unverified_reason
-          ? t('checkin.unverified_because', { reason: t(`checkin.reason.${c.unverified_reason}`) }) : t('checkin.unverified')) : null,
+          ? t('checkin.unverified_because', { reason: t(`reason.${c.unverified_reason}`) }) : t('checkin.unverified')) : null,
         c.pending ? h('span', { class: 'pill warn' }, t('cases.pending')) : null))) : h('p', { class: 'hint' }, t('route.none'))));
   draw();
   if (!lastPosition) locate();

@@ -1,14 +1,15 @@
-// Settings: language, account, storage, install state, export of unsent work, logout (or, offline
-// with unsent work or drafts, locking the app instead).
+// Settings: language, text size, account, storage, install state, export of unsent work, logout
+// (or, offline with unsent work or drafts, locking the app instead); help.
 import { wipeUserData } from '../db.js';
 import { h, field, mount, select } from '../dom.js';
 import { formatBytes, language, nameOf, t } from '../i18n.js';
 import { storageInfo } from '../blobs.js';
 import { getMeta } from '../meta.js';
+import { TEXT_SIZES, setTextSize, textSize } from '../text-size.js';
 import { IDLE_CHOICES, hasEscrow, idleMinutes, setIdleMinutes } from '../vault.js';
 import { confirmButton, exportUnsent } from './widgets.js';
 
-export async function render(root, app) {
+export async function render(root, app, { query } = {}) {
   const user = app.auth.user;
   const ref = await app.reference();
   const storage = await storageInfo();
@@ -19,7 +20,9 @@ export async function render(root, app) {
     { onchange: (e) => app.setLanguage(e.target.value) });
   const message = h('p', { role: 'status', class: 'hint' });
   mount(root,
-    h('section', { class: 'card' }, h('h1', {}, t('settings.title')), field(t('settings.language'), lang)),
+    h('section', { class: 'card' }, h('h1', {}, t('settings.title')), field(t('settings.language'), lang),
+      field(t('settings.text_size'), select('text_size', TEXT_SIZES.map((size) => ({ value: size, label: t(`settings.text.${size}`) })), textSize(),
+        { onchange: (e) => setTextSize(e.target.value) }))),
     h('section', { class: 'card', id: 'account' }, h('h2', {}, t('settings.account')),
       h('dl', {},
         h('dt', {}, t('settings.user')), h('dd', {}, `${user.display_name} (${user.username})`),
@@ -48,7 +51,17 @@ export async function render(root, app) {
       unsent ? h('p', { class: 'error' }, t('settings.logout_warn', { n: unsent })) : null,
       counts.drafts ? h('p', { class: 'error', id: 'drafts-warn' }, t('settings.drafts_warn', { n: counts.drafts })) : null,
       confirmButton(t('settings.logout'), unsent ? t('settings.logout_confirm_unsent', { n: unsent }) : t('settings.logout_confirm'),
-        () => logout(app), { class: 'danger', id: 'logout' })));
+        () => logout(app), { class: 'danger', id: 'logout' })),
+    help(query?.get('help')));
+}
+
+/** Help: what the worker may wonder about, out of the forms' way (the GPS coordinates' datum). */
+function help(open) {
+  const topic = (name, title, body) => h('details', { id: `help-${name}`, open: open === name, dataset: open === name ? { scrollTo: '' } : {} },
+    h('summary', {}, t(title)), h('p', {}, t(body)));
+  return h('section', { class: 'card', id: 'help' }, h('h2', {}, t('help.title')),
+    topic('gps', 'help.gps_title', 'help.gps'),
+    topic('sync', 'help.sync_title', 'help.sync'));
 }
 
 /** Offline, signing out would delete unsent work and drafts for good: it is not offered. */
