@@ -84,6 +84,7 @@ def test_a_fresh_fix_verifies_and_a_five_minute_old_one_is_flagged_in_words(
     page.clock.set_system_time(opened + timedelta(minutes=5))
     page.get_by_label("参加人数").fill("12")
     expect(verdict).to_contain_text("定位不是打卡时取得的", timeout=VERDICT_WAIT_MS)
+    page.locator("h1").scroll_into_view_if_needed()
     shoot(page, "checkin-stale-fix")
     fill_and_save(page, old)
     wait_synced(page, after=sync_now(page))
@@ -93,6 +94,7 @@ def test_a_fresh_fix_verifies_and_a_five_minute_old_one_is_flagged_in_words(
         "未核验：定位不是打卡时取得的（相差超过两分钟）"
     )
     assert "stale_fix" not in page.locator("#my-checkins").inner_text()
+    page.locator("#my-checkins").scroll_into_view_if_needed()
     shoot(page, "route-checkins-verdicts")
 
 
