@@ -156,6 +156,11 @@ _REASONS_ZH: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^Not a valid SHA-256 hex digest\.$"), "应为 SHA-256 十六进制摘要。"),
     (re.compile(r"^Cannot be changed here\.$"), "此处不能修改该字段。"),
     (re.compile(r"^Must not contain NUL characters\.$"), "不能包含空字符（NUL）。"),
+    (re.compile(r"^Required with lat, lon and accuracy_m\.$"), "位置须同时给出纬度、经度和精度。"),
+    (
+        re.compile(r"^Only with a position \(lat, lon, accuracy_m\)\.$"),
+        "没有位置时不能给出定位时间。",
+    ),
     (
         re.compile(r"^Contains half of a character \(a lone surrogate\)\.$"),
         "含有残缺的字符（如被截断的表情符号），请删去后重试。",

@@ -48,7 +48,10 @@ WORDS: dict[str, dict[str, tuple[str, str]]] = {
     # Why a check-in is not verified (protocol: "Additions in v1").
     "reason": {
         "no_fix": ("没有定位", "No position"),
-        "stale_fix": ("定位已过时", "Position too old"),
+        "stale_fix": (
+            "定位不是打卡时取得的（相差超过两分钟）",
+            "Position not taken at the check-in (over two minutes apart)",
+        ),
         "poor_accuracy": ("定位精度不足", "Position not accurate enough"),
         "too_far": ("不在点位范围内", "Too far from the site"),
     },

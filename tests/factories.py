@@ -73,13 +73,17 @@ def case_event(case_id: str, kind: str = "mediation", body: str = "双方同意�
     }
 
 
-def checkin(site_id: str, lat: float, lon: float, accuracy_m: float = 10, **data: Any) -> dict:
+def checkin(
+    site_id: str, lat: float | None, lon: float | None, accuracy_m: float = 10, **data: Any
+) -> dict:
+    """A check-in at CLIENT_TIME (or `at`) with a fix taken at that moment; lat None: without
+    a fix."""
+    at = data.get("at", CLIENT_TIME)
+    fix = {} if lat is None else {"lat": lat, "lon": lon, "accuracy_m": accuracy_m, "fix_at": at}
     payload = {
         "site_id": site_id,
         "at": CLIENT_TIME,
-        "lat": lat,
-        "lon": lon,
-        "accuracy_m": accuracy_m,
+        **fix,
         "activity": "party_history_study",
         "participants": 12,
         "notes": "主题党日",

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from server.accounts.users import add_user
 from server.extensions import db
-from server.models import Case, Category, Device, Member, Route, Site, Town, User
+from server.models import Case, Category, Device, FeedEntry, Member, Route, Site, Town, User
 from server.models.base import utcnow
 from server.roster import add_member, town_bits
 from server.schemas.checkins import RouteDataSchema, SiteDataSchema
@@ -84,6 +84,16 @@ SITES = [
         150,
         "浙东红脉沿线红色资源（演示坐标）",
     ),
+    (
+        "xiaojiang_zhongxikou",
+        "中溪口村党建联建点",
+        "xiaojiang",
+        "中溪口村",
+        29.4312,
+        121.0508,
+        150,
+        "小将镇中溪口村与宁波企业协作开展来料加工，村民在家门口就业（演示坐标）",
+    ),
 ]
 # A small roster per town (党员名册): branches by village; names made up for the demo.
 ROSTER_VILLAGES = {
@@ -99,6 +109,7 @@ ROSTER_GIVEN = (
     "德明", "玉兰", "金水", "小红", "卫东", "彩霞", "红军", "美娟", "立新", "素珍",
 )  # fmt: skip
 ROSTER_SIZE = 15
+# Every town has at least one site on the route: the alliance's route is walked across towns.
 ROUTE = ("zhedong_red_vein", "浙东红脉·党史学习教育示范点精品环线")
 SEED_DEVICE_ID = "00000000-0000-4000-8000-000000000001"
 
@@ -175,13 +186,34 @@ def seed_sites(writer: FeedWriter) -> int:
         db.session.flush()
         publish_reference(writer, "site", site.id, SiteDataSchema().dump(site), is_new=True)
         count += 1
-    if db.session.scalar(select(Route.id).where(Route.code == ROUTE[0])) is None:
-        order = {code: i for i, (code, *_rest) in enumerate(SITES)}
+    order = {code: i for i, (code, *_rest) in enumerate(SITES)}
+    route = db.session.scalar(select(Route).where(Route.code == ROUTE[0]))
+    if route is None:
         sites = sorted(db.session.scalars(select(Site)).all(), key=lambda s: order.get(s.code, 99))
         route = Route(code=ROUTE[0], name=ROUTE[1], site_ids=[s.id for s in sites])
         db.session.add(route)
         db.session.flush()
         publish_reference(writer, "route", route.id, RouteDataSchema().dump(route), is_new=True)
+        return count
+    # A route seeded before a demo site existed gains it at its end, with the next version.
+    demo_ids = db.session.scalars(select(Site.id).where(Site.code.in_(list(order)))).all()
+    missing = [sid for sid in demo_ids if sid not in route.site_ids]
+    if missing:
+        route.site_ids = [*route.site_ids, *missing]
+        db.session.flush()
+        version = db.session.scalar(
+            select(func.max(FeedEntry.version)).where(
+                FeedEntry.entity == "route", FeedEntry.record_id == route.id
+            )
+        )
+        publish_reference(
+            writer,
+            "route",
+            route.id,
+            RouteDataSchema().dump(route),
+            is_new=version is None,
+            version=(version or 0) + 1,
+        )
     return count
 
 

@@ -36,9 +36,11 @@ class Checkin(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
-    lat: Mapped[float] = mapped_column(Float)
-    lon: Mapped[float] = mapped_column(Float)
-    accuracy_m: Mapped[float] = mapped_column(Float)
+    # No position at all is a check-in kept unverified (no_fix): all three null together.
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    accuracy_m: Mapped[float | None] = mapped_column(Float)
+    fix_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the fix's own device time
     activity: Mapped[str] = mapped_column(String(32))
     participants: Mapped[int] = mapped_column(Integer)
     participant_names: Mapped[list] = mapped_column(JSON, default=list)
@@ -47,7 +49,9 @@ class Checkin(Base):
     notes: Mapped[str] = mapped_column(Text, default="")
     photos: Mapped[list] = mapped_column(JSON, default=list)
     by: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
-    town: Mapped[str] = mapped_column(ForeignKey("towns.code"), index=True)
-    distance_m: Mapped[float] = mapped_column(Float)
+    town: Mapped[str] = mapped_column(ForeignKey("towns.code"), index=True)  # the person's
+    distance_m: Mapped[float | None] = mapped_column(Float)  # null without a fix
     verified: Mapped[bool] = mapped_column(Boolean, index=True)
+    # Why not verified (server.domain.geofence.REASONS); null when verified.
+    unverified_reason: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -143,3 +143,16 @@ class ErrorSchema(Schema):
     """The one error envelope of the API."""
 
     error = fields.Nested(ErrorDetailSchema, required=True)
+
+
+_AWARE_TIME = fields.AwareDateTime()
+
+
+def aware_time_text(value: str) -> None:
+    """A validator: RFC 3339 text with an offset, as `fields.AwareDateTime` reads it.
+
+    :raise ValidationError: not such a time (marshmallow's own words).
+    """
+    if len(value) > 64:
+        raise ValidationError("Not a valid datetime.")
+    _AWARE_TIME.deserialize(value)

@@ -9,6 +9,7 @@ from server.schemas.base import (
     MAX_PHOTOS,
     StrictSchema,
     UUIDString,
+    aware_time_text,
     code_field,
     photos_field,
     required_text,
@@ -42,6 +43,8 @@ class LocationSchema(StrictSchema):
     lat = fields.Float(required=True, validate=validate.Range(-90, 90))
     lon = fields.Float(required=True, validate=validate.Range(-180, 180))
     accuracy_m = fields.Float(required=True, validate=validate.Range(0, 100_000))
+    # The fix's own device time, kept as the text the phone sent (the location is JSON).
+    fix_at = fields.String(validate=aware_time_text)
 
 
 def _towns_field(**kwargs) -> fields.List:

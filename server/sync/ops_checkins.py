@@ -1,4 +1,9 @@
-"""Check-in intents: verified by distance to the site, kept and flagged when not."""
+"""Check-in intents: verified with a fresh fix inside the site, kept and flagged when not.
+
+Anyone of the alliance may check in at any site of any town (the route crosses the towns).
+A check-in belongs to the person's town (an admin without a town: the site's) and is seen by
+that town and by the site's town.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +13,12 @@ from typing import Any
 from sqlalchemy import select
 
 from server.domain.errors import RuleViolation
-from server.domain.geofence import Verification, verify_checkin
+from server.domain.geofence import Fix, Verification, verify_checkin
 from server.domain.visibility import town_mask
 from server.fastpath.schema_dump import FastDump
 from server.models import Checkin, Member, Site
 from server.models.base import table_of, utcnow
-from server.schemas.checkins import CheckinCreateSchema, CheckinDataSchema
+from server.schemas.checkins import CheckinCreateSchema, CheckinDataSchema, fix_field_errors
 from server.sync.ops import ApplyContext, CheckContext, OpResult, OpSpec
 
 CHECKINS = table_of(Checkin)
@@ -29,19 +34,23 @@ class CheckinPlan:
 
 
 def check_checkin_create(ctx: CheckContext) -> CheckinPlan:
-    m, caller = ctx.mutation, ctx.caller
+    m = ctx.mutation
     data = CHECKIN_CREATE.load(m.data)
+    half_a_fix = fix_field_errors(data)
+    if half_a_fix:
+        raise RuleViolation("validation_failed", half_a_fix)
     site = ctx.batch.site(ctx.read, data["site_id"])
     if site is None:
         raise RuleViolation("validation_failed", {"site_id": [f"Unknown code: {data['site_id']}."]})
-    if caller.role != "admin" and site.town_code != caller.town:
-        raise RuleViolation("forbidden", {"site_id": [site.code]})
     check_participants(ctx, data["participant_ids"])
     ctx.claim_new_id("checkin", m.record_id)
-    # Rule 6: an unverified check-in is kept and flagged, never dropped.
-    verdict = verify_checkin(
-        data["lat"], data["lon"], data["accuracy_m"], site.lat, site.lon, site.radius_m
+    fix = (
+        Fix(data["lat"], data["lon"], data["accuracy_m"], data.get("fix_at"))
+        if "lat" in data
+        else None
     )
+    # Rule 6: an unverified check-in is kept and flagged with its reason, never dropped.
+    verdict = verify_checkin(data["at"], fix, site.lat, site.lon, site.radius_m)
     return CheckinPlan(data, site, verdict)
 
 
@@ -73,13 +82,19 @@ def check_participants(ctx: CheckContext, member_ids: list[str]) -> None:
 def apply_checkin_create(ctx: ApplyContext, plan: CheckinPlan) -> OpResult:
     assert ctx.mutation is not None
     site, verdict = plan.site, plan.verdict
+    town = ctx.caller.town or site.town_code
     row = {
+        "lat": None,
+        "lon": None,
+        "accuracy_m": None,
+        "fix_at": None,
         **plan.data,
         "id": ctx.mutation.record_id,
         "by": ctx.caller.user_id,
-        "town": site.town_code,
+        "town": town,
         "distance_m": verdict.distance_m,
         "verified": verdict.verified,
+        "unverified_reason": verdict.reason,
         "created_at": utcnow(),
     }
     ctx.conn.execute(CHECKINS.insert(), row)
@@ -88,7 +103,7 @@ def apply_checkin_create(ctx: ApplyContext, plan: CheckinPlan) -> OpResult:
         "checkin",
         row["id"],
         1,
-        town_mask([site.town_code], ctx.ref.town_bits),
+        town_mask({town, site.town_code}, ctx.ref.town_bits),
         payload,
         author=ctx.author,
         action="checkin.create",

@@ -30,7 +30,7 @@ def test_upgrade_and_seed_a_fresh_data_directory_then_seed_again_changes_nothing
     assert fengling(fresh_env, "db", "upgrade").returncode == 0
     first = fengling(fresh_env, "seed-demo")
     assert first.returncode == 0
-    assert "5 towns, 8 categories, 4 sites, 12 users, 75 members, 5 cases" in first.stdout
+    assert "5 towns, 8 categories, 5 sites, 12 users, 75 members, 5 cases" in first.stdout
     assert "fengling-demo" in first.stdout
     second = fengling(fresh_env, "seed-demo")
     assert "0 towns, 0 categories, 0 sites, 0 users, 0 members, 0 cases" in second.stdout

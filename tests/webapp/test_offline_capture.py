@@ -41,6 +41,7 @@ def capture_case(page: Page, title: str) -> None:
     page.get_by_label("姓名").nth(1).fill("王某")
     page.get_by_label("情况描述").fill("两户因山林界桩位置发生争执，现场拍照取证。")
     page.get_by_label("严重程度").select_option("high")
+    expect(page.locator("#gps-live")).to_contain_text("当前定位")  # watched while open
     page.get_by_role("button", name="获取位置").click()
     expect(page.locator("#gps-text")).to_contain_text("±12 米")
     page.get_by_label("拍照或选择照片").set_input_files(
@@ -114,6 +115,7 @@ def test_offline_capture_reaches_server_once_and_second_device(
     assert len(photos) == 2
     assert json.loads(involved) == ["shenzhen"]
     assert abs(json.loads(location)["lat"] - 29.4812) < 1e-6
+    assert re.match(r"\d{4}-\d\d-\d\dT", json.loads(location)["fix_at"])  # the fix's own time
     checkins = db.rows(
         "SELECT id, verified, participants, photos FROM checkins WHERE notes = ?", notes
     )

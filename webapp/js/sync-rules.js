@@ -306,10 +306,24 @@ export function distanceMetres(lat1, lon1, lat2, lon2) {
   return 2 * 6371008.8 * Math.asin(Math.min(1, Math.sqrt(a)));
 }
 
-/** Rule 6 preview: verified within the radius at an accuracy no worse than the radius. */
-export function previewCheckin(position, site) {
+// How old a fix may be at the check-in, and how far ahead of it (the server's geofence rule).
+export const FIX_FRESH_MS = 120_000;
+export const FIX_AHEAD_MS = 120_000;
+
+/**
+ * Rule 6 preview, as the server decides: no fix → no_fix; a fix without its time or taken more
+ * than two minutes before `atMs` → stale_fix; accuracy worse than the radius → poor_accuracy;
+ * outside the radius → too_far; else verified (reason null).
+ * @param {{lat:number, lon:number, accuracy_m:number, fix_at?:string}|null} position
+ */
+export function previewCheckin(position, site, atMs = Date.now()) {
+  if (!position) return { distance_m: null, verified: false, reason: 'no_fix' };
   const distance = distanceMetres(position.lat, position.lon, site.lat, site.lon);
-  return { distance_m: distance, verified: distance <= site.radius_m && position.accuracy_m <= site.radius_m };
+  const age = position.fix_at ? atMs - Date.parse(position.fix_at) : NaN;
+  const reason = !(age <= FIX_FRESH_MS && age >= -FIX_AHEAD_MS) ? 'stale_fix'
+    : position.accuracy_m > site.radius_m ? 'poor_accuracy'
+      : distance > site.radius_m ? 'too_far' : null;
+  return { distance_m: distance, verified: reason === null, reason };
 }
 
 /**

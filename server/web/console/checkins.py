@@ -1,8 +1,9 @@
 """Check-ins at the red-heritage sites: the filtered list, a summary per site, the route view
 drawn from the sites' coordinates, and the CSV/XLSX export of the same filters.
 
-A check-in belongs to the town of its site; a supervisor sees their town's, an admin all.
-Flagged means "not verified": kept, never dropped (protocol rule 6), so a person can look.
+A check-in belongs to the person's town and is seen by that town and the site's town; an
+admin sees all. Flagged means "not verified": kept, never dropped (protocol rule 6), with the
+reason in words, so a person can look.
 """
 
 from __future__ import annotations
@@ -250,10 +251,8 @@ def checkin_page(staff: Staff, f: dict[str, Any]) -> CheckinPage:
 
 
 def filter_choices(staff: Staff) -> tuple[list[Site], list[Route]]:
-    """Sites a supervisor can filter by are their town's; routes cross towns, so all."""
+    """Every site and route: a town's people check in at any town's site on the route."""
     site_query = select(Site).order_by(Site.town_code, Site.name)
-    if not staff.is_admin:
-        site_query = site_query.where(Site.town_code == staff.user.town_code)
     return (
         list(db.session.scalars(site_query)),
         list(db.session.scalars(select(Route).order_by(Route.name))),
@@ -262,6 +261,20 @@ def filter_choices(staff: Staff) -> tuple[list[Site], list[Route]]:
 
 def activity_name(code: str) -> str:
     return t_or(f"activity.{code}", code)
+
+
+def verdict_words(c: Checkin) -> str:
+    """ "Verified", or "Flagged: <the reason in words>"."""
+    if c.verified:
+        return t("checkin.verified")
+    reason = c.unverified_reason
+    if reason is None:
+        return t("checkin.flagged")
+    return t("checkin.flagged_because", reason=t_or(f"reason.{reason}", reason))
+
+
+def metres(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
 
 
 @bp.get("/checkins")
@@ -281,12 +294,12 @@ def checkins() -> tuple[str, int]:
         site_choices=site_choices,
         route_choices=route_choices,
         activity_name=activity_name,
+        verdict_words=verdict_words,
     )
 
 
 def export_rows(staff: Staff, f: dict[str, Any]) -> Iterator[list[Any]]:
     """Rows streamed from the database in batches, so a large export stays small in memory."""
-    verified, flagged = t("checkin.verified"), t("checkin.flagged")
     query = listed_checkins(filter_clauses(staff, f)).execution_options(yield_per=EXPORT_BATCH)
     for c, site, who in db.session.execute(query):
         yield [
@@ -296,9 +309,9 @@ def export_rows(staff: Staff, f: dict[str, Any]) -> Iterator[list[Any]]:
             who,
             activity_name(c.activity),
             c.participants,
-            verified if c.verified else flagged,
-            round(c.distance_m, 1),
-            round(c.accuracy_m, 1),
+            verdict_words(c),
+            metres(c.distance_m),
+            metres(c.accuracy_m),
             c.notes,
         ]
 

@@ -4,12 +4,12 @@ another town asks their town to take over (until that request is decided)."""
 from __future__ import annotations
 
 from flask import g
-from sqlalchemy import ColumnElement, and_, or_, select, true
+from sqlalchemy import ColumnElement, or_, select, true
 
 from server.accounts.console_sessions import Staff
 from server.domain.handoff import PENDING
 from server.extensions import db
-from server.models import Case, CaseHandoff, Checkin, Town
+from server.models import Case, CaseHandoff, Checkin, Site, Town
 
 
 def sees_mask(column: ColumnElement, staff: Staff) -> ColumnElement[bool]:
@@ -42,10 +42,15 @@ def involves_town(bit: int) -> ColumnElement[bool]:
 
 
 def visible_checkins(staff: Staff) -> ColumnElement[bool]:
-    """Check-ins belong to the town of their site: a supervisor sees their town's."""
+    """A check-in is seen by the person's town and by the site's town: a supervisor sees
+    those their town's people made anywhere and those others made at their town's sites."""
     if staff.is_admin:
         return true()
-    return and_(Checkin.town == staff.user.town_code)
+    town = staff.user.town_code
+    return or_(
+        Checkin.town == town,
+        Checkin.site_id.in_(select(Site.id).where(Site.town_code == town)),
+    )
 
 
 def visible_towns(staff: Staff) -> ColumnElement[bool]:

@@ -80,7 +80,7 @@ def test_a_supervisor_sees_their_towns_checkins_verified_and_flagged_with_distan
 
     site = sites[DAYAN]
     expected = distance_m(FAR_LAT, site["lon"], site["lat"], site["lon"])
-    assert rows[far].select_one(".badge.flagged").text == "存疑"
+    assert rows[far].select_one(".badge.flagged").text == "存疑：不在点位范围内"
     assert abs(float(rows[far].select_one("td.distance").text) - expected) < 0.2
     assert float(rows[far].select_one("td.accuracy").text) == 25.0
     assert rows[far].select("td")[4].text == "参观"
@@ -156,7 +156,7 @@ def test_the_route_view_draws_one_numbered_circle_per_site_in_route_order(
     check_in("shenzhen", SHENZHEN)
     [(route_id, route)] = worker.of("route").items()
     order = route["data"]["site_ids"]
-    assert len(order) == 4
+    assert len(order) == 5  # one site per town at least
 
     response = console("admin").get("/console/checkins")
     assert "style=" not in response.text and "<script" not in response.text
@@ -165,9 +165,9 @@ def test_the_route_view_draws_one_numbered_circle_per_site_in_route_order(
     svg = figure.select_one("svg")
     groups = svg.select("g.route-site")
     assert [g["data-site"] for g in groups] == order
-    assert [g["data-order"] for g in groups] == ["1", "2", "3", "4"]
-    assert len(svg.select("circle")) == 4
-    assert len(svg.select_one("polyline")["points"].split()) == 4
+    assert [g["data-order"] for g in groups] == ["1", "2", "3", "4", "5"]
+    assert len(svg.select("circle")) == 5
+    assert len(svg.select_one("polyline")["points"].split()) == 5
     assert groups[0].select_one("text").text.startswith("1. 全域锋领党建联盟签约地")
 
     radius = {g["data-site"]: float(g.circle["r"]) for g in groups}
@@ -205,8 +205,8 @@ def test_the_xlsx_export_has_chinese_headers_and_the_filtered_rows(console, chec
     assert table[0] == HEADERS_ZH
     assert len(table) == 3  # Dayan's two, not Shenzhen's
     by_check = {row[6]: row for row in table[1:]}
-    assert set(by_check) == {"已核验", "存疑"}
-    flagged = by_check["存疑"]
+    assert set(by_check) == {"已核验", "存疑：不在点位范围内"}
+    flagged = by_check["存疑：不在点位范围内"]
     assert flagged[1] == "全域锋领党建联盟签约地" and flagged[2] == "大堰镇"
     assert flagged[3] == "大堰镇网格员" and flagged[4] == "党史学习" and flagged[5] == 12
     assert flagged[7] > 150 and flagged[8] == 30
@@ -246,3 +246,60 @@ def test_the_page_costs_the_same_with_2_or_12_checkins(queries, console, check_i
     for index in range(10):
         check_in(("dayan", "shenzhen")[index % 2], (DAYAN, SHENZHEN)[index % 2])
     assert queries(lambda: admin.page("/console/checkins")) == small
+
+
+def test_a_checkin_by_another_town_at_a_towns_site_is_listed_for_both_supervisors(
+    console, check_in, sites
+):
+    """A Dayan study group at 柘坑戴村 (深甽): Dayan's check-in, seen by 深甽 too, not by 西店."""
+    visit = check_in("dayan", SHENZHEN, participants=12)
+    own = check_in("shenzhen", SHENZHEN)
+
+    dayan = {row["data-checkin"]: row for row in listed(console("dayan_supervisor"))}
+    shenzhen = {row["data-checkin"]: row for row in listed(console("shenzhen_supervisor"))}
+    assert set(dayan) == {visit}
+    assert set(shenzhen) == {visit, own}
+    cells = [td.text for td in shenzhen[visit].select("td")]
+    assert (
+        cells[1] == "柘坑戴村党性教育基地" and cells[2] == "大堰镇" and cells[3] == "大堰镇网格员"
+    )
+    assert listed(console("xidian_supervisor")) == []
+
+    # the supervisor of the person's town can filter by the other town's site
+    by_site = listed(console("dayan_supervisor"), site=sites[SHENZHEN]["id"])
+    assert [row["data-checkin"] for row in by_site] == [visit]
+
+
+@pytest.mark.parametrize(
+    ("data", "words", "english"),
+    [
+        ({"fix_at": "2026-11-26T09:07:00+08:00"}, "定位不是打卡时取得的", "not taken at the"),
+        ({"accuracy_m": 400}, "定位精度不足", "not accurate enough"),
+        ({"lat": FAR_LAT}, "不在点位范围内", "Too far from the site"),
+    ],
+    ids=["stale fix", "poor accuracy", "too far"],
+)
+def test_a_flagged_checkin_says_why_in_words(console, check_in, data, words, english):
+    data = dict(data)  # the same parameters serve both databases
+    visit = check_in("dayan", DAYAN, lat=data.pop("lat", None), **data)
+    supervisor = console("dayan_supervisor")
+    [row] = listed(supervisor)
+    assert row["data-checkin"] == visit
+    badge = row.select_one(".badge.flagged").text
+    assert badge.startswith("存疑：") and words in badge
+    assert "_" not in badge  # words, never the code
+    supervisor.get("/console/lang/en")
+    [row] = listed(supervisor)
+    assert english in row.select_one(".badge.flagged").text
+
+
+def test_a_checkin_without_a_fix_is_listed_without_distance_or_accuracy(console, login, sites):
+    site = sites[DAYAN]
+    [result] = login("dayan_worker").push_ok(checkin(site["id"], None, None))
+    assert result["status"] == "applied"
+    [row] = listed(console("dayan_supervisor"))
+    assert row.select_one(".badge.flagged").text == "存疑：没有定位"
+    assert row.select_one("td.distance").text == "—" and row.select_one("td.accuracy").text == "—"
+    sheet = console("dayan_supervisor").get("/console/checkins/export.csv")
+    [_, line] = list(csv.reader(io.StringIO(sheet.data.decode("utf-8-sig"))))
+    assert line[6] == "存疑：没有定位" and line[7] == "" and line[8] == ""

@@ -173,11 +173,18 @@ describe('workflow, geofence and search', () => {
     for (const move of CONTRACT.workflow.moves) assert.ok(statuses.has(move.from) && statuses.has(move.to), move);
   });
 
-  test('a check-in verifies within the radius at a good enough accuracy', () => {
+  test('a check-in verifies with a fresh fix within the radius at a good enough accuracy', () => {
     const site = { lat: 29.4812, lon: 121.1703, radius_m: 150 };
-    assert.equal(previewCheckin({ lat: 29.4812, lon: 121.1703, accuracy_m: 20 }, site).verified, true);
-    assert.equal(previewCheckin({ lat: 29.4812, lon: 121.1703, accuracy_m: 400 }, site).verified, false);
-    assert.equal(previewCheckin({ lat: 29.49, lon: 121.1703, accuracy_m: 10 }, site).verified, false);
+    const at = Date.parse('2026-11-26T01:12:00Z');
+    const fix = (extra) => ({ lat: 29.4812, lon: 121.1703, accuracy_m: 20, fix_at: '2026-11-26T01:11:30Z', ...extra });
+    const reason = (position) => previewCheckin(position, site, at).reason;
+    assert.equal(previewCheckin(fix(), site, at).verified, true);
+    assert.equal(reason(fix()), null);
+    assert.equal(reason(null), 'no_fix');
+    assert.equal(reason(fix({ fix_at: '2026-11-26T01:07:00Z' })), 'stale_fix'); // five minutes old
+    assert.equal(reason(fix({ fix_at: undefined })), 'stale_fix'); // its age unknown
+    assert.equal(reason(fix({ accuracy_m: 400 })), 'poor_accuracy');
+    assert.equal(reason(fix({ lat: 29.49 })), 'too_far');
     assert.ok(Math.abs(distanceMetres(29.48, 121.17, 29.49, 121.17) - 1112) < 5);
   });
 

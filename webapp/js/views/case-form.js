@@ -5,7 +5,10 @@ import { draftKey } from '../draft-rules.js';
 import { nameOf, t } from '../i18n.js';
 import { allEntries, enqueue, resubmit } from '../outbox.js';
 import { otherTowns } from '../status-rules.js';
-import { currentPosition, draftNotice, missingFields, photoPicker, positionText } from './widgets.js';
+import { currentPosition, draftNotice, gpsErrorText, missingFields, photoPicker, positionText, watchFix } from './widgets.js';
+
+// A case's position needs no site's radius: worse than this, the form says it is still rough.
+const CASE_GOOD_ACCURACY_M = 50;
 
 export const keepOnSync = true;
 const ROLES = ['applicant', 'respondent', 'other'];
@@ -46,10 +49,23 @@ export async function render(root, app, { query }) {
     { required: true, placeholder: choose });
   let position = base.location ?? null;
   const gpsText = h('span', { id: 'gps-text', role: 'status' }, positionText(position));
+  // The position is watched while the form is open and shown live as its accuracy improves;
+  // "获取位置" takes the latest fix at once (or waits for one), with its own time (fix_at).
+  let live = null;
+  const gpsLive = h('p', { id: 'gps-live', class: 'hint', role: 'status' }, t('gps.locating'));
+  const showLive = (problem) => {
+    gpsLive.textContent = live ? t('gps.live', { where: positionText(live) }) + (live.accuracy_m > CASE_GOOD_ACCURACY_M ? ` ${t('gps.live_poor')}` : '') : problem || t('gps.locating');
+    gpsLive.className = live && live.accuracy_m > CASE_GOOD_ACCURACY_M ? 'warn' : 'hint';
+  };
   const gpsButton = h('button', { type: 'button', onclick: async () => {
+    if (live) { position = live; gpsText.textContent = positionText(position); changed(); return; }
     gpsText.textContent = t('gps.locating');
-    try { position = await currentPosition(); gpsText.textContent = positionText(position); changed(); } catch { gpsText.textContent = t('gps.failed'); }
+    try { position = await currentPosition(); gpsText.textContent = positionText(position); changed(); } catch (error) { gpsText.textContent = gpsErrorText(error); }
   } }, t('gps.get'));
+  watchFix(gpsLive, {
+    onFix: (fix) => { live = fix; showLive(); },
+    onError: (error) => { if (!live || error.code !== 3) showLive(gpsErrorText(error)); },
+  });
   const picker = photoPicker(t('photo.add'), { onChange: changed });
   // The form's whole state, as its draft keeps it (half-filled party rows and photos included).
   const snapshot = () => ({
@@ -106,7 +122,7 @@ export async function render(root, app, { query }) {
     h('button', { type: 'button', onclick: () => addParty({ role: 'other' }) }, t('case.add_party'))),
   field(t('case.description'), description),
   field(t('case.severity'), severity),
-  h('div', { class: 'field' }, h('span', { class: 'label' }, t('case.location')), gpsButton, ' ', gpsText,
+  h('div', { class: 'field' }, h('span', { class: 'label' }, t('case.location')), gpsButton, ' ', gpsText, gpsLive,
     h('p', { class: 'hint' }, h('a', { href: '#/settings?help=gps' }, t('help.gps_title')))),
   picker.element,
   message,

@@ -106,16 +106,61 @@ export function missingFields(checks, message) {
   return true;
 }
 
-/** The current WGS-84 position as {lat, lon, accuracy_m}. */
+/** A browser position as the app keeps it: WGS-84, accuracy in metres, and the fix's own time. */
+export function fixOf(p) {
+  return {
+    lat: p.coords.latitude, lon: p.coords.longitude, accuracy_m: Math.round(p.coords.accuracy),
+    fix_at: new Date(p.timestamp).toISOString(),
+  };
+}
+
+/** The current position as {lat, lon, accuracy_m, fix_at}: a new fix, never a cached one. */
 export function currentPosition(timeout = 15_000) {
   return new Promise((resolve, reject) => {
-    if (!navigator.geolocation) { reject(new Error('no geolocation')); return; }
+    if (!navigator.geolocation) { reject(Object.assign(new Error('no geolocation'), { code: 0 })); return; }
     navigator.geolocation.getCurrentPosition(
-      (p) => resolve({ lat: p.coords.latitude, lon: p.coords.longitude, accuracy_m: Math.round(p.coords.accuracy) }),
+      (p) => resolve(fixOf(p)),
       (error) => reject(error),
-      { enableHighAccuracy: true, timeout, maximumAge: 30_000 },
+      { enableHighAccuracy: true, timeout, maximumAge: 0 },
     );
   });
+}
+
+/**
+ * Watch the position (high accuracy) while `element` is on the page: `onFix` gets each new fix
+ * ({lat, lon, accuracy_m, fix_at}) as it improves, `onError` a GeolocationPositionError (or
+ * code 0: no geolocation at all). Stops by itself when the address changes or the element
+ * leaves the page; the returned function stops it too.
+ */
+export function watchFix(element, { onFix, onError, timeout = 20_000 }) {
+  if (!navigator.geolocation) { onError({ code: 0 }); return () => {}; }
+  let shown = false;
+  let id = navigator.geolocation.watchPosition(
+    (p) => { if (!gone()) onFix(fixOf(p)); },
+    (error) => { if (!gone()) onError(error); },
+    { enableHighAccuracy: true, timeout, maximumAge: 0 },
+  );
+  const check = setInterval(gone, 2000);
+  function stop() {
+    if (id === null) return;
+    navigator.geolocation.clearWatch(id);
+    id = null;
+    clearInterval(check);
+    window.removeEventListener('hashchange', stop);
+  }
+  function gone() {
+    if (element.isConnected) shown = true;
+    else if (shown) stop();
+    return id === null;
+  }
+  window.addEventListener('hashchange', stop);
+  return stop;
+}
+
+/** Why there is no position, in plain words: permission, no signal, or too slow. */
+export function gpsErrorText(error) {
+  const code = error?.code;
+  return t(code === 1 ? 'gps.denied' : code === 2 ? 'gps.unavailable' : code === 3 ? 'gps.timeout' : 'gps.unsupported');
 }
 
 export function positionText(position) {
