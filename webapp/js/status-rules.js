@@ -45,7 +45,8 @@ export function sentItem(entry, { version = null, serverTime = null, at } = {}) 
     op: entry.op,
     entity: entry.entity,
     record_id: entry.record_id,
-    case_id: entry.entity === 'case' ? entry.record_id : entry.data?.case_id ?? null,
+    // A conflict's settlement names its case in `about`.
+    case_id: entry.entity === 'case' ? entry.record_id : entry.data?.case_id ?? entry.about?.case_id ?? null,
     site_id: entry.entity === 'checkin' ? entry.data?.site_id ?? null : null,
     title: entry.data?.title ?? null,
     version,

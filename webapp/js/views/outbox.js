@@ -8,6 +8,7 @@ import { pendingSummary } from '../status-rules.js';
 import { get, list } from '../records.js';
 import { movesFor } from '../sync-rules.js';
 import { conflictCard, outcomeNotice, unseenOutcomes } from './case-detail.js';
+import { adviceText, openConflicts } from './attention.js';
 import { confirmButton, exportUnsent, reasonText, statusLabel } from './widgets.js';
 
 export async function render(root, app) {
@@ -16,7 +17,7 @@ export async function render(root, app) {
   const rejected = entries.filter((e) => e.status === 'rejected');
   const held = entries.filter((e) => e.status === HELD);
   const all = await list('conflict');
-  const conflicts = all.filter((c) => c.data.status === 'open' && c.data.by === app.auth.user.id && !c.handled);
+  const conflicts = openConflicts(all, app.auth.user.id);
   const outcomes = unseenOutcomes(all, app.auth.user.id);
   const refused = await failedBlobs();
   const summary = pendingSummary(await app.counts());
@@ -67,7 +68,7 @@ async function sentSubject(item) {
 }
 
 async function subject(entry) {
-  const caseId = entry.entity === 'case' ? entry.record_id : entry.data?.case_id;
+  const caseId = entry.about?.case_id || (entry.entity === 'case' ? entry.record_id : entry.data?.case_id);
   if (caseId) return (await get('case', caseId))?.data?.title || entry.data?.title || '';
   if (entry.entity === 'checkin') return (await get('site', entry.data.site_id))?.data?.name || '';
   return '';
@@ -84,6 +85,7 @@ async function heldItem(app, entry, held) {
   return h('div', { class: 'rejection held', role: 'alert', dataset: { seq: String(entry.seq), op: entry.op } },
     h('p', {}, h('strong', {}, t(`op.${entry.op}`)), ' ', await subject(entry), ' · ', formatTime(entry.client_time)),
     h('p', { class: 'reason' }, t('outbox.reason'), ' ', reasonText(entry.error)),
+    h('p', { class: 'advice hint' }, adviceText(entry.error)),
     h('div', { class: 'row' },
       h('button', { type: 'button', class: 'primary', dataset: { action: 'retry' }, onclick: () => done(() => retryHeld(entry.seq)) }, t('outbox.retry')),
       h('button', { type: 'button', dataset: { action: 'export' }, onclick: () => exportUnsent({ entries: group }) }, t('outbox.export_one')),
@@ -109,6 +111,7 @@ async function rejectedItem(app, entry) {
     entry.op === 'case.transition' ? h('p', {}, `${statusLabel(entry.data.from)} → ${statusLabel(entry.data.to)}`) : null,
     note ? h('p', { class: 'note' }, t('outbox.move_note'), ' ', note) : null,
     h('p', { class: 'reason' }, t('outbox.reason'), ' ', reasonText(entry.error)),
+    h('p', { class: 'advice hint' }, adviceText(entry.error)),
     h('div', { class: 'row' }, actions));
 }
 
