@@ -23,6 +23,7 @@ HEADERS_ZH = [
     "网格员",
     "活动",
     "参与人数",
+    "参加人员",
     "核验",
     "距离(米)",
     "精度(米)",
@@ -192,7 +193,7 @@ def test_the_route_view_draws_one_numbered_circle_per_site_in_route_order(
 
 
 def test_the_xlsx_export_has_chinese_headers_and_the_filtered_rows(console, check_in):
-    check_in("dayan", DAYAN, notes='=HYPERLINK("x")')
+    check_in("dayan", DAYAN, notes='=HYPERLINK("x")', participant_names=["王建国", "李秀英"])
     check_in("dayan", DAYAN, lat=FAR_LAT, accuracy_m=30)
     check_in("shenzhen", SHENZHEN)
     dayan = console("dayan_supervisor")
@@ -204,14 +205,15 @@ def test_the_xlsx_export_has_chinese_headers_and_the_filtered_rows(console, chec
     table = [list(row) for row in sheet.iter_rows(values_only=True)]
     assert table[0] == HEADERS_ZH
     assert len(table) == 3  # Dayan's two, not Shenzhen's
-    by_check = {row[6]: row for row in table[1:]}
+    by_check = {row[7]: row for row in table[1:]}
     assert set(by_check) == {"已核验", "存疑：不在点位范围内"}
     flagged = by_check["存疑：不在点位范围内"]
     assert flagged[1] == "全域锋领党建联盟签约地" and flagged[2] == "大堰镇"
     assert flagged[3] == "大堰镇网格员" and flagged[4] == "党史学习" and flagged[5] == 12
-    assert flagged[7] > 150 and flagged[8] == 30
+    assert flagged[8] > 150 and flagged[9] == 30
     assert flagged[0] == "2026-11-26 09:12"  # China Standard Time, as the worker saw it
-    assert by_check["已核验"][9] == '=HYPERLINK("x")'
+    assert by_check["已核验"][10] == '=HYPERLINK("x")'
+    assert by_check["已核验"][6] == "王建国、李秀英"  # who came, as the worker picked them
     [text] = [c for row in sheet.iter_rows() for c in row if c.value == '=HYPERLINK("x")']
     assert text.data_type == "s"  # text, never a live formula
 
@@ -235,7 +237,7 @@ def test_the_csv_export_opens_in_excel_and_speaks_english_when_asked(console, ch
         csv.reader(io.StringIO(admin.get("/console/checkins/export.csv").data.decode("utf-8-sig")))
     )
     assert english[0][:3] == ["Time", "Heritage site", "Town"]
-    assert english[1][6] == "Verified"
+    assert english[1][7] == "Verified"
 
 
 def test_the_page_costs_the_same_with_2_or_12_checkins(queries, console, check_in):
@@ -302,4 +304,4 @@ def test_a_checkin_without_a_fix_is_listed_without_distance_or_accuracy(console,
     assert row.select_one("td.distance").text == "—" and row.select_one("td.accuracy").text == "—"
     sheet = console("dayan_supervisor").get("/console/checkins/export.csv")
     [_, line] = list(csv.reader(io.StringIO(sheet.data.decode("utf-8-sig"))))
-    assert line[6] == "存疑：没有定位" and line[7] == "" and line[8] == ""
+    assert line[7] == "存疑：没有定位" and line[8] == "" and line[9] == ""
