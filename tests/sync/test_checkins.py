@@ -111,6 +111,33 @@ def test_a_dayan_group_at_a_shenzhen_site_is_seen_by_both_towns_and_no_other(log
     assert result["record_id"] not in xidian.of("checkin")
 
 
+def test_a_worker_who_moves_town_gains_and_loses_cross_town_checkins_on_resync(
+    login, sites, execute
+):
+    """Visibility follows the town: a worker moved away from 深甽 is told to resync and the
+    fresh pull no longer holds the Dayan group's check-in at 深甽's site (the phone drops what
+    it did not return); a worker moved into 深甽 gets it in theirs."""
+    dayan, shenzhen, xidian = (login(f"{t}_worker") for t in ("dayan", "shenzhen", "xidian"))
+    site = sites["zhekeng_daicun"]
+    [result] = dayan.push_ok(checkin(site["id"], site["lat"], site["lon"]))
+    for phone in (shenzhen, xidian):
+        phone.sync()
+    assert result["record_id"] in shenzhen.of("checkin")
+    assert result["record_id"] not in xidian.of("checkin")
+
+    execute("UPDATE users SET town_code = 'xidian' WHERE username = 'shenzhen_worker'")
+    execute("UPDATE users SET town_code = 'shenzhen' WHERE username = 'xidian_worker'")
+    for phone in (shenzhen, xidian):
+        refused = phone.pull(phone.cursor)
+        assert refused.status_code == 410
+        assert refused.get_json()["error"]["details"] == {"reason": "visibility"}
+        phone.cursor = None
+        phone.records.clear()  # a fresh pull replaces what the phone held
+        phone.sync()
+    assert result["record_id"] not in shenzhen.of("checkin")
+    assert xidian.of("checkin")[result["record_id"]]["data"]["town"] == "dayan"
+
+
 def test_a_checkin_at_a_towns_own_site_stays_within_that_town(login, sites):
     dayan, shenzhen = login("dayan_worker"), login("shenzhen_worker")
     site = sites["dayan_alliance_hall"]
