@@ -1,7 +1,8 @@
 """A Dayan worker's study group: twelve party members picked from the town's roster and
-saved as a group (学习小组), reused offline after a cold start for a check-in where one of
-them is missing and a visitor not on the roster came, with more people than names. The
-check-in reaches the server once, with the members' ids and every name."""
+saved as a group (学习小组), reused offline after a cold start for a check-in at a Shenzhen
+site (柘坑戴村, on the alliance's route) where one of them is missing and a visitor not on
+the roster came, with more people than names. The check-in reaches the server once, with
+the members' ids and every name, and Shenzhen's supervisor sees it in the console."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.webapp.helpers import (
     WAIT_MS,
+    console_sign_in,
     expect_pending,
     go_online,
     shoot,
@@ -25,7 +27,7 @@ GROUP = "周三学习小组"
 
 def open_checkin(page: Page) -> None:
     page.goto("/#/route")
-    page.locator("[data-site=dayan_alliance_hall]").get_by_role("link", name="在此打卡").click()
+    page.locator("[data-site=zhekeng_daicun]").get_by_role("link", name="在此打卡").click()
     expect(page.locator("#save-checkin")).to_be_enabled(timeout=WAIT_MS)
 
 
@@ -40,7 +42,7 @@ def open_offline(context: BrowserContext) -> Page:
 
 
 def test_a_saved_study_group_is_reused_offline_and_reaches_the_server_once(
-    persistent_phone, pwa_server
+    persistent_phone, pwa_server, desk
 ) -> None:
     notes = f"周三党史学习 {uuid.uuid4().hex[:6]}"
     phone = persistent_phone()
@@ -50,7 +52,7 @@ def test_a_saved_study_group_is_reused_offline_and_reaches_the_server_once(
     # Online: twelve taps on the roster, then saved as a study group.
     open_checkin(page)
     roster = page.locator("#member-results button[data-member]")
-    expect(roster).to_have_count(15)  # Dayan's roster only
+    expect(roster).to_have_count(15)  # Dayan's roster: Shenzhen's stays on Shenzhen's phones
     picked = []
     for n in range(12):
         button = roster.nth(n)
@@ -102,12 +104,22 @@ def test_a_saved_study_group_is_reused_offline_and_reaches_the_server_once(
     wait_synced(page, after=go_online(page))
 
     rows = pwa_server.db.rows(
-        "SELECT participants, participant_ids, participant_names FROM checkins WHERE notes = ?",
+        "SELECT id, participants, participant_ids, participant_names FROM checkins"
+        " WHERE notes = ?",
         notes,
     )
     assert len(rows) == 1, "the check-in reached the server exactly once"
-    participants, ids, sent_names = rows[0]
+    checkin_id, participants, ids, sent_names = rows[0]
     expected = [(member_id, name) for member_id, name in picked if member_id != absent_id]
     assert participants == 15
     assert json.loads(ids) == [member_id for member_id, _ in expected]
     assert json.loads(sent_names) == [name for _, name in expected] + ["张三丰"]
+
+    # Shenzhen's supervisor sees the Dayan group's check-in at Shenzhen's site.
+    console = desk.new_page()
+    console_sign_in(console, "shenzhen_supervisor")
+    console.goto("/console/checkins")
+    row = console.locator(f"tr[data-checkin='{checkin_id}']")
+    expect(row).to_contain_text("柘坑戴村")
+    expect(row).to_contain_text("大堰镇")
+    expect(row.locator("td.num").first).to_have_text("15")
