@@ -104,8 +104,7 @@ def test_a_saved_study_group_is_reused_offline_and_reaches_the_server_once(
     wait_synced(page, after=go_online(page))
 
     rows = pwa_server.db.rows(
-        "SELECT id, participants, participant_ids, participant_names FROM checkins"
-        " WHERE notes = ?",
+        "SELECT id, participants, participant_ids, participant_names FROM checkins WHERE notes = ?",
         notes,
     )
     assert len(rows) == 1, "the check-in reached the server exactly once"
