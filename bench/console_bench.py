@@ -82,7 +82,6 @@ def fill(data_dir: Path, count: int, events: int) -> str:
                     "created_at": created,
                     "updated_at": created,
                     "is_cross_town": bool(involved),
-                    "is_overdue": i % 11 == 0,
                     "town_mask": town_mask([town, *involved], bits),
                     "version": 1,
                 }

@@ -33,7 +33,6 @@ RECORDS = [
             "created_at": NOW,
             "updated_at": NOW,
             "is_cross_town": True,
-            "is_overdue": False,
             "town_mask": 5,
             "version": 1,
         },

@@ -7,7 +7,7 @@ import { idbStore } from './js/store.js';
 import { loadVault } from './js/vault.js';
 import { createSyncEngine } from './js/sync.js';
 
-const VERSION = '1.6.0';
+const VERSION = '1.6.1';
 const PREFIX = 'fengling-shell-';
 const CACHE = `${PREFIX}${VERSION}`;
 export const PRECACHE = [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from server.domain.errors import RuleViolation
 
@@ -65,3 +66,15 @@ def due_at(registered_at: datetime, severity: str) -> datetime:
 def moves_for(role: str, current: str) -> list[str]:
     """The statuses a role may move a case to from `current`, for clients to offer."""
     return [to for (frm, to), roles in MOVES.items() if frm == current and role in roles]
+
+
+def is_overdue(status: str, due: datetime | None, now: datetime) -> bool:
+    """Overdue is never stored: a case is overdue while it is open and past its due date, so
+    resolving or closing it clears it at once and no job has to run for it to show."""
+    return status in OPEN_STATUSES and due is not None and due < now
+
+
+def overdue_clause(status: Any, due: Any, now: datetime) -> Any:
+    """The same rule as a SQL condition over the given columns (SQLAlchemy column elements),
+    for queries that filter or count overdue cases: the due-date and status indexes serve it."""
+    return status.in_(sorted(OPEN_STATUSES)) & (due < now)

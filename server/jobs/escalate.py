@@ -1,31 +1,46 @@
-"""escalate-overdue: flag open cases past their due date and note it on their timeline."""
+"""escalate-overdue: note on their timeline the open cases that went past their due date.
+
+Whether a case is overdue is never stored: queries and pages compute it from its status, due
+date and now (server.domain.workflow.is_overdue / overdue_clause), so it shows without this
+job and clears the moment the case is resolved or closed. The job only adds the "overdue"
+timeline event, once per due date: its memory is the event itself (one written after the
+current due date passed), so a second run adds nothing, and a case whose due date moves
+later is noted again when it passes that one.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import and_, exists, select
 
-from server.domain.workflow import OPEN_STATUSES
+from server.domain.workflow import overdue_clause
 from server.extensions import db
 from server.jobs.runner import JobContext, JobResult, job
-from server.models import Case
+from server.models import Case, CaseEvent
 from server.sync.context import RefData, system_caller
 from server.sync.ops import ApplyContext, BatchState
-from server.sync.ops_cases import CASE, save_case, server_event
+from server.sync.ops_cases import CASE, server_event
 from server.sync.unit_of_work import feed_write_unit
+
+
+def already_noted():
+    """An overdue event written after the case's current due date: indexed by case_id."""
+    return exists().where(
+        and_(
+            CaseEvent.case_id == Case.id,
+            CaseEvent.kind == "overdue",
+            CaseEvent.created_at >= Case.due_at,
+        )
+    )
 
 
 @job("escalate-overdue")
 def escalate_overdue(ctx: JobContext) -> JobResult:
-    """Each flag is a change in the feed, so phones and the town's queue see it."""
+    """Each event is a change in the feed, so phones and the town's queue see it."""
     with feed_write_unit(db.session) as unit:
         rows = (
             db.session.execute(
                 select(CASE)
-                .where(
-                    Case.status.in_(OPEN_STATUSES),
-                    Case.due_at < ctx.now,
-                    Case.is_overdue.is_(False),
-                )
+                .where(overdue_clause(Case.status, Case.due_at, ctx.now), ~already_noted())
                 .order_by(Case.due_at)
             )
             .mappings()
@@ -37,6 +52,5 @@ def escalate_overdue(ctx: JobContext) -> JobResult:
         ref = RefData.load(db.session)
         op = ApplyContext(db.session, unit.writer, ref, system_caller(), None, BatchState())
         for row in rows:
-            case = save_case(op, dict(row), {"is_overdue": True}, "overdue")
-            server_event(op, case, "overdue", None, case["due_at"].isoformat(), "")
+            server_event(op, dict(row), "overdue", None, row["due_at"].isoformat(), "")
     return JobResult({"overdue": len(rows)})

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, delete, func, insert, select
 
-from server.domain.workflow import OPEN_STATUSES
+from server.domain.workflow import OPEN_STATUSES, overdue_clause
 from server.extensions import db
 from server.jobs.runner import JobContext, JobResult, job
 from server.models import Case, CaseEvent, Checkin, DailyStat, Town
@@ -26,7 +26,7 @@ def counts_by_town(statement) -> dict[str, int]:
     return dict(db.session.execute(statement).all())
 
 
-def stats_for_day(day: date, towns: list[str]) -> list[dict]:
+def stats_for_day(day: date, towns: list[str], now: datetime) -> list[dict]:
     """Cases by their lead (primary) town; open and overdue as of the run."""
     start, end = day_bounds(day)
     opened = counts_by_town(
@@ -51,7 +51,7 @@ def stats_for_day(day: date, towns: list[str]) -> list[dict]:
     )
     overdue = counts_by_town(
         select(Case.primary_town, func.count())
-        .where(and_(open_now, Case.is_overdue.is_(True)))
+        .where(overdue_clause(Case.status, Case.due_at, now))
         .group_by(Case.primary_town)
     )
     cross = counts_by_town(
@@ -91,7 +91,7 @@ def rollup(ctx: JobContext) -> JobResult:
     days = [today - timedelta(days=n) for n in range(int(ctx.config["ROLLUP_DAYS"]))]
     with write_unit(db.session) as unit:
         towns = list(db.session.scalars(select(Town.code).order_by(Town.bit)))
-        rows = [row for day in days for row in stats_for_day(day, towns)]
+        rows = [row for day in days for row in stats_for_day(day, towns, ctx.now)]
         if ctx.dry_run:
             unit.discard()
         else:

@@ -13,7 +13,6 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
-    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -23,13 +22,14 @@ from server.models.base import Base, UTCDateTime, utcnow
 class Case(Base):
     __tablename__ = "cases"
     __table_args__ = (
-        # The console's counts per status scan this index, not the table, whatever the filters.
+        # The console's counts per status scan this index, not the table, whatever the filters
+        # (overdue is status and due_at against now, server.domain.workflow.overdue_clause).
         Index(
             "ix_cases_queue",
             "status",
             "town_mask",
             "category",
-            "is_overdue",
+            "due_at",
             "is_cross_town",
             "assignee",
             "created_at",
@@ -56,9 +56,6 @@ class Case(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     is_cross_town: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
-    is_overdue: Mapped[bool] = mapped_column(
-        Boolean, default=False, server_default=false(), index=True
-    )
     town_mask: Mapped[int] = mapped_column(BigInteger)
     version: Mapped[int] = mapped_column(Integer, default=1)
 

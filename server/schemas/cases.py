@@ -120,7 +120,6 @@ class CaseDataSchema(Schema):
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
     is_cross_town = fields.Boolean()
-    is_overdue = fields.Boolean()
 
 
 class CaseEventDataSchema(Schema):

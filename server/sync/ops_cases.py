@@ -256,7 +256,6 @@ def apply_case_create(ctx: ApplyContext, data: dict[str, Any]) -> OpResult:
         "created_at": now,
         "updated_at": now,
         "is_cross_town": len(towns) > 1,
-        "is_overdue": False,
         "town_mask": town_mask(towns, ctx.ref.town_bits),
         "version": 1,
     }

@@ -45,7 +45,6 @@ def test_rows_written_by_insert_many_are_stored_as_sqlalchemy_stores_them(app):
                 "created_at": moment,
                 "updated_at": moment,
                 "is_cross_town": True,
-                "is_overdue": False,
                 "town_mask": 5,
                 "version": 1,
             }
@@ -61,7 +60,7 @@ def test_rows_written_by_insert_many_are_stored_as_sqlalchemy_stores_them(app):
             for number, *row in db.session.connection().exec_driver_sql(
                 "SELECT number, title, involved_towns, parties, description, severity, location, "
                 "photos, reported_at, status, assignee, due_at, created_at, is_cross_town, "
-                "is_overdue, town_mask, version FROM cases WHERE number IN ('TEST-1', 'TEST-2')"
+                "town_mask, version FROM cases WHERE number IN ('TEST-1', 'TEST-2')"
             )
         }
         assert stored["TEST-1"] == stored["TEST-2"]

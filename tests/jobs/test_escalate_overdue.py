@@ -1,4 +1,5 @@
-"""escalate-overdue flags late cases, notes it on their timeline, and phones see it."""
+"""escalate-overdue notes late cases on their timeline once, and phones see the note; whether
+a case is overdue never waits for the job (tests/web/console: queue, statistics, export)."""
 
 from __future__ import annotations
 
@@ -6,14 +7,15 @@ from datetime import datetime
 
 from server.clock import CHINA
 from server.models import Case, CaseEvent, JobRun
-from tests.factories import case_create, transition
+from tests.factories import case_create, case_update, transition
 
 
-def test_overdue_open_cases_are_flagged_once_and_phones_see_it(
+def test_overdue_open_cases_get_one_timeline_event_and_phones_see_it(
     clock, run, worker, supervisor, rows
 ):
     """Two medium cases registered on 26 November 2026 at 09:12 are due a week later; on
-    4 December the one still open is flagged, not the closed one nor one registered that day."""
+    4 December the one still open gets an overdue event, not the closed one nor one
+    registered that day, and a second run adds nothing."""
     late, closed, fresh = case_create(), case_create(), case_create()
     worker.push_ok(late, closed)
     supervisor.push_ok(
@@ -34,20 +36,40 @@ def test_overdue_open_cases_are_flagged_once_and_phones_see_it(
 
     dry = run("escalate-overdue", dry_run=True)
     assert dry.exit_code == 0 and "overdue=1" in dry.line
-    assert [c.is_overdue for c in rows(Case, id=late["record_id"])] == [False]
+    assert rows(CaseEvent, kind="overdue") == []
 
     assert "overdue=1" in run("escalate-overdue").line
-    assert "overdue=0" in run("escalate-overdue").line  # idempotent
-    [case] = rows(Case, id=late["record_id"])
-    assert case.is_overdue and case.version == 2
+    clock.advance(days=1)
+    assert "overdue=0" in run("escalate-overdue").line  # idempotent, a day later too
     [event] = rows(CaseEvent, case_id=late["record_id"], kind="overdue")
     assert event.by is None
-    assert not rows(Case, id=closed["record_id"])[0].is_overdue
+    assert rows(CaseEvent, case_id=closed["record_id"], kind="overdue") == []
+    assert rows(Case, id=late["record_id"])[0].version == 1  # the case itself is untouched
 
     changes = worker.sync()
-    assert {(c["entity"], c.get("data", {}).get("kind")) for c in changes} == {
-        ("case", None),
-        ("case_event", "overdue"),
-    }
-    assert worker.of("case")[late["record_id"]]["data"]["is_overdue"] is True
-    assert [r.outcome for r in rows(JobRun, name="escalate-overdue")] == ["dry_run", "ok", "ok"]
+    assert [(c["entity"], c["data"]["kind"], c["data"]["case_id"]) for c in changes] == [
+        ("case_event", "overdue", late["record_id"])
+    ]
+    assert [r.outcome for r in rows(JobRun, name="escalate-overdue")] == [
+        "dry_run",
+        "ok",
+        "ok",
+    ]
+
+
+def test_a_case_due_again_later_is_noted_again_when_that_date_passes(
+    clock, run, worker, supervisor, rows
+):
+    """A medium case goes overdue and is noted; the worker lowers its severity, which moves
+    its due date to 15 days after registration: nothing more until that date passes."""
+    late = case_create()
+    worker.push_ok(late)
+    clock.set(datetime(2026, 12, 4, 8, 0, tzinfo=CHINA))
+    assert "overdue=1" in run("escalate-overdue").line
+    worker.push_ok(case_update(late["record_id"], 1, severity="low"))
+    assert rows(Case, id=late["record_id"])[0].due_at == datetime(2026, 12, 11, 9, 12, tzinfo=CHINA)
+    assert "overdue=0" in run("escalate-overdue").line
+    clock.set(datetime(2026, 12, 11, 10, 0, tzinfo=CHINA))
+    assert "overdue=1" in run("escalate-overdue").line
+    assert "overdue=0" in run("escalate-overdue").line
+    assert len(rows(CaseEvent, case_id=late["record_id"], kind="overdue")) == 2

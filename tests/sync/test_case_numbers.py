@@ -121,7 +121,6 @@ def add_cases(app, prefix: str, count: int, reported_by: str) -> None:
         "created_at": at,
         "updated_at": at,
         "is_cross_town": False,
-        "is_overdue": False,
         "town_mask": 1,
         "version": 1,
     }

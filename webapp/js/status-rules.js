@@ -108,3 +108,16 @@ export function telHref(phone) {
   const digits = String(phone || '').replace(/[^\d+]/g, '').replace(/(?!^)\+/g, '');
   return digits.replace(/\+/g, '').length >= 3 ? `tel:${digits}` : null;
 }
+
+/**
+ * Whether a case is overdue (超期): open and past its due date, the server's rule
+ * (workflow.is_overdue) with the open statuses from the contract. Never stored or sent: the
+ * phone works it out from the case's status and due date whenever it shows the case.
+ * @param {{status?: string, due_at?: string}} data
+ * @param {number} now milliseconds since the epoch
+ * @param {string[]} openStatuses CONTRACT.workflow.open_statuses
+ */
+export function isOverdue(data, now, openStatuses) {
+  const due = Date.parse(data.due_at || '');
+  return openStatuses.includes(data.status) && !Number.isNaN(due) && due < now;
+}

@@ -5,7 +5,7 @@ import { countPending, holdEntries, pendingEntries, settle } from './outbox.js';
 import { applyPull, dropUnseen } from './records.js';
 import { canSync } from './vault.js';
 
-export const APP_VERSION = '1.6.0';
+export const APP_VERSION = '1.6.1';
 
 export const idbStore = {
   canSync,

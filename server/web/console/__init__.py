@@ -16,7 +16,9 @@ from markupsafe import Markup
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
+from server import clock
 from server.clock import CHINA
+from server.domain.workflow import is_overdue
 from server.errors import AppError
 from server.extensions import db
 from server.i18n import error_message
@@ -89,6 +91,14 @@ def names() -> Names:
     return g.names
 
 
+def overdue(case: Any) -> bool:
+    """超期 on a page: the case's status and due date against the request's "now" (one
+    reading of server.clock per request, so every row of a page agrees)."""
+    if "overdue_now" not in g:
+        g.overdue_now = clock.now()
+    return is_overdue(case.status, case.due_at, g.overdue_now)
+
+
 def csrf_field() -> Markup:
     from server.accounts.console_sessions import LOGIN_CSRF_COOKIE, load_staff
 
@@ -104,7 +114,7 @@ def csrf_field() -> Markup:
 # What every console template may call (see _globals); a page's own context must not hide
 # them: the jobs page once passed its job names as `names` and the header's names() broke.
 PAGE_GLOBALS = frozenset(
-    ("t", "lang", "staff", "names", "csrf_field", "local_time", "nav_endpoints")
+    ("t", "lang", "staff", "names", "csrf_field", "local_time", "nav_endpoints", "overdue")
 )
 
 
@@ -187,6 +197,7 @@ def _globals() -> dict[str, Any]:
         "csrf_field": csrf_field,
         "local_time": local_time,
         "nav_endpoints": current_app.view_functions.keys(),
+        "overdue": overdue,
     }
     assert page_globals.keys() == PAGE_GLOBALS
     return page_globals

@@ -15,6 +15,7 @@ from flask import Response, g
 from sqlalchemy import select
 
 from server.accounts.console_sessions import Staff, staff_required
+from server.domain.workflow import is_overdue
 from server.extensions import db
 from server.models import Case, User
 from server.models.base import utcnow
@@ -54,7 +55,6 @@ SELECTED = (
     Case.reported_by,
     Case.created_at,
     Case.due_at,
-    Case.is_overdue,
     Case.is_cross_town,
     Case.parties,
     Case.description,
@@ -83,6 +83,7 @@ def case_rows(staff: Staff, f: dict[str, Any]) -> Iterator[list[Any]]:
     n = names()
     users = dict(db.session.execute(select(User.id, User.display_name)).all())
     yes, no = t("filter.yes"), t("filter.no")
+    now = utcnow()
     query = filtered_cases(staff, f).with_only_columns(*SELECTED).execution_options(yield_per=CHUNK)
     for (
         number,
@@ -96,7 +97,6 @@ def case_rows(staff: Staff, f: dict[str, Any]) -> Iterator[list[Any]]:
         reporter,
         created,
         due,
-        overdue,
         cross,
         parties,
         description,
@@ -113,7 +113,7 @@ def case_rows(staff: Staff, f: dict[str, Any]) -> Iterator[list[Any]]:
             users.get(reporter, reporter) if reporter else "",
             created,
             local_time(due, with_time=False),
-            yes if overdue else no,
+            yes if is_overdue(status, due, now) else no,
             yes if cross else no,
             parties_text(parties),
             description or "",

@@ -12,9 +12,10 @@ from sqlalchemy import ColumnElement, Select, String, and_, cast, false, func, o
 
 from server.accounts.console_sessions import Staff, staff_required
 from server.domain.handoff import PENDING
-from server.domain.workflow import STATUSES
+from server.domain.workflow import STATUSES, overdue_clause
 from server.extensions import db
 from server.models import Case, CaseHandoff, MergeConflict, RejectedIntent, Town, User
+from server.models.base import utcnow
 from server.schemas.base import StrictSchema, UUIDString, code_field, text_field
 from server.web.console import CHINA, bp, render_page
 from server.web.console.forms import day_field, page_field, read_filter
@@ -69,7 +70,7 @@ def filter_clauses(
     if "cross_town" in f:
         clauses.append(Case.is_cross_town.is_(f["cross_town"] == "yes"))
     if f.get("overdue"):
-        clauses.append(Case.is_overdue.is_(True))
+        clauses.append(overdue_clause(Case.status, Case.due_at, utcnow()))
     if f.get("unassigned"):
         clauses.append(Case.assignee.is_(None))
     if "assignee" in f:

@@ -20,7 +20,7 @@ from sqlalchemy import ColumnElement, and_, case, func, select, true
 
 from server.accounts.console_sessions import Staff, staff_required
 from server.clock import local_today
-from server.domain.workflow import OPEN_STATUSES, STATUSES
+from server.domain.workflow import OPEN_STATUSES, STATUSES, overdue_clause
 from server.errors import NotFound
 from server.extensions import db
 from server.models import Case, CaseEvent, Checkin, Site, Town
@@ -213,13 +213,14 @@ def per_town(f: dict[str, Any], bits: dict[str, int]) -> list[TownRow]:
     """For the alliance: each town's cases (a cross-town case counts for each town)."""
     ordered = sorted(bits.items(), key=lambda item: item[1])
     is_open = Case.status.in_(OPEN_STATUSES)
+    overdue = overdue_clause(Case.status, Case.due_at, utcnow())
     columns = []
     for _code, bit in ordered:
         mine = involves_town(bit)
         columns += [
             func.sum(case((mine, 1), else_=0)),
             func.sum(case((and_(mine, is_open), 1), else_=0)),
-            func.sum(case((and_(mine, is_open, Case.is_overdue.is_(True)), 1), else_=0)),
+            func.sum(case((and_(mine, overdue), 1), else_=0)),
         ]
     row = db.session.execute(select(*columns).where(*case_clauses(None, f))).one()
     values = [int(v or 0) for v in row]
@@ -243,9 +244,7 @@ def compute(town: str | None, f: dict[str, Any], today: date) -> Stats:
     cross, overdue = db.session.execute(
         select(
             func.sum(case((Case.is_cross_town.is_(True), 1), else_=0)),
-            func.sum(
-                case((and_(Case.status.in_(OPEN_STATUSES), Case.is_overdue.is_(True)), 1), else_=0)
-            ),
+            func.sum(case((overdue_clause(Case.status, Case.due_at, utcnow()), 1), else_=0)),
         ).where(*clauses)
     ).one()
     resolved, median = median_days_to_resolve(clauses)

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import io
+from datetime import datetime
+
+import openpyxl
+
+from server.clock import CHINA
 from tests.factories import transition
 
 
@@ -98,3 +104,62 @@ def test_the_queue_shows_what_needs_attention(console, report, login):
     shenzhen = console("shenzhen_supervisor").page("/console/cases")
     tile = shenzhen.select_one(".attention a[href$='status=escalated'] strong")
     assert tile.text == "1"
+
+
+def test_overdue_is_true_without_the_job_and_clears_on_resolve_and_close(
+    clock, console, report, login
+):
+    """On 26 November 2026 Dayan's worker registers a high case (due in 3 days) and two medium
+    ones (due in 7). On 1 December, with no scheduled job run, the high one is 超期 in the
+    queue, on its page, in statistics and in the export; a week later all three are. The
+    supervisor resolves one and closes another: each leaves 仅超期 at once, and the queue's
+    overdue count stays the statistics' count."""
+    high = report(title="村道占用", severity="high")
+    resolved, closed = report(title="邻里噪音"), report(title="山林界址争议")
+    supervisor = console("dayan_supervisor")
+    phone = login("dayan_supervisor")
+
+    def overdue_in_queue() -> set[str]:
+        page = supervisor.page("/console/cases", query_string={"overdue": "1"})
+        return {row["data-case"] for row in page.select("#queue tbody tr[data-case]")}
+
+    def badged(case_id: str) -> bool:
+        page = supervisor.page(f"/console/cases/{case_id}")
+        return page.select_one(".badge.overdue") is not None
+
+    def overdue_in_stats() -> int:
+        page = supervisor.page("/console/stats")
+        return int(page.select_one("[data-stat=overdue] strong").get_text(strip=True))
+
+    def overdue_in_export() -> set[str]:
+        sheet = openpyxl.load_workbook(
+            io.BytesIO(supervisor.get("/console/cases/export.xlsx").data)
+        )
+        _header, *rows = sheet.active.iter_rows(values_only=True)
+        return {r[1] for r in rows if r[11] == "是"}
+
+    assert overdue_in_queue() == set() and not badged(high) and overdue_in_stats() == 0
+
+    clock.set(datetime(2026, 12, 1, 9, 0, tzinfo=CHINA))
+    supervisor = console("dayan_supervisor")  # a new day, a new sign-in
+    assert overdue_in_queue() == {high}
+    assert badged(high) and not badged(resolved)
+    assert overdue_in_stats() == 1 and overdue_in_export() == {"村道占用"}
+
+    clock.advance(days=7)
+    supervisor = console("dayan_supervisor")
+    assert overdue_in_queue() == {high, resolved, closed}
+    assert overdue_in_stats() == 3
+
+    steps = (("registered", "accepted"), ("accepted", "mediating"), ("mediating", "resolved"))
+    phone.push_ok(*[transition(resolved, a, b) for a, b in steps])
+    assert overdue_in_queue() == {high, closed} and not badged(resolved)
+    assert overdue_in_stats() == 2
+
+    phone.push_ok(
+        *[transition(closed, a, b) for a, b in steps], transition(closed, "resolved", "closed")
+    )
+    assert overdue_in_queue() == {high} and not badged(closed)
+    assert overdue_in_stats() == 1 and overdue_in_export() == {"村道占用"}
+    page = supervisor.page("/console/cases", query_string={"overdue": "1"})
+    assert len(page.select("#queue tbody tr.overdue")) == 1

@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 
 import { CONTRACT } from '../../../webapp/js/contract.js';
 import {
-  appendSent, caseMark, dueAfterSeverity, markSeen, otherTowns, pendingSummary, sentItem, telHref,
+  appendSent, caseMark, dueAfterSeverity, isOverdue, markSeen, otherTowns, pendingSummary, sentItem, telHref,
 } from '../../../webapp/js/status-rules.js';
 
 describe('pending', () => {
@@ -90,4 +90,22 @@ test('phone numbers become tel: links, junk does not', () => {
 test("the phone's words for codes are the vocabulary's, in both languages", () => {
   assert.equal(CONTRACT.vocabulary['zh-CN']['severity.medium'], '较重');
   assert.equal(CONTRACT.vocabulary.en['status.escalated'], 'Joint enforcement');
+});
+
+describe('overdue', () => {
+  const open = CONTRACT.workflow.open_statuses;
+  const now = Date.parse('2026-12-01T04:00:00Z');
+
+  test('an open case past its due date is overdue; due this instant or later is not', () => {
+    assert.equal(isOverdue({ status: 'mediating', due_at: '2026-11-30T01:12:00+00:00' }, now, open), true);
+    assert.equal(isOverdue({ status: 'registered', due_at: '2026-12-01T04:00:00Z' }, now, open), false);
+    assert.equal(isOverdue({ status: 'accepted', due_at: '2026-12-03T01:12:00Z' }, now, open), false);
+  });
+
+  test('resolving or closing clears it at once, and a case without a due date is never overdue', () => {
+    for (const status of ['resolved', 'closed']) {
+      assert.equal(isOverdue({ status, due_at: '2026-11-01T00:00:00Z' }, now, open), false);
+    }
+    assert.equal(isOverdue({ status: 'registered' }, now, open), false);
+  });
 });

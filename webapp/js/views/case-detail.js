@@ -8,7 +8,7 @@ import { allEntries, enqueue } from '../outbox.js';
 import { eventsOf, get, list, setConflictHandled } from '../records.js';
 import { conflictCard, valueText } from './conflicts.js';
 import { getMeta, setMeta } from '../meta.js';
-import { dueAfterSeverity, markSeen, telHref } from '../status-rules.js';
+import { dueAfterSeverity, isOverdue, markSeen, telHref } from '../status-rules.js';
 import { movesFor } from '../sync-rules.js';
 import { adviceText, openConflicts } from './attention.js';
 import { draftNotice, missingFields, photoPicker, photoStrip, reasonText, statusLabel } from './widgets.js';
@@ -31,6 +31,7 @@ export async function render(root, app, { id, query }) {
     h('article', { class: 'card', id: 'case-head' },
       h('h1', { id: 'case-title' }, d.title),
       h('p', { class: 'meta' }, h('span', { class: `pill status-${d.status}`, id: 'case-status' }, statusLabel(d.status)), ' ',
+        isOverdue(d, Date.now(), CONTRACT.workflow.open_statuses) ? [h('span', { class: 'pill warn', id: 'case-overdue' }, t('event.overdue')), ' '] : null,
         d.number || t('cases.unnumbered'), record.pending ? h('span', { class: 'pill warn' }, t('cases.pending')) : null),
       h('dl', {},
         h('dt', {}, t('case.category')), h('dd', {}, nameOf(ref.categories.find((c) => c.code === d.category)) || d.category),
