@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from playwright.sync_api import Page, expect
+from playwright.sync_api import BrowserContext, Page, expect
 
 from testkit.chromium import PASSWORD
 
@@ -56,6 +56,17 @@ def unlock(page: Page, pin: str = PIN) -> None:
     page.locator("#lock-form input[name=pin]").fill(pin)
     page.locator("#unlock").click()
     expect(page.locator("#lock-form")).to_have_count(0, timeout=WAIT_MS)
+
+
+def open_offline_app(context: BrowserContext) -> Page:
+    """A phone with no signal opens the installed app (cold start) and unlocks it."""
+    page = context.pages[0] if context.pages else context.new_page()
+    context.set_offline(True)
+    page.goto("/")
+    unlock(page)
+    expect(page.locator("#home-status")).to_be_visible(timeout=WAIT_MS)
+    expect(page.locator("#net-badge")).to_have_text("离线")
+    return page
 
 
 def console_sign_in(page: Page, username: str) -> None:

@@ -14,22 +14,13 @@ from tests.webapp.helpers import (
     ApiDevice,
     expect_pending,
     go_online,
+    open_offline_app,
     photo_file,
     shoot,
     sign_in,
     unlock,
     wait_synced,
 )
-
-
-def open_offline_app(context: BrowserContext) -> Page:
-    page = context.pages[0] if context.pages else context.new_page()
-    context.set_offline(True)
-    page.goto("/")
-    unlock(page)
-    expect(page.locator("#home-status")).to_be_visible(timeout=WAIT_MS)
-    expect(page.locator("#net-badge")).to_have_text("离线")
-    return page
 
 
 def capture_case(page: Page, title: str) -> None:

@@ -9,16 +9,16 @@ from __future__ import annotations
 import json
 import uuid
 
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import Page, expect
 
 from tests.webapp.helpers import (
     WAIT_MS,
     console_sign_in,
     expect_pending,
     go_online,
+    open_offline_app,
     shoot,
     sign_in,
-    unlock,
     wait_synced,
 )
 
@@ -29,16 +29,6 @@ def open_checkin(page: Page) -> None:
     page.goto("/#/route")
     page.locator("[data-site=zhekeng_daicun]").get_by_role("link", name="在此打卡").click()
     expect(page.locator("#save-checkin")).to_be_enabled(timeout=WAIT_MS)
-
-
-def open_offline(context: BrowserContext) -> Page:
-    page = context.pages[0] if context.pages else context.new_page()
-    context.set_offline(True)
-    page.goto("/")
-    unlock(page)
-    expect(page.locator("#home-status")).to_be_visible(timeout=WAIT_MS)
-    expect(page.locator("#net-badge")).to_have_text("离线")
-    return page
 
 
 def test_a_saved_study_group_is_reused_offline_and_reaches_the_server_once(
@@ -73,7 +63,7 @@ def test_a_saved_study_group_is_reused_offline_and_reaches_the_server_once(
     # Offline, after a cold start: the group is still there.
     phone.close()
     phone = persistent_phone()
-    page = open_offline(phone)
+    page = open_offline_app(phone)
     open_checkin(page)
     page.get_by_label("活动", exact=True).select_option("party_history_study")
     page.locator("#group-select").select_option(label=f"{GROUP}（12 人）")
